@@ -1,0 +1,47 @@
+"""The one table of RDF and SPARQL result formats: media types, file suffixes, serialiser names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Format:
+    key: str  # short name used in ?format= and file suffixes
+    media_type: str
+    suffix: str
+    rdflib: str | None  # rdflib serialiser name (graph formats)
+    label: str
+
+
+GRAPH_FORMATS = (
+    Format("ttl", "text/turtle", "ttl", "turtle", "Turtle"),
+    Format("nt", "application/n-triples", "nt", "nt", "N-Triples"),
+    Format("rdf", "application/rdf+xml", "rdf", "xml", "RDF/XML"),
+    Format("jsonld", "application/ld+json", "jsonld", "json-ld", "JSON-LD"),
+)
+RESULT_FORMATS = (
+    Format("json", "application/sparql-results+json", "srj", None, "SPARQL JSON"),
+    Format("xml", "application/sparql-results+xml", "srx", None, "SPARQL XML"),
+    Format("csv", "text/csv", "csv", None, "CSV"),
+    Format("tsv", "text/tab-separated-values", "tsv", None, "TSV"),
+)
+# Other media types clients send for the same formats.
+ALIASES = {
+    "application/x-turtle": "ttl",
+    "text/n3": "ttl",
+    "text/plain": "nt",
+    "application/xml": "xml",
+    "application/json": "json",
+    "text/xml": "xml",
+    "application/rdf+json": "jsonld",
+    "application/json+ld": "jsonld",
+}
+
+
+def graph_format(key: str) -> Format:
+    """The graph format with this short name (ttl, nt, rdf, jsonld)."""
+    for f in GRAPH_FORMATS:
+        if f.key == key:
+            return f
+    raise KeyError(key)

@@ -1,0 +1,116 @@
+"""The query engine: a `Store` interface and its embedded Oxigraph implementation."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from .formats import GRAPH_FORMATS, RESULT_FORMATS
+from .namespaces import PREFIXES, Iris
+
+_RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+_GRAPH_FORMATS = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "rdf": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+assert set(_RESULT_FORMATS) == {f.key for f in RESULT_FORMATS}
+assert set(_GRAPH_FORMATS) == {f.key for f in GRAPH_FORMATS}
+
+
+def term_value(term: Any) -> Any:
+    """A Python value for an Oxigraph term: str for IRIs and strings, int/float/bool for typed numbers."""
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        dtype = term.datatype.value.rsplit("#", 1)[-1]
+        if dtype in ("integer", "nonNegativeInteger", "int", "long", "positiveInteger"):
+            return int(term.value)
+        if dtype in ("decimal", "double", "float"):
+            return float(term.value)
+        if dtype == "boolean":
+            return term.value == "true"
+        return term.value
+    return term.value
+
+
+class Store(ABC):
+    """Read access to the published graph through SPARQL."""
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        default_graph_uris: list[str] | None = None,
+        named_graph_uris: list[str] | None = None,
+    ) -> Any:
+        """Run a query; returns the engine's result object (solutions, boolean or triples)."""
+
+    @abstractmethod
+    def serialize(self, result: Any, format_key: str) -> bytes:
+        """Serialise a result with the engine's own writer (format keys from `formats`)."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of quads in the store."""
+
+    def select(self, sparql: str) -> list[dict[str, Any]]:
+        """Rows of a SELECT query as dicts of Python values (for the app's own queries)."""
+        result = self.query(sparql)
+        names = [v.value for v in result.variables]
+        return [{n: term_value(row[n]) for n in names} for row in result]
+
+    def ask(self, sparql: str) -> bool:
+        return bool(self.query(sparql))
+
+
+class OxigraphStore(Store):
+    """An embedded pyoxigraph store, in memory or on disk."""
+
+    def __init__(self, store: ox.Store | None = None, iris: Iris | None = None):
+        self.store = store if store is not None else ox.Store()
+        self.iris = iris or Iris()
+        self.prefixes = {**{p: str(ns) for p, ns in PREFIXES.items()}, "ptce": str(self.iris.vocab)}
+
+    @classmethod
+    def from_files(cls, *paths: Path, iris: Iris | None = None) -> OxigraphStore:
+        """Load N-Triples / Turtle / N-Quads files into a new in-memory store."""
+        s = cls(iris=iris)
+        for path in paths:
+            fmt = ox.RdfFormat.from_extension(Path(path).suffix.lstrip("."))
+            s.store.bulk_load(path=str(path), format=fmt)
+        return s
+
+    def query(self, sparql, default_graph_uris=None, named_graph_uris=None):
+        kwargs: dict[str, Any] = {"prefixes": self.prefixes}
+        if default_graph_uris:
+            kwargs["default_graph"] = [ox.NamedNode(u) for u in default_graph_uris]
+        if named_graph_uris:
+            kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graph_uris]
+        return self.store.query(sparql, **kwargs)
+
+    def serialize(self, result, format_key):
+        if isinstance(result, ox.QueryTriples):
+            return result.serialize(format=_GRAPH_FORMATS[format_key])
+        return result.serialize(format=_RESULT_FORMATS[format_key])
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+
+def open_build(build_dir: Path) -> OxigraphStore:
+    """An in-memory store holding a published build (see `publish`)."""
+    from .publish import BuildInfo
+
+    build_dir = Path(build_dir)
+    info = BuildInfo.read(build_dir)
+    return OxigraphStore.from_files(build_dir / info.dumps["nt"], iris=Iris(info.base_iri))

@@ -1,0 +1,46 @@
+"""The web application: `create_app(config)` and its blueprints. Reads only the store and the published build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from ..namespaces import DEFAULT_BASE_IRI
+from .site import Site
+
+DEFAULTS: dict[str, Any] = {
+    # A published build folder (see `ptce build`); required.
+    "BUILD_DIR": "dist",
+    "BASE_IRI": DEFAULT_BASE_IRI,
+    # Seconds a SPARQL query may run before it is stopped with 503.
+    "QUERY_TIMEOUT": 10.0,
+    # Most rows a SELECT returns; longer results are cut and flagged.
+    "ROW_LIMIT": 10_000,
+    # Largest request body accepted, in bytes (413 beyond).
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app serving a published build; `config` overrides DEFAULTS."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    if config:
+        app.config.from_mapping(config)
+    app.json.ensure_ascii = False
+    site = Site.load(Path(app.config["BUILD_DIR"]))
+    app.extensions["ptce"] = site
+
+    from . import ops
+
+    app.register_blueprint(ops.bp)
+    return app
+
+
+def get_site(app: Flask | None = None) -> Site:
+    """The `Site` (store + build) of the current app."""
+    from flask import current_app
+
+    return (app or current_app).extensions["ptce"]

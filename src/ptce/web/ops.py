@@ -1,0 +1,30 @@
+"""Operations endpoints under the reserved /-/ prefix."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from .. import __version__
+from . import get_site
+
+bp = Blueprint("ops", __name__, url_prefix="/-")
+
+
+@bp.get("/health")
+def health():
+    """Liveness and readiness: the store is loaded and answers a query."""
+    build = get_site().build
+    ok = build.store.ask("ASK { ?s ?p ?o }")
+    body = {
+        "status": "ok" if ok else "empty",
+        "triples": len(build.store),
+        "build": build.info.version,
+        "built_at": build.info.built_at,
+    }
+    return jsonify(body), 200 if ok else 503
+
+
+@bp.get("/version")
+def version():
+    build = get_site().build
+    return jsonify({"software": __version__, "build": build.info.version, "base_iri": build.info.base_iri})

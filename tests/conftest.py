@@ -1,0 +1,54 @@
+"""Shared fixtures: one real build of the bundled data, the app over it, and CLI runners."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rdflib import Graph
+
+from ptce.namespaces import Iris
+from ptce.paths import DATA_DIR
+from ptce.publish import publish_build
+from ptce.web import create_app
+
+IRIS = Iris()
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory) -> Path:
+    """The bundled data, built and published once per test session."""
+    out = tmp_path_factory.mktemp("build") / "dist"
+    publish_build(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def graph(build_dir) -> Graph:
+    """The published Turtle dump, parsed."""
+    return Graph().parse(build_dir / "ptce.ttl")
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A private copy of the bundled data folder, for tests that break it."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA_DIR, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def app(build_dir):
+    return create_app({"BUILD_DIR": str(build_dir), "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()

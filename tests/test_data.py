@@ -1,0 +1,157 @@
+"""The published graph says what the source document says: counts, roles, figures, languages, provenance."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import OWL, Literal
+from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
+
+from ptce.namespaces import IGEO, ORG, ROV, SCHEMA, WD
+
+from .conftest import IRIS
+
+V = IRIS.vocab
+PTCES = {
+    "nord": ["Auton'Hommes", "COTESS Sambre-Avesnois"],
+    "pas-de-calais": [
+        "Anima Grand Calais",
+        "CoHose",
+        "Eco-Pôle Alimentaire d'Audruicq",
+        "Emergence Hénin-Carvin",
+        "Noeux Environnement",
+        "Pôle Ressources",
+        "Quai des Initiatives Solidaires",
+        "Transition Plurielle Montreuillois Ternois 7 Vallées",
+    ],
+    "oise": ["Emergence Sud Oise", "Partage Travail", "Pôle de Coopération Oise Ouest"],
+    "somme": ['Amiens Métropole "Une Ville Idéale"', "Valorizons"],
+    "aisne": [],
+}
+
+
+def ptce(slug):
+    return IRIS.thing("ptce", slug)
+
+
+def names_in(graph, dept_slug):
+    dept = IRIS.thing("departement", dept_slug)
+    return sorted(
+        str(graph.value(p, SKOS.prefLabel))
+        for p in graph.subjects(V.department, dept)
+        if (p, RDF.type, V.PTCE) in graph
+    )
+
+
+@pytest.mark.parametrize("dept", sorted(PTCES))
+def test_ptces_per_department(graph, dept):
+    assert names_in(graph, dept) == sorted(PTCES[dept])
+
+
+def test_fifteen_ptces_and_five_departments_with_codes(graph):
+    assert len(set(graph.subjects(RDF.type, V.PTCE))) == 15
+    codes = {str(graph.value(d, IGEO.codeINSEE)) for d in graph.subjects(RDF.type, IGEO.Departement)}
+    assert codes == {"02", "59", "60", "62", "80"}
+    aisne = IRIS.thing("departement", "aisne")
+    assert (aisne, IGEO.codeINSEE, Literal("02")) in graph
+    assert (aisne, IGEO.subdivisionDe, IRIS.thing("region", "hauts-de-france")) in graph
+    assert (IRIS.thing("region", "hauts-de-france"), IGEO.codeINSEE, Literal("32")) in graph
+    assert (aisne, OWL.sameAs, WD.Q3093) in graph
+
+
+def test_carriers_and_partners_are_explicit_roles(graph):
+    def roles(slug):
+        return {
+            (str(graph.value(m, ORG.member)).rsplit("/", 1)[-1], str(graph.value(m, ORG.role)).rsplit("#")[-1])
+            for m in graph.objects(ptce(slug), ORG.hasMembership)
+        }
+
+    assert roles("auton-hommes") == {("collectif-phare", "CarrierRole")}
+    assert roles("noeux-environnement") == {("noeux-environnement", "CarrierRole")}
+    assert roles("transition-plurielle-montreuillois-ternois-7-vallees") == {("scic-tilt", "PartnerRole")}
+    assert roles("anima-grand-calais") == {("terre-d-opale-habitat", "PartnerRole")}
+    assert (ptce("auton-hommes"), V.carriedBy, IRIS.thing("organisation", "collectif-phare")) in graph
+    tilt = IRIS.thing("organisation", "scic-tilt")
+    types = {t.rsplit("#", 1)[-1] for t in graph.objects(tilt, ROV.orgType)}
+    assert types == {"SCIC", "CAE"}
+
+
+def test_auton_hommes_has_its_eight_working_groups(graph):
+    groups = {str(graph.value(g, SKOS.prefLabel)) for g in graph.objects(ptce("auton-hommes"), ORG.hasUnit)}
+    assert groups == {
+        "Cadre Juridique de la coopération",
+        "Accompagnement de projet",
+        "EcoMobilité solidaire",
+        "Services aux entreprises",
+        "GPEC",
+        "Numérique Responsable",
+        "Déchets & Alimentation",
+        "Mobilisation citoyenne",
+    }
+
+
+def test_figures_are_typed_numbers(graph):
+    shop = IRIS.thing("projet", "mon-shopping-c-est-calais")
+    garden = IRIS.thing("projet", "jardin-de-cognac")
+    assert graph.value(shop, V.partnerShopCount) == Literal(104, datatype=XSD.nonNegativeInteger)
+    assert graph.value(garden, V.subscriberCount) == Literal(70, datatype=XSD.nonNegativeInteger)
+    assert graph.value(shop, V.partnerShopCount).toPython() == 104
+
+
+def test_dates_are_typed_years(graph):
+    event = graph.value(ptce("eco-pole-alimentaire-d-audruicq"), V.recognition)
+    assert graph.value(event, DCTERMS.date) == Literal("2015", datatype=XSD.gYear)
+    since = graph.value(ptce("quai-des-initiatives-solidaires"), V.collectiveApproachSince)
+    assert since == Literal("2014", datatype=XSD.gYear)
+
+
+def test_typos_corrected_with_source_spelling_hidden(graph):
+    tp = ptce("transition-plurielle-montreuillois-ternois-7-vallees")
+    assert str(graph.value(tp, SKOS.prefLabel)) == "Transition Plurielle Montreuillois Ternois 7 Vallées"
+    assert str(graph.value(tp, SKOS.hiddenLabel)) == "Transition Plurielle Montreuillois Termois 7 Vallées"
+    ca = IRIS.thing("territoire", "ca-henin-carvin")
+    assert str(graph.value(ca, SKOS.hiddenLabel)) == "Communauté d'Agglomération d'Héning-Carvin"
+
+
+def test_every_ptce_has_french_description_themes_and_provenance(graph):
+    for p in graph.subjects(RDF.type, V.PTCE):
+        descriptions = list(graph.objects(p, DCTERMS.description))
+        assert len(descriptions) == 1 and descriptions[0].language == "fr", p
+        assert (p, PROV.wasDerivedFrom, IRIS.source_document) in graph, p
+        assert list(graph.objects(p, DCTERMS.subject)), p
+        for text in [*graph.objects(p, V.objective), *graph.objects(p, V.axis)]:
+            assert text.language == "fr" and "*" not in text
+
+
+def test_objectives_and_axes_are_separate_literals(graph):
+    assert len(list(graph.objects(ptce("cotess-sambre-avesnois"), V.objective))) == 4
+    assert len(list(graph.objects(ptce("anima-grand-calais"), V.axis))) == 3
+    assert len(list(graph.objects(ptce("pole-ressources"), V.axis))) == 3
+    assert len(list(graph.objects(ptce("transition-plurielle-montreuillois-ternois-7-vallees"), V.axis))) == 4
+    assert len(list(graph.objects(ptce("valorizons"), V.objective))) == 3
+
+
+def test_territories_named_by_the_text(graph):
+    def served(slug):
+        return {str(t).rsplit("/", 1)[-1] for t in graph.objects(ptce(slug), SCHEMA.areaServed)}
+
+    assert served("auton-hommes") == {"hainaut-cambresis"}
+    assert served("transition-plurielle-montreuillois-ternois-7-vallees") == {"montreuillois", "ternois", "7-vallees"}
+    assert served("cohose") == served("partage-travail") == served("valorizons") == set()
+    noeux = IRIS.thing("territoire", "noeux-les-mines")
+    assert (noeux, IGEO.codeINSEE, Literal("62617")) in graph
+
+
+def test_themes_form_a_two_level_bilingual_scheme(graph):
+    concepts = set(graph.subjects(SKOS.inScheme, IRIS.theme_scheme))
+    assert 20 <= len(concepts) <= 35
+    for c in concepts:
+        langs = {lbl.language for lbl in graph.objects(c, SKOS.prefLabel)}
+        assert langs == {"fr", "en"}, c
+        for broader in graph.objects(c, SKOS.broader):
+            assert not list(graph.objects(broader, SKOS.broader)), "only two levels"
+    food = IRIS.thing("theme", "alimentation")
+    assert {str(n).rsplit("/", 1)[-1] for n in graph.objects(food, SKOS.narrower)} >= {
+        "circuits-courts",
+        "precarite-alimentaire",
+        "agriculture-urbaine",
+    }

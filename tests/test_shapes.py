@@ -1,0 +1,141 @@
+"""Each SHACL constraint: the real data conforms, and one targeted edit makes it fail with the shape's message."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, SKOS, XSD
+
+from ptce.graph import build_graph
+from ptce.namespaces import IGEO, ORG, ROV, SCHEMA
+from ptce.paths import DATA_DIR
+from ptce.sources import load_sources
+from ptce.validate import load_shapes, validate_graph
+
+from .conftest import IRIS
+
+V = IRIS.vocab
+P = IRIS.thing("ptce", "cohose")
+AUTON = IRIS.thing("ptce", "auton-hommes")
+SHOP = IRIS.thing("projet", "mon-shopping-c-est-calais")
+NORD = IRIS.thing("departement", "nord")
+THEME = IRIS.thing("theme", "biodiversite")
+NOEUX = IRIS.thing("territoire", "noeux-les-mines")
+MEMBERSHIP = IRIS.thing("role", "auton-hommes--collectif-phare")
+EVENT = IRIS.thing("evenement", "labellisation-eco-pole-alimentaire-d-audruicq-2015")
+NOWHERE = URIRef("https://example.org/nowhere")
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    return load_shapes(IRIS)
+
+
+@pytest.fixture(scope="module")
+def real():
+    return build_graph(load_sources(DATA_DIR), IRIS)
+
+
+def test_real_data_conforms(real, shapes):
+    report = validate_graph(real, shapes)
+    assert report.conforms, report.as_text()
+
+
+def remove_all(g, s, p):
+    g.remove((s, p, None))
+
+
+# (id, edit, focus node, path expected in the report, words of the English message)
+CASES = [
+    ("ptce-name-missing", lambda g: (remove_all(g, P, SKOS.prefLabel)), P, "skos:prefLabel", "Exactly one name"),
+    ("ptce-name-twice", lambda g: g.add((P, SKOS.prefLabel, Literal("Autre", lang="fr"))), P, "skos:prefLabel",
+     "Exactly one name"),
+    ("ptce-name-english", lambda g: (remove_all(g, P, SKOS.prefLabel), g.add((P, SKOS.prefLabel,
+     Literal("CoHose", lang="en")))), P, "skos:prefLabel", "in French"),
+    ("ptce-hidden-label-plain", lambda g: g.add((P, SKOS.hiddenLabel, Literal("Cohose"))), P, "skos:hiddenLabel",
+     "source spelling"),
+    ("ptce-no-provenance", lambda g: remove_all(g, P, PROV.wasDerivedFrom), P, "prov:wasDerivedFrom",
+     "cite its source"),
+    ("ptce-provenance-not-a-document", lambda g: (remove_all(g, P, PROV.wasDerivedFrom),
+     g.add((P, PROV.wasDerivedFrom, NOWHERE))), P, "prov:wasDerivedFrom", "cite its source"),
+    ("ptce-no-description", lambda g: remove_all(g, P, DCTERMS.description), P, "dcterms:description",
+     "Exactly one description"),
+    ("ptce-description-untagged", lambda g: (remove_all(g, P, DCTERMS.description),
+     g.add((P, DCTERMS.description, Literal("texte")))), P, "dcterms:description", "quoted in French"),
+    ("ptce-no-theme", lambda g: remove_all(g, P, DCTERMS.subject), P, "dcterms:subject", "at least one theme"),
+    ("ptce-theme-outside-scheme", lambda g: g.add((P, DCTERMS.subject, NOWHERE)), P, "dcterms:subject",
+     "concept of the theme scheme"),
+    ("ptce-no-department", lambda g: remove_all(g, P, V.department), P, "ptce:department",
+     "exactly one department"),
+    ("ptce-two-departments", lambda g: g.add((P, V.department, NORD)), P, "ptce:department",
+     "exactly one department"),
+    ("ptce-department-not-a-department", lambda g: (remove_all(g, P, V.department), g.add((P, V.department, THEME))),
+     P, "ptce:department", "exactly one department"),
+    ("ptce-area-not-a-territory", lambda g: g.add((P, SCHEMA.areaServed, NORD)), P, "schema:areaServed",
+     "ptce:Territory"),
+    ("ptce-objective-untagged", lambda g: g.add((P, V.objective, Literal("x"))), P, "ptce:objective",
+     "French text"),
+    ("ptce-axis-untagged", lambda g: g.add((P, V.axis, Literal("x"))), P, "ptce:axis", "French text"),
+    ("ptce-carrier-not-an-organisation", lambda g: g.add((P, V.carriedBy, NOWHERE)), P, "ptce:carriedBy",
+     "organisation"),
+    ("ptce-partner-not-an-organisation", lambda g: g.add((P, V.partner, THEME)), P, "ptce:partner", "organisation"),
+    ("ptce-initiative-wrong-class", lambda g: g.add((P, V.initiative, NOWHERE)), P, "ptce:initiative",
+     "ptce:Initiative"),
+    ("ptce-recognition-wrong-class", lambda g: g.add((P, V.recognition, NOWHERE)), P, "ptce:recognition",
+     "ptce:Recognition"),
+    ("ptce-year-as-string", lambda g: g.add((P, V.collectiveApproachSince, Literal("2014"))), P,
+     "ptce:collectiveApproachSince", "xsd:gYear"),
+    ("ptce-bad-slug", lambda g: g.add((URIRef(f"{IRIS.base}id/ptce/Bad_Slug"), RDF.type, V.PTCE)),
+     URIRef(f"{IRIS.base}id/ptce/Bad_Slug"), None, "lower-case ASCII slug"),
+    ("membership-two-members", lambda g: g.add((MEMBERSHIP, ORG.member, IRIS.thing("organisation", "scic-tilt"))),
+     MEMBERSHIP, "org:member", "exactly one organisation"),
+    ("membership-unknown-role", lambda g: (remove_all(g, MEMBERSHIP, ORG.role), g.add((MEMBERSHIP, ORG.role,
+     NOWHERE))), MEMBERSHIP, "org:role", "carrier"),
+    ("membership-not-in-a-ptce", lambda g: remove_all(g, MEMBERSHIP, ORG.organization), MEMBERSHIP,
+     "org:organization", "exactly one PTCE"),
+    ("organisation-type-outside-scheme", lambda g: g.add((IRIS.thing("organisation", "scic-tilt"), ROV.orgType,
+     THEME)), IRIS.thing("organisation", "scic-tilt"), "rov:orgType", "organisation type"),
+    ("initiative-count-as-string", lambda g: (remove_all(g, SHOP, V.partnerShopCount),
+     g.add((SHOP, V.partnerShopCount, Literal("104")))), SHOP, "ptce:partnerShopCount", "non-negative integer"),
+    ("initiative-negative-count", lambda g: (remove_all(g, SHOP, V.partnerShopCount),
+     g.add((SHOP, V.partnerShopCount, Literal(-1, datatype=XSD.integer)))), SHOP, "ptce:partnerShopCount",
+     "non-negative integer"),
+    ("initiative-without-type", lambda g: remove_all(g, SHOP, V.initiativeType), SHOP, "ptce:initiativeType",
+     "exactly one type"),
+    ("initiative-orphan", lambda g: g.remove((None, V.initiative, SHOP)), SHOP, None, "exactly one PTCE"),
+    ("recognition-without-date", lambda g: remove_all(g, EVENT, DCTERMS.date), EVENT, "dcterms:date",
+     "exactly one date"),
+    ("department-bad-insee", lambda g: (remove_all(g, NORD, IGEO.codeINSEE), g.add((NORD, IGEO.codeINSEE,
+     Literal("99")))), NORD, "igeo:codeINSEE", "valid INSEE code"),
+    ("department-no-wikidata", lambda g: remove_all(g, NORD, OWL.sameAs), NORD, "owl:sameAs", "Wikidata"),
+    ("department-bad-wikidata", lambda g: g.add((NORD, OWL.sameAs, NOWHERE)), NORD, "owl:sameAs", "Wikidata"),
+    ("commune-bad-insee", lambda g: (remove_all(g, NOEUX, IGEO.codeINSEE), g.add((NOEUX, IGEO.codeINSEE,
+     Literal("6261")))), NOEUX, "igeo:codeINSEE", "five-character"),
+    ("territory-no-department", lambda g: remove_all(g, NOEUX, V.department), NOEUX, "ptce:department",
+     "exactly one department"),
+    ("theme-no-english-label", lambda g: g.remove((THEME, SKOS.prefLabel, Literal("Biodiversity", lang="en"))),
+     THEME, "skos:prefLabel", "one in English"),
+    ("theme-two-french-labels", lambda g: g.add((THEME, SKOS.prefLabel, Literal("Vivant", lang="fr"))), THEME,
+     "skos:prefLabel", "one per language"),
+    ("theme-no-definition", lambda g: remove_all(g, THEME, SKOS.definition), THEME, "skos:definition",
+     "definition"),
+    ("theme-two-broader", lambda g: g.add((THEME, SKOS.broader, IRIS.thing("theme", "alimentation"))), THEME,
+     "skos:broader", "at most one broader"),
+    ("theme-outside-scheme", lambda g: remove_all(g, THEME, SKOS.inScheme), THEME, "skos:inScheme",
+     "theme scheme"),
+]
+
+
+@pytest.mark.parametrize(("name", "edit", "focus", "path", "words"), CASES, ids=[c[0] for c in CASES])
+def test_constraint_catches_violation(real, shapes, name, edit, focus, path, words):
+    g = Graph()
+    for t in real:
+        g.add(t)
+    g.namespace_manager = real.namespace_manager
+    edit(g)
+    report = validate_graph(g, shapes)
+    assert not report.conforms, name
+    hits = [v for v in report.violations if v.focus == str(focus) and (path is None or v.path == path)]
+    assert hits, report.as_text()
+    assert any(words in v.message_en for v in hits), [v.message_en for v in hits]
+    assert all(v.message and v.message != v.message_en for v in hits), "French message present"
