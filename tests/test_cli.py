@@ -17,8 +17,16 @@ def test_build_publishes_all_dumps(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Built" in result.output
     names = {p.name for p in out.iterdir()}
-    assert {"ptce.ttl", "ptce.nt", "ptce.rdf", "ptce.jsonld", "context.jsonld", "build.json",
-            "validation-report.txt", "validation-report.ttl"} <= names
+    assert {
+        "ptce.ttl",
+        "ptce.nt",
+        "ptce.rdf",
+        "ptce.jsonld",
+        "context.jsonld",
+        "build.json",
+        "validation-report.txt",
+        "validation-report.ttl",
+    } <= names
     assert json.loads((out / "build.json").read_text())["triples"] > 1000
 
 
@@ -46,8 +54,9 @@ def test_validate_source_data_text_and_json(runner):
 def test_validate_rdf_file_reports_violations(runner, tmp_path):
     bad = tmp_path / "bad.ttl"
     bad.write_text(
-        "@prefix ptce: <https://w3id.org/ptce/ontology#> .\n"
-        "<https://w3id.org/ptce/id/ptce/x> a ptce:PTCE .\n", encoding="utf-8")
+        "@prefix ptce: <https://w3id.org/ptce/ontology#> .\n<https://w3id.org/ptce/id/ptce/x> a ptce:PTCE .\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(main, ["validate", str(bad)])
     assert result.exit_code == 1
     assert "<https://w3id.org/ptce/id/ptce/x> — department (ptce:department)" in result.output
@@ -61,12 +70,19 @@ def test_validate_bad_source_data_as_json(runner, data_copy):
     result = runner.invoke(main, ["validate", str(data_copy), "--format", "json"])
     assert result.exit_code == 1
     problems = json.loads(result.output)["source_problems"]
-    assert {"file": "data/ptce/cohose.yaml", "line": 1, "field": "name",
-            "message": "missing required field (text)"} in problems
+    assert {
+        "file": "data/ptce/cohose.yaml",
+        "line": 1,
+        "field": "name",
+        "message": "missing required field (text)",
+    } in problems
 
 
 def test_query_formats(runner, build_dir):
-    q = "SELECT ?name WHERE { ?p a ptce:PTCE ; ptce:department/igeo:codeINSEE '80' ; skos:prefLabel ?name } ORDER BY ?name"
+    q = (
+        "SELECT ?name WHERE { ?p a ptce:PTCE ; ptce:department/igeo:codeINSEE '80' ; skos:prefLabel ?name }"
+        " ORDER BY ?name"
+    )
     table = runner.invoke(main, ["query", q, "--build", str(build_dir)])
     assert table.exit_code == 0 and "Valorizons" in table.output and "(2 rows)" in table.output
     rows = json.loads(runner.invoke(main, ["query", q, "--build", str(build_dir), "--format", "json"]).output)

@@ -63,8 +63,9 @@ def test_unknown_department(data_copy):
     f = data_copy / "ptce" / "partage-travail.yaml"
     edit(f, "departement: oise", "departement: oyse")
     (msg,) = problems(data_copy)
-    assert msg.startswith(f"data/ptce/partage-travail.yaml:{line_of(f, 'departement')}: departement: unknown "
-                          "departement 'oyse'")
+    assert msg.startswith(
+        f"data/ptce/partage-travail.yaml:{line_of(f, 'departement')}: departement: unknown departement 'oyse'"
+    )
 
 
 def test_unknown_organisation_in_role(data_copy):
@@ -94,8 +95,12 @@ def test_wrong_type_and_bad_slug(data_copy):
     edit(f, "recognised: 2015", "recognised: deux mille quinze")
     edit(data_copy / "ptce" / "cohose.yaml", "slug: cohose", "slug: CoHose")
     found = problems(data_copy)
-    assert any(m.startswith(f"data/ptce/eco-pole-alimentaire-d-audruicq.yaml:{line_of(f, 'recognised')}: "
-                            "recognised: expected year") for m in found)
+    assert any(
+        m.startswith(
+            f"data/ptce/eco-pole-alimentaire-d-audruicq.yaml:{line_of(f, 'recognised')}: recognised: expected year"
+        )
+        for m in found
+    )
     assert any("'CoHose' is not a slug" in m for m in found)
 
 
