@@ -196,3 +196,43 @@ def stats(build_dir: Path) -> None:
     store = open_store(build_dir)
     for label, value in graph_stats(store):
         click.echo(f"{label:32} {value}")
+
+
+@main.command("import")
+@click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("imported"),
+    show_default=True,
+    help="Data folder to write into; files already there are never overwritten.",
+)
+@click.option("--region", default="32", show_default=True, help="INSEE code of the region the document maps.")
+@data_option
+@click.option("--diff", is_flag=True, help="Write nothing; show how the document differs from the --data folder.")
+def import_map(document: Path, out: Path, region: str, data_dir: Path, diff: bool) -> None:
+    """Import a regional map of PTCEs (plain text) as YAML sources, with theme suggestions.
+
+    Each PTCE becomes ptce/<slug>.yaml: department (from the heading's code, via the --data
+    folder's geography.yaml), name, description, objectives or axes, the document lines each comes
+    from, and themes suggested from its text, which you review before filling in `themes`.
+    What the importer cannot place is reported, never guessed.
+
+    Example: ptce import carte.txt --out imported/ && ptce validate imported/
+    """
+    from .import_output import diff_document, import_summary, write_data_folder
+    from .importer import DocumentError, read_document
+    from .sources import load_sources
+
+    try:
+        sources = load_sources(data_dir)
+        doc = read_document(document, sources, region)
+        if diff:
+            click.echo(diff_document(doc, sources))
+            return
+        written = write_data_folder(doc, out, data_dir)
+    except DocumentError as exc:
+        fail(f"Cannot import {document}: {len(exc.problems)} problem(s); nothing was written.\n{exc}")
+    except SourceError as exc:
+        fail(f"The data folder {data_dir} has {len(exc.problems)} problem(s):\n{exc}")
+    click.echo(import_summary(doc, written, out))

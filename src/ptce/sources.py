@@ -352,7 +352,11 @@ _PTCE = {
     "initiatives": (_MAPS, False),
     "recognised": (_YEAR, False),
     "collective_approach_since": (_YEAR, False),
+    "suggested_themes": (_MAPS, False),
+    "provenance": (_MAP, False),
 }
+_SUGGESTION = {"theme": (_SLUG, True), "phrase": (_TEXT, True), "line": (_INT, False)}
+_PROVENANCE = {"document": (_TEXT, True), "lines": (_MAP, False)}
 _ROLE = {"organisation": (_SLUG, True), "role": (_SLUG, True)}
 _GROUP = {"name": (_TEXT, True), "themes": (_SLUGS, False)}
 _INITIATIVE = {
@@ -537,6 +541,11 @@ def _load_ptce(c: _Checker, raw: Any, known: _Known) -> Ptce | None:
         known.check(c, item, "themes", f"working_groups[{i}]", "themes")
         if "name" in g:
             groups.append(WorkingGroup(g["name"], g.get("themes", [])))
+    for i, item in enumerate(p.pop("suggested_themes", [])):  # written by `ptce import`, not part of the graph
+        c.fields(item, _SUGGESTION, f"suggested_themes[{i}]", _line_of(raw, "suggested_themes"))
+        known.check(c, item, "theme", f"suggested_themes[{i}]", "themes")
+    if "provenance" in p:
+        c.fields(p.pop("provenance"), _PROVENANCE, "provenance", _line_of(raw, "provenance"))
     initiatives = []
     for i, item in enumerate(p.pop("initiatives", [])):
         n = c.fields(item, _INITIATIVE, f"initiatives[{i}]", _line_of(raw, "initiatives"))
