@@ -194,7 +194,7 @@ def load_geography(
                 f"({loc.lon}, {loc.lat}) is outside the outline of {loc.departement} in {OUTLINES_FILE}",
             )
         locations[loc.slug] = loc
-    _check_coverage(c, locations, places, ptces, problems)
+    _check_coverage(c, locations, places, ptces, problems, {row.get("slug") for _, row in rows})
     return Geography(source, locations) if source else None
 
 
@@ -211,11 +211,16 @@ def _read_source(data_dir: Path, problems: list[Problem]) -> GeographySource | N
 
 
 def _check_coverage(
-    c: _Checker, locations: dict[str, Location], places: dict[str, Place], ptces: list[Ptce], problems: list[Problem]
+    c: _Checker,
+    locations: dict[str, Location],
+    places: dict[str, Place],
+    ptces: list[Ptce],
+    problems: list[Problem],
+    rows_seen: set[str | None],
 ) -> None:
     """Every place has a row, every combination has its parts' communes, every PTCE's combination exists."""
     for slug, place in places.items():
-        if slug not in locations:
+        if slug not in rows_seen:
             c.fail(0, "slug", f"no row for {place.kind} {slug!r}; run scripts/derive_geography.py")
     for loc in locations.values():
         if loc.parts and all(p in locations for p in loc.parts):
@@ -226,7 +231,9 @@ def _check_coverage(
     for ptce in ptces:
         where = [locations.get(t) for t in ptce.territoires] or [locations.get(ptce.departement)]
         if any(loc and loc.departement != ptce.departement for loc in where):
-            problems.append(Problem(ptce.file, 0, "territoires", f"a territory lies outside {ptce.departement}"))
+            problems.append(
+                Problem(ptce.file, 0, "territoires", f"is placed outside its department {ptce.departement!r}")
+            )
         if len(ptce.territoires) > 1 and frozenset(ptce.territoires) not in combinations:
             problems.append(
                 Problem(
