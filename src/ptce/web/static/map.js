@@ -90,9 +90,10 @@
       var marker = L.marker([c[1], c[0]], {
         icon: markerIcon(p, shifts.get(f)), title: p.name, alt: p.name, keyboard: true, riseOnHover: true
       });
+      // Before bindPopup, so the flag is set when Leaflet opens the popup on the same key press.
+      marker.on("keypress", function (e) { openedByKey = e.originalEvent.key === "Enter"; });
       marker.bindPopup(popupContent(p), { closeButton: true, autoPanPadding: [20, 20] });
       marker.bindTooltip(p.name, { direction: "top", offset: [0, -12] });
-      marker.on("keypress", function (e) { openedByKey = e.originalEvent.key === "Enter"; });
       marker.feature = f;
       markers.push(marker);
       marker.addTo(map);
