@@ -82,6 +82,8 @@ def test_markers_filter_popup_and_link(open_map, server):
     markers = page.locator(".leaflet-marker-pane .ptce-marker")
     assert markers.count() == 15
     assert page.locator("#carte-statut").inner_text() == "15 PTCE affichés sur 15"
+    page.locator('.ptce-marker[title="Auton\'Hommes"]').hover()
+    assert page.locator(".leaflet-tooltip-pane .leaflet-tooltip:not(.dept-label)").inner_text() == "Auton'Hommes"
 
     # Filter by a theme: only the PTCEs having it (or a narrower theme) stay on the map and in the list.
     page.select_option("#filtre-theme", "https://w3id.org/ptce/id/theme/precarite-alimentaire")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .geo import features_by, point_in_polygon, point_wkt
@@ -135,7 +135,7 @@ def _place_of(c: _Checker, loc: Location, line: int, places: dict[str, Place]) -
             c.fail(line, "insee_codes", f"expected the commune's code {place.insee}, got {' '.join(loc.insee_codes)!r}")
     if loc.precision != expected:
         c.fail(line, "precision", f"expected {expected!r} for {loc.slug!r}, got {loc.precision!r}")
-    return Location(**{**loc.__dict__, "departement": dept})
+    return replace(loc, departement=dept)
 
 
 def _read_outlines(path: Path, rel: str, departements: list[Place], problems: list[Problem]) -> dict[str, dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, render_template, request, send_file
+from flask import Blueprint, Response, abort, render_template, request, send_file
 
 from ..locations import PRECISION_LABELS, read_map
 from ..publish import OUTLINES
@@ -56,6 +56,9 @@ def geojson():
 @bp.get("/map/departements.geojson")
 def outlines():
     """Outlines of the region and its departments, as published with the build."""
-    response = send_file(get_site().build.folder / OUTLINES, mimetype=GEOJSON, etag=False, conditional=False)
+    path = get_site().build.folder / OUTLINES
+    if not path.is_file():
+        abort(404, description="This build has no department outlines; run `ptce build` again.")
+    response = send_file(path, mimetype=GEOJSON, etag=False, conditional=False)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return _conditional(response)
