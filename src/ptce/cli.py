@@ -136,9 +136,7 @@ def open_store(build_dir: Path):
 @main.command()
 @click.argument("sparql")
 @build_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def query(sparql: str, build_dir: Path, fmt: str) -> None:
     """Run a SPARQL query over the built graph. Use '-' to read the query from standard input.
 
@@ -236,3 +234,30 @@ def import_map(document: Path, out: Path, region: str, data_dir: Path, diff: boo
     except SourceError as exc:
         fail(f"The data folder {data_dir} has {len(exc.problems)} problem(s):\n{exc}")
     click.echo(import_summary(doc, written, out))
+
+@main.command("map")
+@build_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["png", "svg"]),
+    default=None,
+    help="Image format [default: from --out, else png].",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Image file to write.")
+def map_command(build_dir: Path, fmt: str | None, out: Path) -> None:
+    """Draw the regional map for reports: department outlines, the PTCEs numbered and coloured by department, a key.
+
+    Example: ptce map --format svg --out carte-ptce.svg
+    """
+    from .staticmap import write_map
+
+    store = open_store(build_dir)
+    fmt = fmt or ("svg" if out.suffix.lower() == ".svg" else "png")
+    try:
+        count = write_map(store, build_dir, out, fmt)
+    except FileNotFoundError as exc:
+        fail(f"The build in {build_dir}/ has no department outlines ({exc}). Run `ptce build` again.")
+    except OSError as exc:
+        fail(f"Cannot write {out}: {exc}")
+    click.echo(f"Wrote {out} ({fmt}, {count} PTCEs)")

@@ -7,7 +7,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VANN, XSD
 
-from .namespaces import IGEO, ORG, ROV, SCHEMA, WD, Iris, bind_prefixes
+from .namespaces import GEO, IGEO, ORG, ROV, SCHEMA, WD, Iris, bind_prefixes
 from .paths import ONTOLOGY_FILE
 from .slugs import slugify
 from .sources import Initiative, Organisation, Place, Ptce, Sources
@@ -64,6 +64,8 @@ class _Builder:
             self.organisation(org)
         for ptce in self.s.ptces:
             self.ptce(ptce)
+        if self.s.geography:
+            self.locations()
         return self.g
 
     def source_document(self) -> None:
@@ -94,6 +96,28 @@ class _Builder:
                 self.add(node, RDF.type, IGEO.Commune)
                 self.add(node, IGEO.codeINSEE, Literal(t.insee))
             self.derived(node)
+
+    def locations(self) -> None:
+        """A point geometry (GeoSPARQL) for each place, and for each PTCE the point of where it is placed."""
+        geo = self.s.geography
+        src = self.iris.thing("source", geo.source.slug)
+        self.add(src, RDF.type, self.v.SourceDocument)
+        self.add(src, DCTERMS.title, self.fr(geo.source.title))
+        self.add(src, RDFS.label, self.fr(geo.source.title))
+        self.add(src, RDFS.seeAlso, URIRef(geo.source.url))
+        for loc in geo.locations.values():
+            node = self.iris.thing("geometrie", loc.geometry_slug)
+            self.add(node, RDF.type, GEO.Geometry)
+            self.add(node, RDFS.label, self.fr(f"Localisation : {loc.name}"))
+            self.add(node, GEO.asWKT, Literal(loc.wkt, datatype=GEO.wktLiteral))
+            self.add(node, self.v.locationPrecision, Literal(loc.precision))
+            self.add(node, self.v.locationMethod, Literal(loc.method, lang="en"))
+            self.add(node, PROV.wasDerivedFrom, src)
+            if loc.kind != "territoires":
+                self.add(self.iris.thing(loc.kind, loc.slug), GEO.hasGeometry, node)
+        for ptce in self.s.ptces:
+            node = self.iris.thing("geometrie", geo.location_of(ptce).geometry_slug)
+            self.add(self.iris.thing("ptce", ptce.slug), GEO.hasGeometry, node)
 
     def admin_unit(self, node: URIRef, place: Place, cls: URIRef) -> None:
         self.add(node, RDF.type, cls)

@@ -13,12 +13,14 @@ from typing import Any, Protocol
 import yaml
 
 from .importer import DocumentError, ImportedDocument, ImportedPtce
+from .places import OUTLINES_FILE, PLACES_FILE, SOURCE_FILE
 from .slugs import slugify
 from .sources import Problem, Sources
 from .suggest import Quality, measure
 
 SOURCE_FOLDER = "source"
-COPIED_FILES = ("geography.yaml", "themes.yaml")
+# Reference files an imported folder shares with the data it was imported against (the region's geography).
+COPIED_FILES = ("geography.yaml", "themes.yaml", PLACES_FILE, OUTLINES_FILE, SOURCE_FILE)
 NOT_IMPORTED = "territoires, roles, working_groups, initiatives, recognised, collective_approach_since"
 
 

@@ -18,6 +18,7 @@ from .formats import GRAPH_FORMATS
 from .graph import build_graph
 from .namespaces import PREFIXES, Iris
 from .paths import DATA_DIR, SHAPES_DIR
+from .places import OUTLINES_FILE
 from .sources import load_sources
 from .validate import ValidationReport, load_shapes, validate_graph
 
@@ -25,6 +26,7 @@ DUMP_NAME = "ptce"
 BUILD_INFO = "build.json"
 REPORT_TEXT = "validation-report.txt"
 REPORT_TTL = "validation-report.ttl"
+OUTLINES = "hauts-de-france.geojson"  # the region and department outlines, copied from data/geo/ for the map
 
 
 class BuildFailed(Exception):
@@ -105,6 +107,7 @@ def publish_build(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     try:
         dumps = write_dumps(graph, tmp, iris)
+        shutil.copyfile(Path(data_dir) / OUTLINES_FILE, tmp / OUTLINES)
         (tmp / REPORT_TEXT).write_text(report.as_text() + "\n", encoding="utf-8")
         report.report_graph.serialize(destination=tmp / REPORT_TTL, format="turtle")
         info = BuildInfo(

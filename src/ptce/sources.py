@@ -10,9 +10,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from .places import Geography
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ROLES = ("porteur", "partenaire")
@@ -177,6 +180,7 @@ class Sources:
     organisations: list[Organisation]
     ptces: list[Ptce]
     data_dir: Path
+    geography: Geography | None = None  # located places of data/geo/ (see `places`)
 
 
 # ---- field checking -------------------------------------------------------------------------------
@@ -229,9 +233,7 @@ class _Checker:
             if self._ok(kind, value):
                 out[key] = value
                 if kind == _SLUG and not SLUG_RE.match(value):
-                    self.fail(
-                        at, name, f"{value!r} is not a slug (lower-case ASCII letters, digits, hyphens)"
-                    )
+                    self.fail(at, name, f"{value!r} is not a slug (lower-case ASCII letters, digits, hyphens)")
                 if kind == _SLUGS:
                     for item in value:
                         if not SLUG_RE.match(item):
@@ -397,9 +399,7 @@ def _load_dataset(path: Path, c: _Checker, raw: Any) -> Dataset | None:
 
 
 def _load_geography(c: _Checker, raw: Any) -> tuple[Place | None, list[Place], list[Place]]:
-    top = c.fields(
-        raw, {"region": (_MAP, True), "departements": (_MAPS, True), "territoires": (_MAPS, True)}, ""
-    )
+    top = c.fields(raw, {"region": (_MAP, True), "departements": (_MAPS, True), "territoires": (_MAPS, True)}, "")
     region = None
     if "region" in top:
         r = c.fields(top["region"], _PLACE, "region", _line_of(raw, "region"))
@@ -463,13 +463,9 @@ def _load_themes(c: _Checker, raw: Any) -> tuple[dict, list[Theme]]:
                             c.fail(_line_of(item, key), f"{where}[{i}].{key}", f"missing the {lang!r} text")
                 themes.append(Theme(t["slug"], t["label"], t["definition"], t.get("alt", {}), broader))
                 if broader is None:
-                    walk(
-                        t.get("narrower", []), f"{where}[{i}].narrower", _line_of(item, "narrower"), t["slug"]
-                    )
+                    walk(t.get("narrower", []), f"{where}[{i}].narrower", _line_of(item, "narrower"), t["slug"])
                 elif "narrower" in t:
-                    c.fail(
-                        _line_of(item, "narrower"), f"{where}[{i}].narrower", "the scheme has two levels only"
-                    )
+                    c.fail(_line_of(item, "narrower"), f"{where}[{i}].narrower", "the scheme has two levels only")
 
     walk(top.get("concepts", []), "concepts", _line_of(raw, "concepts"), None)
     return scheme, themes
@@ -567,9 +563,7 @@ def _duplicates(problems: list[Problem], found: list[tuple[str, str, int]], what
     seen: dict[str, str] = {}
     for slug, file, line in found:
         if slug in seen:
-            problems.append(
-                Problem(file, line, "slug", f"duplicate {what} slug {slug!r} (first used in {seen[slug]})")
-            )
+            problems.append(Problem(file, line, "slug", f"duplicate {what} slug {slug!r} (first used in {seen[slug]})"))
         else:
             seen[slug] = f"{file}"
 
@@ -604,9 +598,7 @@ def load_sources(data_dir: Path | str) -> Sources:
     c, raw = read("organisations.yaml")
     organisations = _load_organisations(c, raw) if raw is not None else []
     _duplicates(problems, [(o.slug, c.file, 0) for o in organisations], "organisation")
-    known = _Known(
-        dept_slugs, {t.slug for t in territoires}, {t.slug for t in themes}, {o.slug for o in organisations}
-    )
+    known = _Known(dept_slugs, {t.slug for t in territoires}, {t.slug for t in themes}, {o.slug for o in organisations})
     for o in organisations:
         if o.territoire and o.territoire not in known.territoires:
             c.fail(0, f"organisations.{o.slug}.territoire", f"unknown territoire {o.territoire!r}")
@@ -628,7 +620,12 @@ def load_sources(data_dir: Path | str) -> Sources:
                     initiative_slugs.append((item["slug"], ptce.file, _line_of(item, "slug")))
     _duplicates(problems, ptce_slugs, "PTCE")
     _duplicates(problems, initiative_slugs, "initiative")
+    from .places import load_geography  # places reads with this module's checker
 
-    if problems or dataset is None or region is None:
+    geography = load_geography(data_dir, departements, territoires, ptces, problems)
+
+    if problems or dataset is None or region is None or geography is None:
         raise SourceError(problems or [Problem(str(data_dir), 0, "", "incomplete data")])
-    return Sources(dataset, scheme, themes, region, departements, territoires, organisations, ptces, data_dir)
+    return Sources(
+        dataset, scheme, themes, region, departements, territoires, organisations, ptces, data_dir, geography
+    )

@@ -36,6 +36,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import ops
 
     app.register_blueprint(ops.bp)
+    from . import map as map_views
+
+    app.register_blueprint(map_views.bp)
     return app
 
 

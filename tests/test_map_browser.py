@@ -1,0 +1,146 @@
+"""The map in headless Chromium against a real local server: markers, filters, popups, keyboard, no outside request."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+from waitress.server import create_server  # noqa: E402
+
+from ptce.web import create_app  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PTCE_PAGE = re.compile(r"/(id|page)/ptce/[a-z0-9-]+$")
+
+
+@pytest.fixture(scope="module")
+def server(build_dir):
+    """The app served by waitress on a free local port, in a thread of this process."""
+    srv = create_server(create_app({"BUILD_DIR": str(build_dir)}), host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.effective_port}"
+    srv.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_map(browser, server):
+    """Open /map in a new page; returns (page, every URL the page requested, console errors)."""
+    pages = []
+
+    def opener(**context):
+        ctx = browser.new_context(**context)
+        page = ctx.new_page()
+        requests: list[str] = []
+        errors: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{server}/map")
+        page.wait_for_selector("#carte[data-ready=true]")
+        pages.append(ctx)
+        return page, requests, errors
+
+    yield opener
+    for ctx in pages:
+        ctx.close()
+
+
+def outside(requests, server):
+    return [u for u in requests if not u.startswith(server + "/") and not u.startswith("data:")]
+
+
+def test_markers_filter_popup_and_link(open_map, server):
+    page, requests, errors = open_map(viewport={"width": 1280, "height": 900})
+    markers = page.locator(".leaflet-marker-pane .ptce-marker")
+    assert markers.count() == 15
+    assert page.locator("#carte-statut").inner_text() == "15 PTCE affichés sur 15"
+    page.locator('.ptce-marker[title="Auton\'Hommes"]').hover()
+    assert page.locator(".leaflet-tooltip-pane .leaflet-tooltip:not(.dept-label)").inner_text() == "Auton'Hommes"
+
+    # Filter by a theme: only the PTCEs having it (or a narrower theme) stay on the map and in the list.
+    page.select_option("#filtre-theme", "https://w3id.org/ptce/id/theme/precarite-alimentaire")
+    assert markers.count() == 3
+    assert page.locator("#liste-ptce li:visible").count() == 3
+    assert page.locator("#carte-statut").inner_text() == "3 PTCE affichés sur 15"
+    shown = sorted(markers.evaluate_all("els => els.map(e => e.getAttribute('title'))"))
+    assert shown == ["Anima Grand Calais", "CoHose", "Pôle Ressources"]
+
+    # Department filter combines with the theme filter.
+    page.select_option("#filtre-departement", "https://w3id.org/ptce/id/departement/oise")
+    assert markers.count() == 0
+    page.select_option("#filtre-theme", "")
+    assert markers.count() == 3
+
+    # Open a popup and follow its link to the PTCE's page.
+    page.select_option("#filtre-departement", "")
+    page.locator('.ptce-marker[title="Pôle Ressources"]').click()
+    popup = page.locator(".leaflet-popup-content")
+    assert "Le Touquet-Paris-Plage (commune)" in popup.inner_text()
+    link = popup.locator("a.ptce-link")
+    assert link.inner_text() == "Pôle Ressources"
+    with page.expect_navigation():
+        link.click()
+    assert PTCE_PAGE.search(page.url), page.url
+    assert page.url.startswith(server)
+
+    assert outside(requests, server) == [], "every request goes to the local server"
+    assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
+
+
+def test_markers_work_with_the_keyboard(open_map, server):
+    page, requests, _ = open_map(viewport={"width": 1280, "height": 900})
+    page.locator("#filtre-departement").focus()  # the last filter; Tab goes to the map, then to its markers
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "carte"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('ptce-marker')")
+    assert page.evaluate("document.activeElement.getAttribute('role')") == "button"
+    name = page.evaluate("document.activeElement.getAttribute('title')")
+    page.keyboard.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    assert name in popup.inner_text()
+    # The popup's link takes the focus, so Enter again follows it.
+    assert page.evaluate("document.activeElement.classList.contains('ptce-link')")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert PTCE_PAGE.search(page.url), page.url
+    assert outside(requests, server) == []
+
+
+def test_map_fits_a_phone(open_map, server):
+    page, requests, _ = open_map(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    assert page.locator(".ptce-marker").count() == 15
+    box = page.locator("#carte").bounding_box()
+    assert box["width"] <= 375 and box["height"] >= 300
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.locator('.ptce-marker[title="Valorizons"]').tap()
+    assert "département (la source ne nomme pas de lieu)" in page.locator(".leaflet-popup-content").inner_text()
+    assert outside(requests, server) == []
