@@ -136,9 +136,7 @@ def open_store(build_dir: Path):
 @main.command()
 @click.argument("sparql")
 @build_option
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 def query(sparql: str, build_dir: Path, fmt: str) -> None:
     """Run a SPARQL query over the built graph. Use '-' to read the query from standard input.
 
