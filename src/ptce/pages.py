@@ -13,6 +13,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDFS, SKOS, XSD
 
 from .describe import Description, Value, describe, describe_graph, iri_ref, ptces_sharing_themes
+from .metadata import LICENCE_NAMES
 from .namespaces import IGEO, ORG, ROV, SCHEMA, Iris
 from .stats import COUNTS
 from .store import Store
@@ -234,13 +235,20 @@ def _ontology(store: Store, d: Description) -> Page:
     data = {
         "text": d.text(DCTERMS.description),
         "version": d.text(OWL.versionInfo),
-        "license": d.link(DCTERMS.license),
+        "license": _named_licence(d.link(DCTERMS.license)),
         "namespace": str(v),
         "prefix": d.text(URIRef("http://purl.org/vocab/vann/preferredNamespacePrefix")),
         "sections": [(key, ONTOLOGY_SECTIONS[key], items) for key, items in sections.items() if items],
     }
     title = d.text(DCTERMS.title) or d.label
     return Page("ontology.html", title, d, schema_org(d), data)
+
+
+def _named_licence(link: Value | None) -> Value | None:
+    """A licence link named as people know it, when it is a known one."""
+    if link is None or link.iri not in LICENCE_NAMES:
+        return link
+    return Value(LICENCE_NAMES[link.iri], iri=link.iri, href=link.href)
 
 
 def home_page(store: Store, iris: Iris) -> Page:

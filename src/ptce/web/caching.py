@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from .. import __version__
 from . import get_site
@@ -92,7 +92,7 @@ def unexpected_error(exc: Exception):
     if isinstance(exc, HTTPException):
         return http_error(exc)
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-    return error_response(500, InternalServerError.name, "Le serveur a rencontré une erreur interne.")
+    return error_response(500, "Internal Server Error", "Le serveur a rencontré une erreur interne.")
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""The dataset as files and as metadata: dumps, VoID, the DCAT catalog, sitemap.xml and robots.txt.
+"""The dataset as files and as metadata: dumps, VoID, the DCAT catalog; sitemap.xml, robots.txt, favicon.
 
 The dumps, VoID and DCAT files are written by `ptce build`; this module only serves them, with the licence
 set in the app's configuration (`DATASET_LICENSE`).
@@ -124,6 +124,12 @@ def _routed(path: str) -> bool:
     except HTTPException:
         return False
     return True
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The site icon, where browsers look for it."""
+    return current_app.send_static_file("favicon.svg")
 
 
 @bp.get("/robots.txt")
