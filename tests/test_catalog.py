@@ -214,3 +214,25 @@ def test_robots_points_to_the_sitemap(client):
     r = client.get("/robots.txt")
     assert r.mimetype == "text/plain"
     assert "Sitemap: http://localhost/sitemap.xml" in r.get_data(as_text=True)
+
+
+def test_a_suffix_wins_over_accept(client):
+    r = client.get("/catalog.ttl", headers={"Accept": "text/html"})
+    assert r.status_code == 200 and r.mimetype == "text/turtle" and "Accept" not in r.vary
+
+
+def test_a_build_without_metadata_still_serves_its_pages(tmp_path, build_dir):
+    import shutil
+
+    from ptce.metadata import CATALOG_FILE, VOID_FILE
+
+    old = tmp_path / "old"
+    shutil.copytree(build_dir, old)
+    (old / CATALOG_FILE).unlink()
+    (old / VOID_FILE).unlink()
+    client = create_app({"BUILD_DIR": str(old)}).test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/page/ptce/cohose").status_code == 200
+    missing = client.get("/.well-known/void")
+    assert missing.status_code == 404 and "ptce build" in missing.get_data(as_text=True)
+    assert client.get("/catalog").status_code == 404

@@ -13,13 +13,14 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from rdflib import Graph
 from werkzeug.exceptions import HTTPException
 
-from ..formats import GRAPH_FORMATS
+from ..formats import GRAPH_FORMATS, Format
 from ..metadata import CATALOG_FILE, VOID_FILE, dataset_summary, downloads, read_metadata
 from ..pages import Page
+from ..publish import serialize_graph
 from . import get_site
 from .caching import cached
 from .negotiate import HTML, PAGE_OR_GRAPH
-from .resources import choose, rdf_response, vary
+from .resources import choose, vary
 
 bp = Blueprint("catalog", __name__)
 
@@ -35,17 +36,31 @@ def _metadata(folder: Path, version: str, name: str, license: str | None) -> Gra
     return read_metadata(folder, name, license)
 
 
-def metadata(name: str) -> Graph:
-    """A metadata graph of the current build (VOID_FILE or CATALOG_FILE), with the configured licence."""
+@lru_cache(maxsize=32)
+def _serialized(folder: Path, version: str, name: str, license: str | None, fmt: Format) -> bytes:
+    graph = _metadata(folder, version, name, license)
+    return serialize_graph(graph, fmt, get_site().build.iris)
+
+
+def _key(name: str) -> tuple | None:
     build = get_site().build
     if not (build.folder / name).is_file():
+        return None
+    return build.folder, build.info.version, name, current_app.config.get("DATASET_LICENSE")
+
+
+def metadata_response(name: str, fmt: Format, negotiated: bool) -> Response:
+    """A metadata file of the current build (VOID_FILE or CATALOG_FILE) in an RDF format."""
+    key = _key(name)
+    if key is None:
         abort(404, description=f"Cette publication n'a pas de fichier {name} ; relancez `ptce build`.")
-    return _metadata(build.folder, build.info.version, name, current_app.config.get("DATASET_LICENSE"))
+    return vary(Response(_serialized(*key, fmt), mimetype=fmt.media_type), negotiated)
 
 
 def dataset_info() -> dict:
     """The dataset's title, description, licence and downloads, as its DCAT description states them."""
-    return dataset_summary(metadata(CATALOG_FILE), get_site().build.iris)
+    key = _key(CATALOG_FILE)
+    return dataset_summary(_metadata(*key), get_site().build.iris) if key else {}
 
 
 @bp.get("/dumps/")
@@ -68,8 +83,7 @@ def dump(name: str):
 @cached
 def void():
     """The VoID description (Turtle by default; any RDF format by Accept or `?format=`)."""
-    fmt, negotiated = choose(GRAPH_FORMATS)
-    return rdf_response(metadata(VOID_FILE), fmt, negotiated)
+    return metadata_response(VOID_FILE, *choose(GRAPH_FORMATS))
 
 
 @bp.get("/catalog")
@@ -79,8 +93,10 @@ def catalog(suffix: str | None = None):
     """The DCAT catalog: a page for browsers, RDF for harvesters."""
     fmt, negotiated = choose(PAGE_OR_GRAPH, suffix)
     if fmt is not HTML:
-        return rdf_response(metadata(CATALOG_FILE), fmt, negotiated)
+        return metadata_response(CATALOG_FILE, fmt, negotiated)
     info = dataset_info()
+    if not info:
+        abort(404, description=f"Cette publication n'a pas de fichier {CATALOG_FILE} ; relancez `ptce build`.")
     page = Page("catalog.html", info["title"] or "Données", data=info, jsonld=dataset_jsonld(info))
     links = [(f, f"/catalog.{f.suffix}") for f in GRAPH_FORMATS]
     return vary(Response(render_template(page.template, page=page, dataset=info, alternates=links)), negotiated)
