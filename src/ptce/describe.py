@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from .namespaces import IGEO, ORG, PREFIXES, ROV, SCHEMA, Iris, bind_prefixes
 from .store import Store
@@ -230,11 +231,28 @@ def describe_graph(store: Store, nodes: list[str], iris: Iris) -> Graph:
     """The descriptions of several IRIs in one graph (one query); ValueError for a malformed IRI."""
     graph = Graph()
     bind_prefixes(graph, iris)
-    if nodes:
-        data = store.serialize(store.query(DESCRIBE % " ".join(iri_ref(n) for n in nodes)), "nt")
+    if not nodes:
+        return graph
+    result = store.query(DESCRIBE % " ".join(iri_ref(n) for n in nodes))
+    if isinstance(result, ox.QueryTriples):  # the embedded store: convert terms, no text round trip
+        graph.addN((_term(t.subject), _term(t.predicate), _term(t.object), graph) for t in result)
+    else:
+        data = store.serialize(result, "nt")
         if data.strip():
             graph.parse(data=data, format="nt")
     return graph
+
+
+def _term(term):
+    """An rdflib term for an Oxigraph term (plain strings keep no xsd:string datatype, as rdflib parses them)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value, datatype=None if datatype == str(XSD.string) else URIRef(datatype))
+    return BNode(term.value)
 
 
 def describe(store: Store, iri: str, iris: Iris) -> Description:
