@@ -73,10 +73,10 @@ def resource_page(store: Store, iris: Iris, iri: str) -> Page | None:
     return Page("resource.html", d.label, d, schema_org(d))
 
 
-def _related(store: Store, d: Description, nodes: list[Value]) -> list[Description]:
-    """Descriptions of linked resources, fetched with one query."""
+def _related(store: Store, d: Description, nodes: list[Value]) -> dict[str, Description]:
+    """Descriptions of linked resources by IRI, fetched with one query."""
     graph = describe_graph(store, [n.iri for n in nodes], d.iris)
-    return [Description(n.iri, graph, d.iris) for n in nodes]
+    return {n.iri: Description(n.iri, graph, d.iris) for n in nodes}
 
 
 def _figures(d: Description) -> list[tuple[str, int]]:
@@ -95,11 +95,8 @@ def _ptce(store: Store, d: Description) -> Page:
     groups = d.links(ORG.hasUnit)
     recognitions = d.links(v.recognition)
     related = _related(store, d, memberships + initiatives + groups + recognitions)
-    by_iri = {r.iri: r for r in related}
-    roles = [
-        {"organisation": m.link(ORG.member), "role": m.link(ORG.role)}
-        for m in (by_iri[URIRef(x.iri)] for x in memberships)
-    ]
+    held = [related[m.iri] for m in memberships]
+    roles = [{"organisation": r.link(ORG.member), "role": r.link(ORG.role)} for r in held]
     sharing = [
         (Value(label, iri=iri, href=d.iris.path_of(iri)), themes)
         for iri, label, themes in ptces_sharing_themes(store, d.iris, str(d.iri))
@@ -112,10 +109,10 @@ def _ptce(store: Store, d: Description) -> Page:
         "themes": d.links(DCTERMS.subject),
         "department": d.link(v.department),
         "territories": d.links(SCHEMA.areaServed),
-        "roles": sorted(roles, key=lambda r: (r["role"].label if r["role"] else "", r["organisation"].label)),
-        "groups": [{"group": g, "themes": by_iri[URIRef(g.iri)].links(DCTERMS.subject)} for g in groups],
-        "initiatives": [_initiative(by_iri[URIRef(i.iri)], i) for i in initiatives],
-        "recognitions": [(r, by_iri[URIRef(r.iri)].text(DCTERMS.date)) for r in recognitions],
+        "roles": sorted(roles, key=lambda r: (r["role"].iri, r["organisation"].label)),  # carriers first
+        "groups": [{"group": g, "themes": related[g.iri].links(DCTERMS.subject)} for g in groups],
+        "initiatives": [_initiative(related[i.iri], i) for i in initiatives],
+        "recognitions": [(r, related[r.iri].text(DCTERMS.date)) for r in recognitions],
         "since": d.text(v.collectiveApproachSince),
         "sources": d.links(PROV.wasDerivedFrom),
         "sharing": sharing,
@@ -138,7 +135,9 @@ def _initiative(i: Description, link: Value) -> dict[str, Any]:
 
 def _organisation(store: Store, d: Description) -> Page:
     memberships = d.inverse(ORG.member)
-    roles = [{"ptce": m.link(ORG.organization), "role": m.link(ORG.role)} for m in _related(store, d, memberships)]
+    roles = [
+        {"ptce": m.link(ORG.organization), "role": m.link(ORG.role)} for m in _related(store, d, memberships).values()
+    ]
     data = {
         "types": d.links(ROV.orgType),
         "text": d.text(DCTERMS.description),
