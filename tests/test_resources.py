@@ -6,6 +6,7 @@ import html
 import json
 import re
 
+import pyoxigraph
 import pytest
 import yaml
 from rdflib import Graph, Literal, URIRef
@@ -253,6 +254,9 @@ def test_home_page_counts_and_links(client, graph):
     for href in ("/map", "/network", "/sparql", "/catalog#telechargements", "/ontology", "/id/ptce/cohose"):
         assert f'href="{href}"' in body
     assert "Aisne (0)" in text
+    (block,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', body, flags=re.S)
+    dataset = json.loads(block)
+    assert dataset["@type"] == "Dataset" and len(dataset["distribution"]) == 8
 
 
 def test_ontology_page_documents_every_term(client, graph):
@@ -314,3 +318,24 @@ def test_literals_are_escaped(tmp_path, data_copy):
     (block,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', body, flags=re.S)
     assert json.loads(block)["description"] == record["description"]
     assert "<" not in block
+
+
+def test_descriptions_include_their_parts_and_prefer_french_labels():
+    """Blank nodes and `#` IRIs a resource links to are described with it; labels: French, else English."""
+    from ptce.describe import describe
+    from ptce.store import OxigraphStore
+
+    x, part = IRIS.thing("territoire", "x"), URIRef(f"{IRIS.thing('territoire', 'x')}#geometry")
+    g = Graph()
+    g.add((x, SKOS.prefLabel, Literal("Somewhere", lang="en")))
+    g.add((x, URIRef("http://www.opengis.net/ont/geosparql#hasGeometry"), part))
+    g.add((part, URIRef("http://www.opengis.net/ont/geosparql#asWKT"), Literal("POINT(2 50)")))
+    g.add((IRIS.thing("ptce", "y"), SCHEMA.areaServed, x))
+    g.add((IRIS.thing("ptce", "y"), SKOS.prefLabel, Literal("Y en français", lang="fr")))
+    g.add((IRIS.thing("ptce", "y"), SKOS.prefLabel, Literal("Y in English", lang="en")))
+    store = OxigraphStore(iris=IRIS)
+    store.store.load(g.serialize(format="nt").encode(), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    d = describe(store, str(x), IRIS)
+    assert (part, URIRef("http://www.opengis.net/ont/geosparql#asWKT"), Literal("POINT(2 50)")) in d.graph
+    assert d.label == "Somewhere"
+    assert [v.label for v in d.inverse(SCHEMA.areaServed)] == ["Y en français"]

@@ -1,8 +1,9 @@
 """Resource descriptions: what the published graph says about one IRI, computed with SPARQL over the store.
 
 A description is the resource's own triples, the labels and types of what it links to, the links pointing at
-it (with their subjects' labels and types), and, for an ontology or a concept scheme, the full description of
-every term it defines. Labels are picked in French, with English as the fallback.
+it (with their subjects' labels and types), the full description of the blank nodes and `#` IRIs it links to
+(parts of the same document), and, for an ontology or a concept scheme, the full description of every term
+it defines. Labels are picked in French, with English as the fallback.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ CONSTRUCT {
   UNION { ?s ?ip ?x . ?s a ?st }
   UNION { ?s ?ip ?x . ?ip rdfs:label ?ipl }
   UNION { ?m rdfs:isDefinedBy|skos:inScheme ?x . ?m ?mp ?mo }
+  UNION { ?x ?p ?o . ?o ?mp ?mo FILTER(isBlank(?o) || STRSTARTS(STR(?o), CONCAT(STR(?x), "#"))) BIND(?o AS ?m) }
 }
 """
 

@@ -74,11 +74,13 @@ def thing_iri(rest: str) -> str | None:
 @bp.get("/")
 @cached
 def home():
-    from .catalog import dataset_info
+    from .catalog import dataset_info, dataset_jsonld
 
     build = get_site().build
     page = home_page(build.store, build.iris)
-    return render_template(page.template, page=page, dataset=dataset_info(), alternates=[])
+    info = dataset_info()
+    page.jsonld = dataset_jsonld(info) if info else {}
+    return render_template(page.template, page=page, dataset=info, alternates=[])
 
 
 @bp.get("/id/<path:rest>")
