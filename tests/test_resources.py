@@ -130,6 +130,8 @@ def test_unknown_iris_are_404_in_the_asked_format(client):
     assert client.get("/data/ptce/nowhere.nt").status_code == 404
     assert client.get("/page/ptce/nowhere").status_code == 404
     assert client.get("/id/ptce/%3Cscript%3E").status_code == 404
+    forged = client.get("/data/x%0D%3Chttp://a%3E%20%3Chttp://b%3E%20%3Chttp://c%3E%20..ttl")
+    assert forged.status_code == 404 and len(Graph().parse(data=forged.get_data(as_text=True), format="turtle")) == 0
     assert client.get("/ontology/9.9.9").status_code == 404
 
 

@@ -43,15 +43,19 @@ def rdf_response(graph: Graph, fmt: Format, negotiated: bool, status: int = 200)
     return vary(Response(body, status=status, mimetype=fmt.media_type), negotiated)
 
 
-def not_found(iri: str, fmt: Format, negotiated: bool) -> Response:
-    """404 in the asked format: an error page, or an empty graph with a comment where the syntax has one."""
+def not_found(iri: str | None, fmt: Format, negotiated: bool) -> Response:
+    """404 in the asked format: an error page, or an empty graph (with a comment where the syntax has one).
+
+    `iri` is None when the path cannot name an IRI; it is then not echoed.
+    """
     if fmt is HTML:
-        message = f"Le jeu de données ne décrit pas la ressource {iri}."
+        message = f"Le jeu de données ne décrit pas la ressource {iri}." if iri else "Cette adresse n'est pas un IRI."
         body = render_template("error.html", code=404, title="Ressource inconnue", message=message)
         return vary(Response(body, status=404, mimetype="text/html"), negotiated)
     response = rdf_response(Graph(), fmt, negotiated, status=404)
     if fmt.key in ("ttl", "nt"):
-        response.set_data(f"# 404: the dataset has no description of <{iri}>\n".encode() + response.get_data())
+        about = f"<{iri}>" if iri else "this address"
+        response.set_data(f"# 404: the dataset has no description of {about}\n".encode() + response.get_data())
     return response
 
 
@@ -94,7 +98,7 @@ def identifier(rest: str):
     build = get_site().build
     iri = thing_iri(rest)
     if iri is None or not known(build.store, iri):
-        return not_found(iri or rest, fmt, negotiated)
+        return not_found(iri, fmt, negotiated)
     target = f"/page/{rest}" if fmt is HTML else f"/data/{rest}.{fmt.suffix}"
     return vary(redirect(target, 303), negotiated)
 
@@ -106,7 +110,7 @@ def page(rest: str):
     iri = thing_iri(rest)
     found = resource_page(build.store, build.iris, iri) if iri else None
     if found is None:
-        return not_found(iri or rest, HTML, False)
+        return not_found(iri, HTML, False)
     return render_page(found, f"/data/{rest}")
 
 
@@ -122,7 +126,7 @@ def data(rest: str):
     iri = thing_iri(stem)
     description = describe(build.store, iri, build.iris) if iri else None
     if description is None or not description.exists:
-        return not_found(iri or stem, fmt, negotiated)
+        return not_found(iri, fmt, negotiated)
     return rdf_response(description.graph, fmt, negotiated)
 
 
@@ -150,12 +154,12 @@ def ontology(suffix: str | None = None):
 def ontology_version(version: str):
     """A version IRI of the ontology: 303 to the ontology when it is the published version."""
     build = get_site().build
-    iri = build.iris.document(f"ontology/{version}")
+    iri: str | None = str(build.iris.document(f"ontology/{version}"))
     try:
         published = build.store.ask(f"ASK {{ ?o {iri_ref(OWL.versionIRI)} {iri_ref(iri)} }}")
     except ValueError:
-        published = False
+        published, iri = False, None
     if not published:
         fmt, negotiated = choose(PAGE_OR_GRAPH)
-        return not_found(str(iri), fmt, negotiated)
+        return not_found(iri, fmt, negotiated)
     return redirect(url_for("resources.ontology"), 303)
