@@ -341,3 +341,13 @@ def test_descriptions_include_their_parts_and_prefer_french_labels():
     assert (part, URIRef("http://www.opengis.net/ont/geosparql#asWKT"), Literal("POINT(2 50)")) in d.graph
     assert d.label == "Somewhere"
     assert [v.label for v in d.inverse(SCHEMA.areaServed)] == ["Y en français"]
+
+
+def test_every_ptce_page_quotes_its_texts_and_names_its_themes(client, graph):
+    for ptce in graph.subjects(RDF.type, V.PTCE):
+        text = text_of(client.get(IRIS.path_of(str(ptce)).replace("/id/", "/page/", 1)))
+        quoted = [*graph.objects(ptce, DCTERMS.description), *graph.objects(ptce, V.objective)]
+        for item in quoted + list(graph.objects(ptce, V.axis)):
+            assert re.sub(r"\s+", " ", str(item)) in text, (ptce, item)
+        for theme in graph.objects(ptce, DCTERMS.subject):
+            assert fr(graph, theme, SKOS.prefLabel) in text
