@@ -92,8 +92,8 @@ def test_auton_hommes_has_its_eight_working_groups(graph):
 def test_figures_are_typed_numbers(graph):
     shop = IRIS.thing("projet", "mon-shopping-c-est-calais")
     garden = IRIS.thing("projet", "jardin-de-cognac")
-    assert graph.value(shop, V.partnerShopCount) == Literal(104, datatype=XSD.nonNegativeInteger)
-    assert graph.value(garden, V.subscriberCount) == Literal(70, datatype=XSD.nonNegativeInteger)
+    assert graph.value(shop, V.partnerShopCount) == Literal(104, datatype=XSD.integer)
+    assert graph.value(garden, V.subscriberCount) == Literal(70, datatype=XSD.integer)
     assert graph.value(shop, V.partnerShopCount).toPython() == 104
 
 

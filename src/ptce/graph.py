@@ -241,9 +241,9 @@ class _Builder:
         if item.territoire:
             self.add(i, SCHEMA.location, self.iris.thing("territoire", item.territoire))
         if item.partner_shops is not None:
-            self.add(i, self.v.partnerShopCount, Literal(item.partner_shops, datatype=XSD.nonNegativeInteger))
+            self.add(i, self.v.partnerShopCount, Literal(item.partner_shops, datatype=XSD.integer))
         if item.subscribers is not None:
-            self.add(i, self.v.subscriberCount, Literal(item.subscribers, datatype=XSD.nonNegativeInteger))
+            self.add(i, self.v.subscriberCount, Literal(item.subscribers, datatype=XSD.integer))
         self.derived(i)
 
 

@@ -92,6 +92,14 @@ class Iris:
     def network_graph(self) -> URIRef:
         return URIRef(f"{self.base}graph/network")
 
+    def document(self, path: str) -> URIRef:
+        """IRI of a document the app serves under the base, e.g. document('dumps/ptce.ttl')."""
+        return URIRef(f"{self.base}{path.lstrip('/')}")
+
+    def dataset_part(self, name: str) -> URIRef:
+        """IRI of a part of the dataset's description (a distribution, a linkset): {base}id/dataset#name."""
+        return URIRef(f"{self.dataset}#{name}")
+
     def thing(self, kind: str, slug: str) -> URIRef:
         """IRI of a thing of a given kind, e.g. thing('ptce', 'cohose')."""
         if kind not in KINDS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import json
 import os
@@ -14,7 +15,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from . import __version__
-from .formats import GRAPH_FORMATS
+from .formats import GRAPH_FORMATS, Format
 from .graph import build_graph
 from .namespaces import PREFIXES, Iris
 from .paths import DATA_DIR, SHAPES_DIR
@@ -70,15 +71,27 @@ def compile_graph(data_dir: Path = DATA_DIR, iris: Iris | None = None, shapes_di
     return graph, validate_graph(graph, load_shapes(iris, shapes_dir))
 
 
+def serialize_graph(graph: Graph, fmt: Format, iris: Iris, destination: Path | None = None) -> bytes | None:
+    """The graph in one format (bytes, or written to `destination`); JSON-LD is compacted with the context."""
+    options = {"context": jsonld_context(iris)["@context"], "auto_compact": True} if fmt.key == "jsonld" else {}
+    data = graph.serialize(destination=destination, format=fmt.rdflib, encoding="utf-8", **options)
+    return None if destination else data
+
+
+def gzip_name(name: str) -> str:
+    """File name of the gzip variant of a dump."""
+    return f"{name}.gz"
+
+
 def write_dumps(graph: Graph, folder: Path, iris: Iris) -> dict[str, str]:
-    """Serialise the graph in every format; returns {format key: file name}."""
-    context = jsonld_context(iris)
-    (folder / "context.jsonld").write_text(json.dumps(context, indent=2), encoding="utf-8")
+    """Serialise the graph in every format, each with a gzip variant; returns {format key: file name}."""
+    (folder / "context.jsonld").write_text(json.dumps(jsonld_context(iris), indent=2), encoding="utf-8")
     dumps = {}
     for fmt in GRAPH_FORMATS:
         name = f"{DUMP_NAME}.{fmt.suffix}"
-        options = {"context": context["@context"], "auto_compact": True} if fmt.key == "jsonld" else {}
-        graph.serialize(destination=folder / name, format=fmt.rdflib, encoding="utf-8", **options)
+        serialize_graph(graph, fmt, iris, folder / name)
+        with open(folder / name, "rb") as src, gzip.GzipFile(folder / gzip_name(name), "wb", mtime=0) as dst:
+            shutil.copyfileobj(src, dst)
         dumps[fmt.key] = name
     return dumps
 
@@ -119,6 +132,9 @@ def publish_build(
             dumps=dumps,
         )
         (tmp / BUILD_INFO).write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
+        from .metadata import write_metadata
+
+        write_metadata(tmp, info, load_sources(data_dir).dataset)
         tmp.chmod(0o755)
         replace_dir(tmp, out_dir)
     except BaseException:

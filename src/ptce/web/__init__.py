@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from ..metadata import ETALAB_LICENCE
 from ..namespaces import DEFAULT_BASE_IRI
 from .site import Site
 
@@ -20,6 +21,15 @@ DEFAULTS: dict[str, Any] = {
     "ROW_LIMIT": 10_000,
     # Largest request body accepted, in bytes (413 beyond).
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # Licence stated by VoID and DCAT (an IRI); by default Etalab's Licence Ouverte 2.0.
+    "DATASET_LICENSE": ETALAB_LICENCE,
+    # Seconds a client may reuse a page, data or dump before revalidating it (ETag / Last-Modified).
+    "CACHE_MAX_AGE": 300,
+    # Content-Security-Policy of every response that does not set its own.
+    "CONTENT_SECURITY_POLICY": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+    ),
 }
 
 
@@ -33,12 +43,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     site = Site.load(Path(app.config["BUILD_DIR"]))
     app.extensions["ptce"] = site
 
-    from . import ops
-
-    app.register_blueprint(ops.bp)
+    from . import caching, catalog, ops, resources
     from . import map as map_views
 
-    app.register_blueprint(map_views.bp)
+    for blueprint in (ops.bp, resources.bp, catalog.bp, map_views.bp):
+        app.register_blueprint(blueprint)
+    caching.init_app(app)
     return app
 
 

@@ -1,0 +1,103 @@
+"""App-wide HTTP behaviour: build ETags and Last-Modified with 304s, Cache-Control, security headers, errors.
+
+A view marked with `@cached` depends only on the published build and the request (URL, Accept): its 200
+responses carry a strong ETag (the build's content hash plus the representation) and the build time as
+Last-Modified, and conditional GETs are answered 304. Every response carries a Content-Security-Policy.
+Errors are rendered as a short HTML page or JSON; no traceback ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from .. import __version__
+from . import get_site
+from .negotiate import wants_json
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+def cached(view: Callable) -> Callable:
+    """Mark a view whose response depends only on the build and the request (URL and Accept)."""
+    view.cached_by_build = True  # type: ignore[attr-defined]
+    return view
+
+
+def build_etag(response: Response) -> str:
+    """Strong ETag: the build's content hash, plus what else changes the bytes (representation, software)."""
+    info = get_site().build.info
+    variant = "|".join(
+        (
+            __version__,
+            response.headers.get("Content-Type", ""),
+            response.headers.get("Content-Encoding", ""),
+            current_app.config.get("DATASET_LICENSE") or "",
+        )
+    )
+    return f"{info.version}-{hashlib.sha256(variant.encode()).hexdigest()[:10]}"
+
+
+def add_caching(response: Response) -> Response:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if request.method not in ("GET", "HEAD") or not getattr(view, "cached_by_build", False):
+        return response
+    if response.status_code == 200 or 300 <= response.status_code < 400:
+        response.cache_control.public = True
+        response.cache_control.max_age = current_app.config["CACHE_MAX_AGE"]
+    if response.status_code != 200:
+        return response
+    response.set_etag(build_etag(response), weak=False)
+    response.last_modified = dt.datetime.fromisoformat(get_site().build.info.built_at)
+    return response.make_conditional(request)
+
+
+def add_security_headers(response: Response) -> Response:
+    """A Content-Security-Policy (unless the view set its own) and a few protective headers."""
+    response.headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def error_response(code: int, title: str, message: str) -> Response:
+    """An error as JSON for JSON clients, else as a small HTML page."""
+    if wants_json():
+        response = jsonify({"error": title, "status": code, "message": message})
+    else:
+        response = Response(render_template("error.html", code=code, title=title, message=message))
+    response.status_code = code
+    return response
+
+
+def http_error(exc: HTTPException):
+    if exc.code is None or exc.code < 400:
+        return exc
+    response = error_response(exc.code, exc.name, exc.description or exc.name)
+    for name, value in exc.get_headers():
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response
+
+
+def unexpected_error(exc: Exception):
+    """Log the failure with its traceback; the client only learns that something went wrong."""
+    if isinstance(exc, HTTPException):
+        return http_error(exc)
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    return error_response(500, "Internal Server Error", "Le serveur a rencontré une erreur interne.")
+
+
+def init_app(app: Flask) -> None:
+    """Install the caching and security hooks and the error handlers on the app."""
+    app.after_request(add_caching)
+    app.after_request(add_security_headers)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)

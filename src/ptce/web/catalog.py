@@ -1,0 +1,155 @@
+"""The dataset as files and as metadata: dumps, VoID, the DCAT catalog; sitemap.xml, robots.txt, favicon.
+
+The dumps, VoID and DCAT files are written by `ptce build`; this module only serves them, with the licence
+set in the app's configuration (`DATASET_LICENSE`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_from_directory
+from rdflib import Graph
+from werkzeug.exceptions import HTTPException
+
+from ..formats import GRAPH_FORMATS, Format
+from ..metadata import CATALOG_FILE, VOID_FILE, dataset_summary, downloads, read_metadata
+from ..pages import Page
+from ..publish import serialize_graph
+from . import get_site
+from .caching import cached
+from .negotiate import HTML, PAGE_OR_GRAPH
+from .resources import choose, vary
+
+bp = Blueprint("catalog", __name__)
+
+EXTRA_FILES = {"context.jsonld": "application/ld+json"}
+SITEMAP_PAGES = ("/", "/catalog", "/ontology", "/map", "/network", "/sparql")
+SITEMAP_THINGS = """
+SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "%s")) } ORDER BY ?s LIMIT 50000
+"""
+
+
+@lru_cache(maxsize=8)
+def _metadata(folder: Path, version: str, name: str, license: str | None) -> Graph:
+    return read_metadata(folder, name, license)
+
+
+@lru_cache(maxsize=32)
+def _serialized(folder: Path, version: str, name: str, license: str | None, fmt: Format) -> bytes:
+    graph = _metadata(folder, version, name, license)
+    return serialize_graph(graph, fmt, get_site().build.iris)
+
+
+def _key(name: str) -> tuple | None:
+    build = get_site().build
+    if not (build.folder / name).is_file():
+        return None
+    return build.folder, build.info.version, name, current_app.config.get("DATASET_LICENSE")
+
+
+def metadata_response(name: str, fmt: Format, negotiated: bool) -> Response:
+    """A metadata file of the current build (VOID_FILE or CATALOG_FILE) in an RDF format."""
+    key = _key(name)
+    if key is None:
+        abort(404, description=f"Cette publication n'a pas de fichier {name} ; relancez `ptce build`.")
+    return vary(Response(_serialized(*key, fmt), mimetype=fmt.media_type), negotiated)
+
+
+def dataset_info() -> dict:
+    """The dataset's title, description, licence and downloads, as its DCAT description states them."""
+    key = _key(CATALOG_FILE)
+    return dataset_summary(_metadata(*key), get_site().build.iris) if key else {}
+
+
+@bp.get("/dumps/")
+def dumps_index():
+    return redirect("/catalog#telechargements", 302)
+
+
+@bp.get("/dumps/<name>")
+@cached
+def dump(name: str):
+    """A dump of the whole dataset, exactly as `ptce build` wrote it (the store is loaded from the same build)."""
+    build = get_site().build
+    files = {d.name: d.media_type for d in downloads(build.folder, build.info)} | EXTRA_FILES
+    if name not in files:
+        abort(404, description=f"Pas de fichier {name} ; voir /catalog.")
+    return send_from_directory(build.folder, name, mimetype=files[name], etag=False, conditional=False)
+
+
+@bp.get("/.well-known/void")
+@cached
+def void():
+    """The VoID description (Turtle by default; any RDF format by Accept or `?format=`)."""
+    return metadata_response(VOID_FILE, *choose(GRAPH_FORMATS))
+
+
+@bp.get("/catalog")
+@bp.get("/catalog.<suffix>")
+@cached
+def catalog(suffix: str | None = None):
+    """The DCAT catalog: a page for browsers, RDF for harvesters."""
+    fmt, negotiated = choose(PAGE_OR_GRAPH, suffix)
+    if fmt is not HTML:
+        return metadata_response(CATALOG_FILE, fmt, negotiated)
+    info = dataset_info()
+    if not info:
+        abort(404, description=f"Cette publication n'a pas de fichier {CATALOG_FILE} ; relancez `ptce build`.")
+    page = Page("catalog.html", info["title"] or "Données", data=info, jsonld=dataset_jsonld(info))
+    links = [(f, f"/catalog.{f.suffix}") for f in GRAPH_FORMATS]
+    return vary(Response(render_template(page.template, page=page, dataset=info, alternates=links)), negotiated)
+
+
+def dataset_jsonld(info: dict) -> dict:
+    """The dataset as schema.org JSON-LD (what dataset search engines read)."""
+    build = get_site().build
+    return {
+        "@context": "https://schema.org",
+        "@type": "Dataset",
+        "@id": str(build.iris.dataset),
+        "name": info["title"],
+        "description": info["description"],
+        "keywords": info["keywords"],
+        "license": info["license"],
+        "dateModified": info["modified"],
+        "distribution": [
+            {"@type": "DataDownload", "contentUrl": d["url"], "encodingFormat": d["media_type"]}
+            for d in info["distributions"]
+        ],
+    }
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """Every page of the site, with the build time as last modification."""
+    build = get_site().build
+    things = build.store.select(SITEMAP_THINGS % build.iris.document("id/"))
+    paths = [p for p in SITEMAP_PAGES if _routed(p)]
+    paths += ["/page/" + row["s"].removeprefix(str(build.iris.document("id/"))) for row in things]
+    root = request.url_root.rstrip("/")
+    body = render_template("sitemap.xml", urls=[root + p for p in paths], lastmod=build.info.built_at)
+    return Response(body, mimetype="application/xml")
+
+
+def _routed(path: str) -> bool:
+    """Whether the app serves a path (the map, network and SPARQL views are optional blueprints)."""
+    try:
+        current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return False
+    return True
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The site icon, where browsers look for it."""
+    return current_app.send_static_file("favicon.svg")
+
+
+@bp.get("/robots.txt")
+def robots():
+    root = request.url_root.rstrip("/")
+    lines = ["User-agent: *", "Disallow: /sparql", "Disallow: /-/", "", f"Sitemap: {root}/sitemap.xml", ""]
+    return Response("\n".join(lines), mimetype="text/plain")
