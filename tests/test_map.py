@@ -164,3 +164,12 @@ def test_cli_map_without_a_build(runner, tmp_path):
 def test_cli_map_help_has_an_example(runner):
     result = runner.invoke(main, ["map", "--help"])
     assert result.exit_code == 0 and "Example: ptce map" in result.output
+
+
+def test_outlines_served_when_the_build_folder_is_given_relative(build_dir, monkeypatch):
+    """Regression: a relative BUILD_DIR (as `ptce serve --build dist` gives) was resolved against the package."""
+    monkeypatch.chdir(build_dir.parent)
+    app = create_app({"BUILD_DIR": build_dir.name})
+    response = app.test_client().get("/map/departements.geojson")
+    assert response.status_code == 200
+    assert len(response.get_json(force=True)["features"]) == 6

@@ -37,7 +37,7 @@ class Site:
 
     @staticmethod
     def _open(folder: Path) -> Build:
-        folder = Path(folder)
+        folder = Path(folder).resolve()
         return Build(folder, BuildInfo.read(folder), open_build(folder))
 
     @property
