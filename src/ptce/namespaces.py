@@ -33,6 +33,7 @@ KINDS = (
     "role",
     "evenement",
     "source",
+    "lien",
 )
 
 PREFIXES = {
