@@ -33,9 +33,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     site = Site.load(Path(app.config["BUILD_DIR"]))
     app.extensions["ptce"] = site
 
-    from . import ops
+    from . import network, ops
 
     app.register_blueprint(ops.bp)
+    app.register_blueprint(network.bp)
     return app
 
 
