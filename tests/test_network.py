@@ -16,17 +16,17 @@ from rdflib import URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 from scipy.stats import hypergeom
 
-from ptce import network as network_module
+from ptce import projection as projection_module
 from ptce.network import (
     NetworkParams,
     bipartite_graph,
     build_network,
     load_bipartite,
-    project,
     projection_graph,
     ptces_sharing_themes,
 )
 from ptce.network_analysis import bridges, centralities, detect_communities, participation
+from ptce.projection import project
 from ptce.store import open_build
 
 from .conftest import IRIS
@@ -173,7 +173,7 @@ def test_sparse_projection_equals_dense_computation_in_any_block_size(monkeypatc
     assert set(zip(whole.rows.tolist(), whole.cols.tolist(), strict=True)) == pairs
     assert np.array_equal(whole.shared, shared[whole.rows, whole.cols])
     assert np.allclose(whole.jaccard, jaccard[whole.rows, whole.cols])
-    monkeypatch.setattr(network_module, "BLOCK_NNZ", 50)  # many small blocks
+    monkeypatch.setattr(projection_module, "BLOCK_NNZ", 50)  # many small blocks
     blocked = project(sp.csr_matrix(dense))
     assert np.array_equal(blocked.rows, whole.rows) and np.array_equal(blocked.cols, whole.cols)
     assert np.array_equal(blocked.shared, whole.shared) and np.allclose(blocked.newman, whole.newman)
@@ -192,7 +192,7 @@ def test_top_k_keeps_each_rows_strongest_neighbours(monkeypatch, rank_by):
     for i in range(dense.shape[0]):
         ranked = sorted((j for (a, j) in weight if a == i), key=lambda j: (-weight[(i, j)], j))[:k]
         expected |= {(min(i, j), max(i, j)) for j in ranked}
-    monkeypatch.setattr(network_module, "BLOCK_NNZ", 500)
+    monkeypatch.setattr(projection_module, "BLOCK_NNZ", 500)
     top = project(sp.csr_matrix(dense), top_k=k, rank_by=rank_by)
     kept = set(zip(top.rows.tolist(), top.cols.tolist(), strict=True))
     assert kept == expected
@@ -202,7 +202,7 @@ def test_top_k_keeps_each_rows_strongest_neighbours(monkeypatch, rank_by):
 
 
 def test_exact_projection_refuses_what_would_grow_with_the_square(monkeypatch):
-    monkeypatch.setattr(network_module, "EXACT_LIMIT", 100)
+    monkeypatch.setattr(projection_module, "EXACT_LIMIT", 100)
     with pytest.raises(ValueError, match="pass top_k"):
         project(sp.csr_matrix(random_incidence(rows=101)))
     assert len(project(sp.csr_matrix(random_incidence(rows=101)), top_k=3).rows) > 0

@@ -9,6 +9,7 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 from ptce import network_rdf
 from ptce.graph import load_ontology
 from ptce.network import build_network
+from ptce.paths import PROJECT_ROOT
 from ptce.publish import NETWORK_DUMP, BuildFailed, publish_build
 from ptce.store import open_build
 from ptce.validate import load_shapes, validate_graph
@@ -204,3 +205,12 @@ def test_build_refuses_links_that_do_not_conform_and_keeps_the_previous_build(tm
     with pytest.raises(BuildFailed, match="p-value is a probability"):
         publish_build(out)
     assert (out / NETWORK_DUMP).read_bytes() == before
+
+
+def test_readme_query_of_the_network_graph_runs(store):
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Co-theme network", 1)[1]
+    query = section.split("```sparql\n", 1)[1].split("```", 1)[0]
+    rows = store.select(query)
+    assert [r["other"].rsplit("/", 1)[-1] for r in rows][:2] == ["anima-grand-calais", "noeux-environnement"]
+    assert [r["n"] for r in rows] == sorted((r["n"] for r in rows), reverse=True) and len(rows) == 5

@@ -15,20 +15,15 @@ from typing import NamedTuple
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-from scipy.stats import hypergeom
 
 from . import __version__
 from .namespaces import Iris
+from .projection import WEIGHTS, project
 from .store import Store
 
 PROJECTIONS = ("ptce", "theme")
-WEIGHTS = ("shared", "jaccard", "newman")
 METHODS = ("louvain", "greedy")
 LANGUAGES = ("fr", "en")
-# Above this many rows, a projection must keep top-k neighbours: keeping every pair grows with the square.
-EXACT_LIMIT = 20_000
-# Largest number of non-zeros one block of the sparse product may hold (bounds peak memory).
-BLOCK_NNZ = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -166,94 +161,6 @@ def bipartite_graph(bip: Bipartite) -> nx.Graph:
     coo = bip.incidence.tocoo()
     g.add_edges_from(sorted((bip.ptces[i].iri, bip.themes[j].iri) for i, j in zip(coo.row, coo.col, strict=True)))
     return g
-
-
-# ---- projection through sparse products ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Projection:
-    """Pairs (rows[k] < cols[k]) of rows of an incidence matrix sharing a column, with their weights."""
-
-    rows: np.ndarray
-    cols: np.ndarray
-    shared: np.ndarray  # number of shared columns
-    jaccard: np.ndarray  # shared / size of the union
-    newman: np.ndarray  # sum over shared columns c of 1 / (rows having c - 1)
-    p_value: np.ndarray  # P(sharing at least this many) if each row's columns were drawn at random
-    incidence: sp.csr_matrix
-    top_k: int | None
-
-    def weights(self, name: str) -> np.ndarray:
-        return getattr(self, name)
-
-    def shared_columns(self) -> sp.csr_matrix:
-        """One row per pair: the columns both rows have."""
-        b = self.incidence
-        overlap = b[self.rows].multiply(b[self.cols]).tocsr()
-        overlap.eliminate_zeros()
-        overlap.sort_indices()
-        return overlap
-
-
-def _blocks(bound: np.ndarray, budget: int):
-    """Consecutive row ranges whose summed bound stays near `budget`."""
-    start, total = 0, 0
-    for i, b in enumerate(bound):
-        if total and total + b > budget:
-            yield start, i
-            start, total = i, 0
-        total += b
-    if start < len(bound):
-        yield start, len(bound)
-
-
-def project(incidence: sp.spmatrix, top_k: int | None = None, rank_by: str = "shared") -> Projection:
-    """Project an incidence matrix onto its rows.
-
-    Without `top_k` every pair sharing a column is kept (refused above EXACT_LIMIT rows); with it, a pair is kept
-    when either row ranks the other among its k strongest neighbours by `rank_by` (ties: lower index first).
-    """
-    if rank_by not in WEIGHTS:
-        raise ValueError(f"rank_by must be one of {', '.join(WEIGHTS)}")
-    b = sp.csr_matrix(incidence, dtype=np.float64, copy=True)
-    b.sum_duplicates()
-    b.data[:] = 1.0
-    n, m = b.shape
-    if top_k is None and n > EXACT_LIMIT:
-        raise ValueError(f"{n} rows: keeping every pair would grow with the square; pass top_k")
-    degree = np.diff(b.indptr)
-    column_size = np.asarray(b.sum(axis=0)).ravel()
-    newman_w = np.where(column_size > 1, 1.0 / np.maximum(column_size - 1, 1), 0.0)
-    bt = b.T.tocsr()
-    rank_bt = (sp.diags(newman_w) @ bt).tocsr() if rank_by == "newman" else bt
-    found_i, found_j = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
-    for start, stop in _blocks(b @ column_size, BLOCK_NNZ):
-        block = (b[start:stop] @ rank_bt).tocoo()
-        i, j, value = block.row.astype(np.int64) + start, block.col.astype(np.int64), block.data
-        keep = i != j if top_k else j > i
-        i, j, value = i[keep], j[keep], value[keep]
-        if rank_by == "jaccard":
-            value = value / (degree[i] + degree[j] - value)
-        if top_k:
-            order = np.lexsort((j, -value, i))
-            i, j = i[order], j[order]
-            first = np.searchsorted(i, i, side="left")
-            keep = np.arange(len(i)) - first < top_k
-            i, j = i[keep], j[keep]
-        found_i.append(np.minimum(i, j))
-        found_j.append(np.maximum(i, j))
-    keys = np.unique(np.concatenate(found_i) * n + np.concatenate(found_j))
-    rows, cols = (keys // n).astype(np.int64), (keys % n).astype(np.int64)
-    shared = np.empty(len(rows), dtype=np.int64)
-    newman = np.empty(len(rows))
-    for s in range(0, len(rows), 500_000):  # bounded blocks of pairs
-        overlap = b[rows[s : s + 500_000]].multiply(b[cols[s : s + 500_000]]).tocsr()
-        shared[s : s + 500_000] = np.asarray(overlap.sum(axis=1)).ravel().round()
-        newman[s : s + 500_000] = overlap @ newman_w
-    jaccard = shared / np.maximum(degree[rows] + degree[cols] - shared, 1)
-    p_value = hypergeom.sf(shared - 1, m, degree[rows], degree[cols]) if len(rows) else np.empty(0)
-    return Projection(rows, cols, shared, jaccard, newman, np.clip(p_value, 0.0, 1.0), b, top_k)
 
 
 # ---- the projected graph, as networkx ---------------------------------------------------------------------------
