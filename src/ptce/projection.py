@@ -25,7 +25,6 @@ WEIGHTS = ("shared", "jaccard", "newman")
 EXACT_LIMIT = 20_000
 # Largest number of non-zeros one block of the sparse product may hold (bounds peak memory).
 BLOCK_NNZ = 4_000_000
-PAIR_BLOCK = 500_000
 
 
 @dataclass(frozen=True)
@@ -96,28 +95,46 @@ def _top_k_mask(indptr: np.ndarray, cols: np.ndarray, value: np.ndarray, k: int)
     return keep
 
 
-def _candidate_pairs(b: sp.csr_matrix, top_k: int | None, rank_by: str, newman_w: np.ndarray) -> np.ndarray:
-    """Keys i*n + j (i < j) of the pairs to keep, sorted."""
+def _block_products(rows: sp.csr_matrix, bt: sp.csr_matrix, weighted_bt: sp.csr_matrix):
+    """Shared counts and Newman weights of a block of rows with every row, entry for entry."""
+    shared, newman = (rows @ bt).tocsr(), (rows @ weighted_bt).tocsr()
+    if not (np.array_equal(shared.indptr, newman.indptr) and np.array_equal(shared.indices, newman.indices)):
+        shared.sort_indices()  # same structure (all weights are positive), possibly another order
+        newman.sort_indices()
+    return shared, newman
+
+
+def _pairs(b: sp.csr_matrix, top_k: int | None, rank_by: str, newman_w: np.ndarray):
+    """(keys i*n + j with i < j, shared counts, Newman weights) of the pairs kept, sorted by key."""
     n = b.shape[0]
     degree = np.diff(b.indptr)
     bt = b.T.tocsr()
-    rank_bt = (sp.diags(newman_w) @ bt).tocsr() if rank_by == "newman" else bt
-    column_size = np.diff(bt.indptr)
-    keys = [np.empty(0, dtype=np.int64)]
-    for start, stop in _blocks(b @ column_size, BLOCK_NNZ):
-        block = (b[start:stop] @ rank_bt).tocsr()
-        i = np.repeat(np.arange(start, stop, dtype=np.int64), np.diff(block.indptr))
-        j, value = block.indices.astype(np.int64), block.data
+    # A column no other row has gets weight 1 rather than 0: it only touches the (discarded) diagonal, and with
+    # every weight positive both products have the same structure.
+    weighted_bt = (sp.diags(np.where(newman_w > 0, newman_w, 1.0)) @ bt).tocsr()
+    keys, shared, newman = [np.empty(0, dtype=np.int64)], [np.empty(0)], [np.empty(0)]
+    for start, stop in _blocks(b @ np.diff(bt.indptr), BLOCK_NNZ):
+        s, w = _block_products(b[start:stop], bt, weighted_bt)
+        i = np.repeat(np.arange(start, stop, dtype=np.int64), np.diff(s.indptr))
+        j = s.indices.astype(np.int64)
         if top_k:
-            if rank_by == "jaccard":
-                value = value / (degree[i] + degree[j] - value)
+            value = {"shared": s.data, "newman": w.data}.get(rank_by)
+            if value is None:  # jaccard
+                value = s.data / (degree[i] + degree[j] - s.data)
             value = np.where(i == j, -np.inf, value)  # a row is never its own neighbour
-            keep = _top_k_mask(block.indptr, j, value, top_k) & (i != j)
+            keep = _top_k_mask(s.indptr, j, value, top_k) & (i != j)
         else:
             keep = j > i
         i, j = i[keep], j[keep]
         keys.append(np.minimum(i, j) * n + np.maximum(i, j))
-    return _unique(np.concatenate(keys))
+        shared.append(s.data[keep])
+        newman.append(w.data[keep])
+    keys, shared, newman = np.concatenate(keys), np.concatenate(shared), np.concatenate(newman)
+    order = np.argsort(keys, kind="stable")  # a pair kept from both of its rows appears twice: keep the first
+    keys = keys[order]
+    first = np.ones(len(keys), dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    return keys[first], np.rint(shared[order][first]).astype(np.int64), newman[order][first]
 
 
 def _p_values(shared: np.ndarray, universe: int, da: np.ndarray, db: np.ndarray) -> np.ndarray:
@@ -150,15 +167,8 @@ def project(incidence: sp.spmatrix, top_k: int | None = None, rank_by: str = "sh
     degree = np.diff(b.indptr).astype(np.int64)
     column_size = np.asarray(b.sum(axis=0)).ravel()
     newman_w = np.where(column_size > 1, 1.0 / np.maximum(column_size - 1, 1), 0.0)
-    keys = _candidate_pairs(b, top_k, rank_by, newman_w)
+    keys, shared, newman = _pairs(b, top_k, rank_by, newman_w)
     rows, cols = keys // max(n, 1), keys % max(n, 1)
-    shared = np.empty(len(rows), dtype=np.int64)
-    newman = np.empty(len(rows))
-    for s in range(0, len(rows), PAIR_BLOCK):
-        overlap = b[rows[s : s + PAIR_BLOCK]].multiply(b[cols[s : s + PAIR_BLOCK]]).tocsr()
-        overlap.eliminate_zeros()
-        shared[s : s + PAIR_BLOCK] = np.diff(overlap.indptr)
-        newman[s : s + PAIR_BLOCK] = overlap @ newman_w
     jaccard = shared / np.maximum(degree[rows] + degree[cols] - shared, 1)
     p_value = _p_values(shared, m, degree[rows], degree[cols])
     return Projection(rows, cols, shared, jaccard, newman, p_value, b, top_k)
