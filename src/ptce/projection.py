@@ -25,6 +25,7 @@ WEIGHTS = ("shared", "jaccard", "newman")
 EXACT_LIMIT = 20_000
 # Largest number of non-zeros one block of the sparse product may hold (bounds peak memory).
 BLOCK_NNZ = 4_000_000
+PAIR_CHUNK = 500_000
 
 
 @dataclass(frozen=True)
@@ -95,32 +96,49 @@ def _top_k_mask(indptr: np.ndarray, cols: np.ndarray, value: np.ndarray, k: int)
     return keep
 
 
-def _block_products(rows: sp.csr_matrix, bt: sp.csr_matrix, weighted_bt: sp.csr_matrix):
-    """Shared counts and Newman weights of a block of rows with every row, entry for entry."""
-    shared, newman = (rows @ bt).tocsr(), (rows @ weighted_bt).tocsr()
+def _block_products(rows: sp.csr_matrix, bt: sp.csr_matrix, weighted_bt: sp.csr_matrix | None):
+    """Shared counts (and, if asked, Newman weights) of a block of rows with every row, entry for entry."""
+    shared = (rows @ bt).tocsr()
+    if weighted_bt is None:
+        return shared, None
+    newman = (rows @ weighted_bt).tocsr()
     if not (np.array_equal(shared.indptr, newman.indptr) and np.array_equal(shared.indices, newman.indices)):
         shared.sort_indices()  # same structure (all weights are positive), possibly another order
         newman.sort_indices()
     return shared, newman
 
 
+def _newman_of(b: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, newman_w: np.ndarray) -> np.ndarray:
+    """Newman weights of given pairs, from the columns each pair shares (in bounded chunks of pairs)."""
+    out = np.empty(len(rows))
+    for s in range(0, len(rows), PAIR_CHUNK):
+        overlap = b[rows[s : s + PAIR_CHUNK]].multiply(b[cols[s : s + PAIR_CHUNK]])
+        out[s : s + PAIR_CHUNK] = overlap @ newman_w
+    return out
+
+
 def _pairs(b: sp.csr_matrix, top_k: int | None, rank_by: str, newman_w: np.ndarray):
-    """(keys i*n + j with i < j, shared counts, Newman weights) of the pairs kept, sorted by key."""
+    """(keys i*n + j with i < j, shared counts, Newman weights) of the pairs kept, sorted by key.
+
+    Newman weights come from a second block product when every pair is kept or they rank neighbours; otherwise
+    only for the kept pairs, afterwards (cheaper when k is small).
+    """
     n = b.shape[0]
     degree = np.diff(b.indptr)
     bt = b.T.tocsr()
     # A column no other row has gets weight 1 rather than 0: it only touches the (discarded) diagonal, and with
     # every weight positive both products have the same structure.
-    weighted_bt = (sp.diags(np.where(newman_w > 0, newman_w, 1.0)) @ bt).tocsr()
+    in_block = top_k is None or rank_by == "newman"
+    weighted_bt = (sp.diags(np.where(newman_w > 0, newman_w, 1.0)) @ bt).tocsr() if in_block else None
     keys, shared, newman = [np.empty(0, dtype=np.int64)], [np.empty(0)], [np.empty(0)]
     for start, stop in _blocks(b @ np.diff(bt.indptr), BLOCK_NNZ):
         s, w = _block_products(b[start:stop], bt, weighted_bt)
         i = np.repeat(np.arange(start, stop, dtype=np.int64), np.diff(s.indptr))
         j = s.indices.astype(np.int64)
         if top_k:
-            value = {"shared": s.data, "newman": w.data}.get(rank_by)
-            if value is None:  # jaccard
-                value = s.data / (degree[i] + degree[j] - s.data)
+            value = w.data if rank_by == "newman" else s.data
+            if rank_by == "jaccard":
+                value = value / (degree[i] + degree[j] - value)
             value = np.where(i == j, -np.inf, value)  # a row is never its own neighbour
             keep = _top_k_mask(s.indptr, j, value, top_k) & (i != j)
         else:
@@ -128,13 +146,17 @@ def _pairs(b: sp.csr_matrix, top_k: int | None, rank_by: str, newman_w: np.ndarr
         i, j = i[keep], j[keep]
         keys.append(np.minimum(i, j) * n + np.maximum(i, j))
         shared.append(s.data[keep])
-        newman.append(w.data[keep])
-    keys, shared, newman = np.concatenate(keys), np.concatenate(shared), np.concatenate(newman)
+        if w is not None:
+            newman.append(w.data[keep])
+    keys, shared = np.concatenate(keys), np.concatenate(shared)
     order = np.argsort(keys, kind="stable")  # a pair kept from both of its rows appears twice: keep the first
     keys = keys[order]
     first = np.ones(len(keys), dtype=bool)
     np.not_equal(keys[1:], keys[:-1], out=first[1:])
-    return keys[first], np.rint(shared[order][first]).astype(np.int64), newman[order][first]
+    keys, shared = keys[first], np.rint(shared[order][first]).astype(np.int64)
+    if in_block:
+        return keys, shared, np.concatenate(newman)[order][first]
+    return keys, shared, _newman_of(b, keys // max(n, 1), keys % max(n, 1), newman_w)
 
 
 def _p_values(shared: np.ndarray, universe: int, da: np.ndarray, db: np.ndarray) -> np.ndarray:
