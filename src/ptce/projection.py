@@ -172,11 +172,14 @@ def _p_values(shared: np.ndarray, universe: int, da: np.ndarray, db: np.ndarray)
     return np.clip(hypergeom.sf(s - 1, universe, a, b), 0.0, 1.0)[inverse]
 
 
-def project(incidence: sp.spmatrix, top_k: int | None = None, rank_by: str = "shared") -> Projection:
+def project(
+    incidence: sp.spmatrix, top_k: int | None = None, rank_by: str = "shared", p_values: bool = True
+) -> Projection:
     """Project an incidence matrix onto its rows.
 
     Without `top_k` every pair sharing a column is kept (refused above EXACT_LIMIT rows); with it, a pair is kept
     when either row ranks the other among its k strongest neighbours by `rank_by` (ties: lower index first).
+    `p_values=False` leaves them NaN: on rows with thousands of columns they cost more than the product.
     """
     if rank_by not in WEIGHTS:
         raise ValueError(f"rank_by must be one of {', '.join(WEIGHTS)}")
@@ -192,5 +195,5 @@ def project(incidence: sp.spmatrix, top_k: int | None = None, rank_by: str = "sh
     keys, shared, newman = _pairs(b, top_k, rank_by, newman_w)
     rows, cols = keys // max(n, 1), keys % max(n, 1)
     jaccard = shared / np.maximum(degree[rows] + degree[cols] - shared, 1)
-    p_value = _p_values(shared, m, degree[rows], degree[cols])
+    p_value = _p_values(shared, m, degree[rows], degree[cols]) if p_values else np.full(len(rows), np.nan)
     return Projection(rows, cols, shared, jaccard, newman, p_value, b, top_k)

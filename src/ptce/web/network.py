@@ -6,7 +6,7 @@ import dataclasses
 import threading
 from collections import OrderedDict
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from ..formats import NETWORK_FORMATS
 from ..network import Network, NetworkParams, build_network
@@ -74,8 +74,7 @@ class NetworkCache:
 
 
 def network_for(params: NetworkParams) -> Network:
-    from flask import current_app
-
+    """The network for these parameters, from the app's cache."""
     cache = current_app.extensions.setdefault("ptce_network", NetworkCache())
     return cache.get(params)
 
