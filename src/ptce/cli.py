@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .formats import NETWORK_FORMATS
 from .namespaces import DEFAULT_BASE_IRI, Iris
 from .paths import DATA_DIR, DEFAULT_BUILD_DIR
 from .sources import SourceError
@@ -261,3 +262,43 @@ def map_command(build_dir: Path, fmt: str | None, out: Path) -> None:
     except OSError as exc:
         fail(f"Cannot write {out}: {exc}")
     click.echo(f"Wrote {out} ({fmt}, {count} PTCEs)")
+
+@main.command()
+@build_option
+@click.option("--project", type=click.Choice(["ptce", "theme"]), default="ptce", show_default=True,
+              help="Project onto PTCEs (linked by shared themes) or onto themes (linked by shared PTCEs).")  # fmt: skip
+@click.option("--weight", type=click.Choice(["shared", "jaccard", "newman"]), default="shared", show_default=True,
+              help="Edge weight: shared count, Jaccard index, or Newman's (rare themes count more).")  # fmt: skip
+@click.option("--min-weight", type=float, default=0.0, show_default=True, help="Leave out edges below this weight.")
+@click.option("--broader", is_flag=True, help="Roll themes up to their broader (top) concept first.")
+@click.option("--method", type=click.Choice(["louvain", "greedy"]), default="louvain", show_default=True,
+              help="Community detection method.")  # fmt: skip
+@click.option("--resolution", type=float, default=1.0, show_default=True, help="Modularity resolution.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Seed of Louvain and of the layout.")
+@click.option("--format", "fmt", type=click.Choice([f.key for f in NETWORK_FORMATS]), default="report",
+              show_default=True)  # fmt: skip
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (required for png).")
+def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
+    """The co-theme network of the PTCEs, from the built graph: a report, or an export for Gephi or Python.
+
+    Every output states its parameters, the build version and the date.
+
+    Example: ptce network --weight jaccard --format gexf --out ptce.gexf
+    """
+    from .network import NetworkParams, build_network
+    from .network_export import export
+    from .publish import BuildInfo
+
+    store = open_store(build_dir)
+    try:
+        params = NetworkParams(**options)
+    except ValueError as exc:
+        fail(f"Invalid option: {exc}", 2)
+    if fmt == "png" and out is None:
+        fail("PNG is binary: give --out FILE.", 2)
+    data = export(build_network(store, params, build_version=BuildInfo.read(build_dir).version), fmt)
+    if out is None:
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        out.write_bytes(data)
+        click.echo(f"Wrote {out} ({fmt}, {len(data):,} bytes)", err=True)

@@ -26,6 +26,16 @@ RESULT_FORMATS = (
     Format("csv", "text/csv", "csv", None, "CSV"),
     Format("tsv", "text/tab-separated-values", "tsv", None, "TSV"),
 )
+# Exports of the co-theme network (`ptce network --format`, /network.<suffix>).
+NETWORK_FORMATS = (
+    Format("report", "text/plain; charset=utf-8", "txt", None, "Text report"),
+    Format("gexf", "application/gexf+xml", "gexf", None, "GEXF (Gephi)"),
+    Format("graphml", "application/graphml+xml", "graphml", None, "GraphML"),
+    Format("json", "application/json", "json", None, "JSON (node-link)"),
+    Format("csv", "text/csv; charset=utf-8", "csv", None, "CSV (edges)"),
+    Format("png", "image/png", "png", None, "PNG figure"),
+    Format("svg", "image/svg+xml", "svg", None, "SVG figure"),
+)
 # Other media types clients send for the same formats.
 ALIASES = {
     "application/x-turtle": "ttl",

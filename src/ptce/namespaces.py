@@ -34,6 +34,8 @@ KINDS = (
     "evenement",
     "source",
     "geometrie",
+
+    "lien",
 )
 
 PREFIXES = {

@@ -39,6 +39,7 @@ HOME_COUNTS = {
     "initiatives": "initiatives",
     "territoires": "territories",
     "thématiques": "themes",
+    "triplets": "triples",
 }
 
 
@@ -253,7 +254,6 @@ def _named_licence(link: Value | None) -> Value | None:
 def home_page(store: Store, iris: Iris) -> Page:
     """The home page: counts, and the PTCEs of each department."""
     counts = [(label, store.select(COUNTS[key])[0]["n"]) for label, key in HOME_COUNTS.items()]
-    counts.append(("triplets", len(store)))
     departments = [Value("", iri=row["d"]) for row in store.select(DEPARTMENTS)]
     graph = describe_graph(store, [d.iri for d in departments], iris)
     by_department = []

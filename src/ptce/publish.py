@@ -28,6 +28,7 @@ BUILD_INFO = "build.json"
 REPORT_TEXT = "validation-report.txt"
 REPORT_TTL = "validation-report.ttl"
 OUTLINES = "hauts-de-france.geojson"  # the region and department outlines, copied from data/geo/ for the map
+NETWORK_DUMP = "network.nq"  # the co-theme links, in the named graph Iris.network_graph
 
 
 class BuildFailed(Exception):
@@ -96,6 +97,18 @@ def write_dumps(graph: Graph, folder: Path, iris: Iris) -> dict[str, str]:
     return dumps
 
 
+def publish_network(graph: Graph, folder: Path, info: BuildInfo, shapes_dir: Path = SHAPES_DIR) -> None:
+    """Compute the co-theme network from the written dump, check it with SHACL, write NETWORK_DUMP."""
+    from .network_rdf import published_network, write_network_dump
+
+    iris = Iris(info.base_iri)
+    links = published_network(folder / info.dumps["nt"], iris, info.version, info.built_at)
+    report = validate_graph(graph + links, load_shapes(iris, shapes_dir))
+    if not report.conforms:
+        raise BuildFailed(report)
+    write_network_dump(links, folder / NETWORK_DUMP, iris)
+
+
 def replace_dir(new: Path, target: Path) -> None:
     """Put `new` in place of `target`: the old folder is moved aside, then deleted."""
     old = None
@@ -131,6 +144,7 @@ def publish_build(
             software_version=__version__,
             dumps=dumps,
         )
+        publish_network(graph, tmp, info, shapes_dir)
         (tmp / BUILD_INFO).write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
         from .metadata import write_metadata
 

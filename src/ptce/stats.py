@@ -5,7 +5,7 @@ from __future__ import annotations
 from .store import Store
 
 COUNTS = {
-    "triples": None,
+    "triples": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",  # the default graph: the dataset itself
     "PTCEs": "SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x a ptce:PTCE }",
     "organisations (excluding PTCEs)": (
         "SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x a org:Organization FILTER NOT EXISTS { ?x a ptce:PTCE } }"
@@ -27,6 +27,6 @@ def graph_stats(store: Store) -> list[tuple[str, int]]:
     """(label, count) pairs: overall counts, then PTCEs per department (departments without any included)."""
     out = []
     for label, sparql in COUNTS.items():
-        out.append((label, len(store) if sparql is None else store.select(sparql)[0]["n"]))
+        out.append((label, store.select(sparql)[0]["n"]))
     out += [(f"PTCEs in {row['name']}", row["n"]) for row in store.select(PER_DEPARTMENT)]
     return out

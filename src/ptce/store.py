@@ -108,9 +108,10 @@ class OxigraphStore(Store):
 
 
 def open_build(build_dir: Path) -> OxigraphStore:
-    """An in-memory store holding a published build (see `publish`)."""
-    from .publish import BuildInfo
+    """An in-memory store holding a published build (see `publish`): the default graph and the network graph."""
+    from .publish import NETWORK_DUMP, BuildInfo
 
     build_dir = Path(build_dir)
     info = BuildInfo.read(build_dir)
-    return OxigraphStore.from_files(build_dir / info.dumps["nt"], iris=Iris(info.base_iri))
+    named = [build_dir / NETWORK_DUMP] if (build_dir / NETWORK_DUMP).exists() else []
+    return OxigraphStore.from_files(build_dir / info.dumps["nt"], *named, iris=Iris(info.base_iri))

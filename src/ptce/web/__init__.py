@@ -43,10 +43,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     site = Site.load(Path(app.config["BUILD_DIR"]))
     app.extensions["ptce"] = site
 
-    from . import caching, catalog, ops, resources
+    from . import caching, catalog, network, ops, resources
     from . import map as map_views
 
-    for blueprint in (ops.bp, resources.bp, catalog.bp, map_views.bp):
+    for blueprint in (ops.bp, resources.bp, catalog.bp, map_views.bp, network.bp):
         app.register_blueprint(blueprint)
     caching.init_app(app)
     return app

@@ -1,0 +1,151 @@
+"""Communities, centralities, bridges and a layout for a projected network; deterministic by construction.
+
+Determinism: algorithms run on a copy whose nodes are the integers 0..n-1 in IRI order and whose edges are added
+sorted, so nothing depends on the iteration order of hashed strings (PYTHONHASHSEED); Louvain and the layout use
+a fixed seed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import networkx as nx
+
+# Okabe–Ito (colour-blind safe), then Tableau's "10" for more groups.
+PALETTE = (
+    "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000",
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+)  # fmt: skip
+CENTRALITIES = ("degree", "strength", "eigenvector", "betweenness", "participation")
+
+
+@dataclass(frozen=True)
+class Community:
+    """A community: its number (1 = largest), a name from what characterises it, its members sorted by label."""
+
+    number: int
+    name: str
+    members: tuple[str, ...]
+    color: str
+
+
+def _integer_copy(g: nx.Graph) -> tuple[nx.Graph, list[str]]:
+    """A copy with nodes 0..n-1 in sorted order and edges inserted sorted."""
+    nodes = sorted(g)
+    index = {node: k for k, node in enumerate(nodes)}
+    h = nx.Graph()
+    h.add_nodes_from(range(len(nodes)))
+    edges = sorted((min(index[u], index[v]), max(index[u], index[v]), d) for u, v, d in g.edges(data="weight"))
+    h.add_weighted_edges_from(edges)
+    return h, nodes
+
+
+def detect_communities(g: nx.Graph, method: str = "louvain", resolution: float = 1.0, seed: int = 42):
+    """(communities as sorted lists of nodes, largest first, modularity or None when there is no edge)."""
+    h, nodes = _integer_copy(g)
+    if h.number_of_edges() == 0:
+        parts = [{k} for k in h]
+    elif method == "louvain":
+        parts = nx.community.louvain_communities(h, weight="weight", resolution=resolution, seed=seed)
+    else:
+        parts = nx.community.greedy_modularity_communities(h, weight="weight", resolution=resolution)
+    modularity = (
+        nx.community.modularity(h, parts, weight="weight", resolution=resolution) if h.number_of_edges() else None
+    )
+    communities = sorted((sorted(nodes[k] for k in part) for part in parts), key=lambda c: (-len(c), c[0]))
+    return communities, modularity
+
+
+def community_name(g: nx.Graph, members: list[str]) -> str:
+    """PTCE communities are named by their most common themes, theme communities by their strongest themes."""
+    if g.graph.get("project") == "ptce":
+        counts = Counter(theme for m in members for theme in g.nodes[m].get("themes", []))
+        top = sorted(counts, key=lambda t: (-counts[t], t.casefold()))[:2]
+    else:
+        top = [g.nodes[m]["label"] for m in sorted(members, key=lambda m: (-g.nodes[m]["strength"], m))[:2]]
+    return " · ".join(top) or g.nodes[members[0]]["label"]
+
+
+def centralities(g: nx.Graph) -> dict[str, dict[str, float]]:
+    """Degree, strength (sum of weights), eigenvector (weighted), betweenness (on distances 1/weight)."""
+    h, nodes = _integer_copy(g)
+    for u, v in h.edges():
+        h[u][v]["distance"] = 1.0 / h[u][v]["weight"]
+    eigen = nx.eigenvector_centrality(h, weight="weight", max_iter=2000, tol=1e-10) if h.number_of_edges() else {}
+    between = nx.betweenness_centrality(h, weight="distance", normalized=True)
+    return {
+        "degree": {nodes[k]: float(d) for k, d in h.degree()},
+        "strength": {nodes[k]: float(s) for k, s in h.degree(weight="weight")},
+        "eigenvector": {nodes[k]: float(eigen.get(k, 0.0)) for k in h},
+        "betweenness": {nodes[k]: float(between[k]) for k in h},
+    }
+
+
+def participation(g: nx.Graph, community_of: dict[str, int]) -> dict[str, float]:
+    """Participation coefficient 1 - Σ_c (s_ic / s_i)²: 0 when all of a node's links stay in one community."""
+    out = {}
+    for node in sorted(g):
+        by_community: Counter = Counter()
+        for other, w in g[node].items():
+            by_community[community_of[other]] += w["weight"]
+        total = sum(by_community.values())
+        out[node] = 1.0 - sum((s / total) ** 2 for s in by_community.values()) if total else 0.0
+    return out
+
+
+def layout(g: nx.Graph, seed: int = 42) -> dict[str, tuple[float, float]]:
+    """Spring layout with a fixed seed, on the sorted integer copy; coordinates in [-1, 1], rounded."""
+    h, nodes = _integer_copy(g)
+    if not nodes:
+        return {}
+    pos = nx.spring_layout(h, seed=seed, weight="weight", iterations=200) if len(nodes) > 1 else {0: (0.0, 0.0)}
+    return {nodes[k]: (round(float(x), 5), round(float(y), 5)) for k, (x, y) in pos.items()}
+
+
+def department_colors(g: nx.Graph) -> dict[str, str]:
+    """One palette colour per department (sorted by label); used by the web view's 'colour by department'."""
+    labels = sorted({d.get("department_label", "") for _, d in g.nodes(data=True) if d.get("department_label")})
+    return {label: PALETTE[k % len(PALETTE)] for k, label in enumerate(labels)}
+
+
+def analyse(g: nx.Graph, params) -> tuple[list[Community], float | None]:
+    """Add community, centralities, participation, bridge flag, position and colours to every node of `g`."""
+    groups, modularity = detect_communities(g, params.method, params.resolution, params.seed)
+    community_of = {node: k + 1 for k, members in enumerate(groups) for node in members}
+    for name, values in centralities(g).items():
+        nx.set_node_attributes(g, values, name)
+    nx.set_node_attributes(g, participation(g, community_of), "participation")
+    dept_colors = department_colors(g)
+    positions = layout(g, params.seed)
+    for node, data in g.nodes(data=True):
+        linked = {community_of[o] for o in g[node]} - {community_of[node]}
+        data.update(
+            community=community_of[node],
+            bridge=bool(linked),
+            linked_communities=sorted(linked),
+            color=PALETTE[(community_of[node] - 1) % len(PALETTE)],
+            x=positions[node][0],
+            y=positions[node][1],
+        )
+        if data.get("department_label"):
+            data["department_color"] = dept_colors[data["department_label"]]
+    communities = []
+    for k, members in enumerate(groups):
+        by_label = tuple(sorted(members, key=lambda m: (g.nodes[m]["label"].casefold(), m)))
+        communities.append(Community(k + 1, community_name(g, members), by_label, PALETTE[k % len(PALETTE)]))
+    for c in communities:
+        for m in c.members:
+            g.nodes[m]["community_name"] = c.name
+    return communities, modularity
+
+
+def bridges(g: nx.Graph) -> list[str]:
+    """Nodes linking their community to others, by participation (highest first), then label."""
+    nodes = [n for n, d in g.nodes(data=True) if d.get("bridge")]
+    return sorted(nodes, key=lambda n: (-g.nodes[n]["participation"], g.nodes[n]["label"].casefold(), n))
+
+
+def ranked(g: nx.Graph, measure: str, limit: int = 5) -> list[str]:
+    """The `limit` nodes with the highest value of a centrality, ties by label."""
+    return sorted(g, key=lambda n: (-g.nodes[n][measure], g.nodes[n]["label"].casefold(), n))[:limit]

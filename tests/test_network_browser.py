@@ -1,0 +1,137 @@
+"""/network in headless Chromium against a real HTTP server: 15 nodes, filters, hover, click."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+from ptce.network import ptces_sharing_themes
+from ptce.store import open_build
+from ptce.web import create_app
+
+from .conftest import IRIS
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+COHOSE = str(IRIS.thing("ptce", "cohose"))
+CIRCUITS_COURTS = str(IRIS.thing("theme", "circuits-courts"))
+VISIBLE = "() => document.getElementById('network-graph').dataset.visibleNodes"
+
+
+@pytest.fixture(scope="module")
+def server(build_dir):
+    """The app behind a real threaded HTTP server on a free local port."""
+    app = create_app({"BUILD_DIR": str(build_dir)})
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    pg = context.new_page()
+    pg.errors, pg.hosts = [], set()
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.on("request", lambda r: pg.hosts.add(urlsplit(r.url).netloc))
+    pg.goto(f"{server}/network")
+    pg.wait_for_function("() => window.ptceNetwork || document.getElementById('network-graph').dataset.error")
+    yield pg
+    context.close()
+
+
+def ptces_with(store, theme=None, department=None) -> set[str]:
+    where = f"dcterms:subject <{theme}> ;" if theme else ""
+    where += f" ptce:department <{department}> ;" if department else ""
+    return {r["p"] for r in store.select(f"SELECT ?p WHERE {{ ?p {where} a ptce:PTCE }}")}
+
+
+def shown(page) -> set[str]:
+    """Nodes sigma draws (not hidden by the reducers)."""
+    return set(
+        page.evaluate(
+            """() => { const {graph, renderer} = window.ptceNetwork;
+                 return graph.nodes().filter(n => !renderer.getNodeDisplayData(n).hidden); }"""
+        )
+    )
+
+
+def test_loads_the_15_ptces(page, server):
+    assert page.evaluate("() => document.getElementById('network-graph').dataset.error") is None
+    assert page.evaluate("() => window.ptceNetwork.graph.order") == 15
+    assert page.evaluate(VISIBLE) == "15" and len(shown(page)) == 15
+    assert page.locator("#network-table tbody tr:visible").count() == 15
+    assert page.locator("#network-graph canvas").count() > 0
+    assert page.locator("#network-count").inner_text() == "15 PTCE affiché(s) sur 15"
+    assert page.errors == []
+    assert page.hosts == {urlsplit(server).netloc}, "no request leaves the server"
+
+
+def test_filters_by_theme_and_department(page, build_dir):
+    store = open_build(build_dir)
+    expected = ptces_with(store, theme=CIRCUITS_COURTS)
+    assert 1 < len(expected) < 15
+    page.select_option("#filter-theme", CIRCUITS_COURTS)
+    assert page.evaluate(VISIBLE) == str(len(expected))
+    assert shown(page) == expected
+    rows = page.locator("#network-table tbody tr:visible")
+    assert {rows.nth(k).get_attribute("data-node") for k in range(rows.count())} == expected
+    pas_de_calais = str(IRIS.thing("departement", "pas-de-calais"))
+    page.select_option("#filter-department", pas_de_calais)
+    both = ptces_with(store, theme=CIRCUITS_COURTS, department=pas_de_calais)
+    assert shown(page) == both and page.evaluate(VISIBLE) == str(len(both))
+    page.select_option("#filter-theme", "")
+    page.select_option("#filter-department", "")
+    assert page.evaluate(VISIBLE) == "15"
+
+
+def node_position(page, node: str) -> tuple[float, float]:
+    xy = page.evaluate(
+        "(n) => window.ptceNetwork.renderer.graphToViewport(window.ptceNetwork.graph.getNodeAttributes(n))", node
+    )
+    box = page.locator("#network-graph").bounding_box()
+    return box["x"] + xy["x"], box["y"] + xy["y"]
+
+
+def test_hover_shows_shared_themes_and_click_opens_the_ptce_page(page, build_dir):
+    x, y = node_position(page, COHOSE)
+    page.mouse.move(x, y)
+    info = page.locator("#network-info")
+    info.get_by_text("PTCE partagent des thématiques").wait_for()
+    text = info.inner_text()
+    assert text.startswith("CoHose")
+    for neighbour in ptces_sharing_themes(open_build(build_dir), COHOSE):
+        assert f"{neighbour.label} — {', '.join(neighbour.themes)}" in text
+    page.mouse.click(x, y)
+    page.wait_for_url("**/page/ptce/cohose")  # /id/ptce/cohose answers 303 to the HTML page
+    assert page.locator("h1").inner_text() == "CoHose"
