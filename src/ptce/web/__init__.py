@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "ROW_LIMIT": 10_000,
     # Largest request body accepted, in bytes (413 beyond).
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # Query processes per server process when the server cannot stop a query itself (see ptce.runner).
+    "QUERY_PROCESSES": 2,
 }
 
 
@@ -33,9 +35,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     site = Site.load(Path(app.config["BUILD_DIR"]))
     app.extensions["ptce"] = site
 
-    from . import ops
+    from . import cors, ops, sparql
 
+    cors.init_app(app)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(sparql.bp)
     return app
 
 
