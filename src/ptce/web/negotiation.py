@@ -1,7 +1,8 @@
 """Content negotiation over `ptce.formats`: a `format=` parameter, else `Accept` with q-values, else 406.
 
-`format=` (a short name such as `ttl`, or a media type) is for clients that cannot set headers, such as a link
-in a page; when given it wins over `Accept`. With no `Accept` header the first format of the list is used.
+`format=` is for clients that cannot set headers, such as a link in a page; when given it wins over `Accept`.
+It takes a short name (`ttl`), a media type, or the names clients commonly send (`turtle`, `rdf+xml`, `n3`, ...);
+of several values the first one that names a format counts. With no `Accept` header the first format is used.
 """
 
 from __future__ import annotations
@@ -24,13 +25,25 @@ def _candidates(formats: Sequence[Format]) -> dict[str, Format]:
     return offered
 
 
-def best_format(formats: Sequence[Format], accept=None, format_param: str | None = None) -> Format | None:
+def _names(formats: Sequence[Format]) -> dict[str, Format]:
+    """Every name a `format=` value may use for these formats: key, media type and its subtype, serialiser name."""
+    names: dict[str, Format] = {}
+    for media_type, f in reversed(_candidates(formats).items()):
+        names[media_type] = names[media_type.split("/")[1]] = f
+    for f in formats:
+        names.update({f.key: f, f.suffix: f, f.label.lower(): f, **({f.rdflib: f} if f.rdflib else {})})
+    return names
+
+
+def best_format(formats: Sequence[Format], accept=None, format_params: Sequence[str] = ()) -> Format | None:
     """The format to answer with, or None when nothing the client asked for is in `formats`."""
     if not formats:
         return None
-    if format_param:
-        wanted = format_param.strip().lower()
-        return next((f for f in formats if wanted in (f.key, f.media_type)), None) or _candidates(formats).get(wanted)
+    if isinstance(format_params, str):
+        format_params = [format_params]
+    if format_params:
+        names = _names(formats)
+        return next((names[v.strip().lower()] for v in format_params if v.strip().lower() in names), None)
     if accept is None or not accept:
         return formats[0]
     offered = _candidates(formats)
@@ -40,7 +53,7 @@ def best_format(formats: Sequence[Format], accept=None, format_param: str | None
 
 def negotiate(formats: Sequence[Format], what: str = "This resource") -> Format:
     """The best format for the current request; 406 listing the choices when none fits."""
-    found = best_format(formats, request.accept_mimetypes, request.values.get(FORMAT_PARAM))
+    found = best_format(formats, request.accept_mimetypes, request.values.getlist(FORMAT_PARAM))
     if found is None:
         raise NotAcceptable(not_acceptable_message(formats, what))
     return found

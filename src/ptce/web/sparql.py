@@ -113,7 +113,7 @@ def choose_formats(analysis: Analysis) -> tuple[Format | None, Format | None]:
         return negotiate(RESULT_FORMATS, f"The result of {analysis.form}"), None
     if analysis.is_graph_form:
         return None, negotiate(GRAPH_FORMATS, f"The result of {analysis.form}")
-    param, accept = request.values.get(FORMAT_PARAM), request.accept_mimetypes
+    param, accept = request.values.getlist(FORMAT_PARAM), request.accept_mimetypes
     return best_format(RESULT_FORMATS, accept, param), best_format(GRAPH_FORMATS, accept, param)
 
 
