@@ -24,11 +24,11 @@ def column(rows, name):
 
 
 EXPECTED = {
-    "ptce-per-department": lambda rows: (
+    "01-ptce-per-department": lambda rows: (
         {r["name"]: int(r["ptces"]) for r in rows} == {"Pas-de-Calais": 8, "Oise": 3, "Nord": 2, "Somme": 2, "Aisne": 0}
     ),
-    "departments-without-ptce": lambda rows: column(rows, "name") == ["Aisne"] and column(rows, "code") == ["02"],
-    "ptce-on-a-theme": lambda rows: (
+    "02-departments-without-ptce": lambda rows: column(rows, "name") == ["Aisne"] and column(rows, "code") == ["02"],
+    "03-ptce-on-a-theme": lambda rows: (
         column(rows, "name")
         == [
             "Auton'Hommes",
@@ -44,17 +44,17 @@ EXPECTED = {
         ]
         and "Biodiversité" in rows[1]["themes"]
     ),
-    "themes-shared-by-two-ptces": lambda rows: (
+    "04-themes-shared-by-two-ptces": lambda rows: (
         (rows[0]["first"], rows[0]["second"], rows[0]["shared"])
         == ("Auton'Hommes", "Pôle de Coopération Oise Ouest", "5")
         and all(int(a["shared"]) >= int(b["shared"]) for a, b in pairwise(rows))
         and len(rows) == 71
     ),
-    "ptce-carried-by-an-association": lambda rows: (
+    "05-ptce-carried-by-an-association": lambda rows: (
         column(rows, "name") == ["Noeux Environnement"]
         and column(rows, "carrierName") == ["association Noeux Environnement"]
     ),
-    "organisations-and-roles": lambda rows: (
+    "06-organisations-and-roles": lambda rows: (
         {(r["name"], r["role"], r["ptceName"]) for r in rows}
         == {
             ("SCIC TILT", "partenaire", "Transition Plurielle Montreuillois Ternois 7 Vallées"),
@@ -63,7 +63,7 @@ EXPECTED = {
             ("collectif PHARE", "porteur", "Auton'Hommes"),
         }
     ),
-    "initiatives-with-figures": lambda rows: (
+    "07-initiatives-with-figures": lambda rows: (
         [(r["name"], r.get("partnerShops"), r.get("subscribers")) for r in rows]
         == [("Jardin de Cognac", None, "70"), ("Mon shopping c'est Calais", "104", None)]
     ),
