@@ -80,8 +80,9 @@ def serve(
     port: int = 8000,
     workers: int | None = None,
     on_ready: Callable[[list[str]], None] | None = None,
+    gunicorn_options: dict[str, Any] | None = None,
 ) -> None:
-    """Serve the app for `config` (see `ptce.web.DEFAULTS`) until interrupted."""
+    """Serve the app for `config` (see `ptce.web.DEFAULTS`) until interrupted; `gunicorn_options` override ours."""
     from gunicorn.app.base import BaseApplication
 
     from .web import create_app
@@ -102,6 +103,7 @@ def serve(
         "loglevel": "warning",
         "proc_name": "ptce",
         "when_ready": lambda _server: on_ready and on_ready(urls),
+        **(gunicorn_options or {}),
     }
 
     class Server(BaseApplication):

@@ -20,7 +20,10 @@ DEFAULTS: dict[str, Any] = {
     "ROW_LIMIT": 10_000,
     # Largest request body accepted, in bytes (413 beyond).
     "MAX_CONTENT_LENGTH": 64 * 1024,
-    # Query processes per server process when the server cannot stop a query itself (see ptce.runner).
+    # How queries are stopped (see ptce.runner): "auto" runs them in the request's worker when the server can end
+    # that worker (`ptce serve`), else in query processes; "process" always uses query processes.
+    "QUERY_RUNNER": "auto",
+    # Query processes per server process, when they are used.
     "QUERY_PROCESSES": 2,
 }
 

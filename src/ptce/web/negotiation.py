@@ -8,9 +8,12 @@ of several values the first one that names a format counts. With no `Accept` hea
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from flask import request
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import NotAcceptable
+from werkzeug.http import parse_accept_header
 
 from ..formats import ALIASES, Format
 
@@ -51,9 +54,15 @@ def best_format(formats: Sequence[Format], accept=None, format_params: Sequence[
     return offered[match] if match else None
 
 
+@lru_cache(maxsize=1024)
+def _cached_best(formats: tuple[Format, ...], accept_header: str, format_params: tuple[str, ...]) -> Format | None:
+    return best_format(formats, parse_accept_header(accept_header, MIMEAccept), format_params)
+
+
 def negotiate(formats: Sequence[Format], what: str = "This resource") -> Format:
-    """The best format for the current request; 406 listing the choices when none fits."""
-    found = best_format(formats, request.accept_mimetypes, request.values.getlist(FORMAT_PARAM))
+    """The best format for the current request (cached per Accept header); 406 listing the choices when none fits."""
+    params = tuple(request.values.getlist(FORMAT_PARAM))
+    found = _cached_best(tuple(formats), request.headers.get("Accept", ""), params)
     if found is None:
         raise NotAcceptable(not_acceptable_message(formats, what))
     return found

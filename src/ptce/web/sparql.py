@@ -128,7 +128,7 @@ def run(job: QueryJob, analysis: Analysis):
     """Run the job within QUERY_TIMEOUT, applying ROW_LIMIT; returns (output, truncated)."""
     row_limit = current_app.config["ROW_LIMIT"]
     timeout = current_app.config["QUERY_TIMEOUT"]
-    abort = request.environ.get(ABORT_KEY)
+    abort = request.environ.get(ABORT_KEY) if current_app.config["QUERY_RUNNER"] == "auto" else None
     store = get_site().build.store
 
     def attempt(limit: int):
