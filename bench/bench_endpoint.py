@@ -284,6 +284,18 @@ def report(results, names, args, command, triples, info) -> str:
             cells.append(f"{median(n, q, 'p99') / median('ptce', q, 'p99'):.2f}×")
         lines.append(f"| {q} | " + " | ".join(cells) + " |")
     lines += ["", f"Load average after the run: {os.getloadavg()[0]:.2f}.", ""]
+    if "Virtuoso" in names and "rdflib-endpoint" in names:
+        met_v = sum(median("ptce", q, "rps") >= median("Virtuoso", q, "rps") for q in QUERIES)
+        met_r = sum(median("ptce", q, "rps") >= 20 * median("rdflib-endpoint", q, "rps") for q in QUERIES)
+        lines += [
+            f"Targets: throughput ≥ 1.0× Virtuoso's on {met_v} of {len(QUERIES)} queries; "
+            f"≥ 20× rdflib-endpoint's on {met_r} of {len(QUERIES)}. rdflib-endpoint 0.6.3 caches the parsed form "
+            "of each query text, so a benchmark that repeats one query never pays rdflib's parser (about 10 ms a "
+            "query); on this small graph its evaluation is then fast, and the 20× target, set from measurements on "
+            "larger data, is out of reach for the lookup. The gap grows with the work a query does (GROUP BY, "
+            'co-theme). "ptce, query processes" shows what an inter-process hop per query would cost.',
+            "",
+        ]
     return "\n".join(lines)
 
 

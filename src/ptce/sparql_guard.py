@@ -136,17 +136,23 @@ def _prologue(tokens: list[Token], default_prefixes: dict[str, str]) -> tuple[in
     return i, prefixes, base
 
 
+def _nesting(tokens: list[Token], start: int):
+    """(index, token, depth) from `start`: depth counts the ( and { around the token (a bracket is outside itself)."""
+    depth = 0
+    for i in range(start, len(tokens)):
+        t = tokens[i]
+        if t.kind == "punct" and t.text in ("}", ")"):
+            depth -= 1
+        yield i, t, depth
+        if t.kind == "punct" and t.text in ("{", "("):
+            depth += 1
+
+
 def _dataset(tokens: list[Token], start: int, prefixes, base) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """IRIs of the FROM and FROM NAMED clauses (an unresolvable name is kept as written)."""
     default, named = [], []
-    depth = 0
-    for i in range(start, len(tokens) - 1):
-        t = tokens[i]
-        if t.text in ("{", "("):
-            depth += 1
-        elif t.text in ("}", ")"):
-            depth -= 1
-        elif depth == 0 and t.is_word("FROM"):
+    for i, t, depth in _nesting(tokens, start):
+        if depth == 0 and t.is_word("FROM") and i + 1 < len(tokens):
             target, into = tokens[i + 1], default
             if target.is_word("NAMED") and i + 2 < len(tokens):
                 target, into = tokens[i + 2], named
@@ -156,40 +162,16 @@ def _dataset(tokens: list[Token], start: int, prefixes, base) -> tuple[tuple[str
 
 def _top_level_limit(tokens: list[Token], start: int, text_len: int):
     """(limit, span of its number, insertion point) for the outermost query, or None when it cannot be found."""
-    braces = parens = 0
-    where_end = None
-    for i in range(start, len(tokens)):
-        t = tokens[i].text
-        if t == "(":
-            parens += 1
-        elif t == ")":
-            parens -= 1
-        elif t == "{":
-            braces += 1
-        elif t == "}":
-            braces -= 1
-            if braces == 0 and parens == 0:
-                where_end = i
-                break
+    where_end = next((i for i, t, depth in _nesting(tokens, start) if depth == 0 and t.text == "}"), None)
     if where_end is None:
         return None
     limit = span = None
-    insert_at = text_len
-    braces = parens = 0
-    for i in range(where_end + 1, len(tokens)):
-        t = tokens[i]
-        if t.text in ("{", "("):
-            braces += 1
-        elif t.text in ("}", ")"):
-            braces -= 1
-        elif braces == 0 and t.is_word("VALUES"):
-            insert_at = t.start
-            break
-        elif braces == 0 and t.is_word("LIMIT") and i + 1 < len(tokens) and tokens[i + 1].kind == "number":
-            number = tokens[i + 1]
-            if number.text.isdigit():
-                limit, span = int(number.text), (number.start, number.end)
-    return limit, span, insert_at
+    for i, t, depth in _nesting(tokens, where_end + 1):
+        if depth == 0 and t.is_word("VALUES"):
+            return limit, span, t.start
+        if depth == 0 and t.is_word("LIMIT") and i + 1 < len(tokens) and tokens[i + 1].text.isdigit():
+            limit, span = int(tokens[i + 1].text), (tokens[i + 1].start, tokens[i + 1].end)
+    return limit, span, text_len
 
 
 @lru_cache(maxsize=2048)
