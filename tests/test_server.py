@@ -10,6 +10,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import xml.dom.minidom
+from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
@@ -175,3 +176,15 @@ def test_serve_refuses_a_bad_build(runner, data_copy):
     assert "nothing was published" in result.output and "cohose.yaml" in result.output
     both = runner.invoke(main, ["serve", "--data", str(data_copy), "--build", str(data_copy)])
     assert both.exit_code == 2
+
+
+def test_serve_with_no_arguments_builds_the_bundled_data(tmp_path, graph):
+    """What `pip install -e . && ptce serve` does on a fresh clone: build, validate, serve; clean up on exit."""
+    with live_server(tmp_path, "--workers", "1") as live:
+        status, body = fetch(live, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        assert status == 200
+        assert json.loads(body)["results"]["bindings"][0]["n"]["value"] == str(len(graph))
+        served = live.output().split("Serving ", 1)[1].split("/ (", 1)[0]
+        assert served.endswith("dist")
+        assert (Path(served) / "build.json").exists()
+    assert not Path(served).exists()

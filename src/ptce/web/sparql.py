@@ -36,6 +36,7 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
 NO_REMOTE = "This endpoint never fetches remote data"
+READ_ONLY = "This endpoint is read-only: SPARQL Update is not accepted."
 WATCHDOG = Watchdog()
 
 
@@ -68,7 +69,7 @@ def read_request() -> tuple[str | None, list[str], list[str]]:
     if request.method == "POST":
         mimetype = request.mimetype
         if mimetype == UPDATE_TYPE or (mimetype == FORM_TYPE and "update" in request.form):
-            raise SparqlError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
+            raise SparqlError(403, READ_ONLY)
         if mimetype == FORM_TYPE:
             args = request.form
             query = _single(args.getlist("query"), "query")
@@ -83,7 +84,7 @@ def read_request() -> tuple[str | None, list[str], list[str]]:
             raise SparqlError(400, "The request has no 'query'.")
     else:
         if "update" in args:
-            raise SparqlError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
+            raise SparqlError(403, READ_ONLY)
         query = _single(args.getlist("query"), "query")
     if query is not None and len(query.encode("utf-8")) > current_app.config["MAX_CONTENT_LENGTH"]:
         raise SparqlError(413, f"The query is longer than {current_app.config['MAX_CONTENT_LENGTH']} bytes.")
@@ -93,7 +94,7 @@ def read_request() -> tuple[str | None, list[str], list[str]]:
 def check_dataset(analysis: Analysis, defaults: list[str], named: list[str]) -> None:
     """Graphs named by FROM, FROM NAMED or the protocol must be in the store: nothing is ever fetched."""
     if analysis.is_update:
-        raise SparqlError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
+        raise SparqlError(403, READ_ONLY)
     if analysis.service:
         raise SparqlError(400, f"SERVICE is not allowed. {NO_REMOTE}: query this endpoint's own data.")
     known = get_site().build.store.graph_names()
@@ -120,7 +121,8 @@ def choose_formats(analysis: Analysis) -> tuple[Format | None, Format | None]:
 def _runner() -> ProcessRunner:
     ext = current_app.extensions
     if "ptce.runner" not in ext:
-        ext["ptce.runner"] = ProcessRunner(get_site().build.folder, current_app.config["QUERY_PROCESSES"])
+        runner = ProcessRunner(get_site().build.folder, current_app.config["QUERY_PROCESSES"])
+        ext.setdefault("ptce.runner", runner)
     return ext["ptce.runner"]
 
 
