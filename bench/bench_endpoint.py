@@ -228,12 +228,14 @@ def versions() -> str:
     import pyoxigraph
     import rdflib
 
-    virtuoso = re.search(r"Version (\S+)", first_line(["virtuoso-t", "-?"]) + " ") or None
     return (
         f"pyoxigraph {pyoxigraph.__version__}, gunicorn {gunicorn.__version__}, rdflib {rdflib.__version__}, "
-        f"rdflib-endpoint {package_version('rdflib-endpoint')}, "
-        f"Virtuoso {virtuoso.group(1) if virtuoso else first_line(['virtuoso-t', '-?'])}, {first_line(['wrk', '-v'])}"
+        f"rdflib-endpoint {package_version('rdflib-endpoint')}, Virtuoso {first_line([*DPKG, 'virtuoso-opensource'])} "
+        f"and wrk {first_line([*DPKG, 'wrk'])} (Debian packages)"
     )
+
+
+DPKG = ["dpkg-query", "-W", "-f", "${Version}"]
 
 
 def package_version(name: str) -> str:
