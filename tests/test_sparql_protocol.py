@@ -303,6 +303,7 @@ def test_malformed_queries_get_400_with_the_parser_message(client, query, messag
         (lambda c: c.get("/sparql", query_string=[("query", "ASK {}"), ("query", "ASK {}")]), 400),
         (lambda c: c.post("/sparql", data="ASK {}", content_type="text/plain"), 415),
         (lambda c: c.post("/sparql"), 415),
+        (lambda c: c.put("/sparql", data="ASK {}", content_type="application/sparql-query"), 405),
         (lambda c: c.post("/sparql", data={"format": "json"}), 400),
         (lambda c: c.post("/sparql", data=b"\xff\xfe", content_type="application/sparql-query"), 400),
         (lambda c: c.get("/sparql", query_string={"query": "ASK {}", "default-graph-uri": "not an iri"}), 400),
