@@ -1,21 +1,16 @@
-"""A real server process over a build, for tests that need HTTP over a socket (RDF clients, a browser)."""
+"""Start `python -m ptce serve` as a real server process for a test module, and stop it afterwards."""
 
 from __future__ import annotations
 
-import contextlib
+import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-
-SERVE = (
-    "import sys; from waitress import serve; from ptce.web import create_app; "
-    "serve(create_app({'BUILD_DIR': sys.argv[1]}), host='127.0.0.1', port=int(sys.argv[2]), threads=4)"
-)
 
 
 def free_port() -> int:
@@ -24,34 +19,51 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.contextmanager
-def running_server(build_dir: Path, attempts: int = 300) -> Iterator[str]:
-    """Start the app under waitress in a subprocess; yield its root URL once it answers; stop it after."""
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@contextmanager
+def live_server(log_dir: Path, *args: str, startup: float = 60.0):
+    """A running `ptce serve ARGS --port P`; yields a LiveServer once /-/health answers."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(build_dir), str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    root = f"http://127.0.0.1:{port}"
+    log = log_dir / f"serve-{port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ptce", "serve", "--port", str(port), *args], stdout=out, stderr=subprocess.STDOUT
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", process, log)
     try:
-        for _ in range(attempts):
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode(errors='replace')}")
+        deadline = time.monotonic() + startup
+        while True:
             try:
-                with urllib.request.urlopen(f"{root}/-/health", timeout=2) as response:
-                    if response.status == 200:
+                with urllib.request.urlopen(f"{server.url}/-/health", timeout=2) as r:
+                    if r.status == 200:
                         break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not answer")
-        yield root
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the server did not start:\n{server.output()}") from None
+                time.sleep(0.2)
+        yield server
     finally:
-        proc.terminate()
+        process.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=10)
+            process.wait(15)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def running_server(build_dir: Path):
+    """`ptce serve --build BUILD_DIR` as a real server; yields its root URL."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as logs, live_server(Path(logs), "--build", str(build_dir)) as server:
+        yield server.url

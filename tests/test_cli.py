@@ -107,7 +107,7 @@ def test_stats(runner, build_dir):
     assert lines["PTCEs in Aisne"] == "0" and lines["PTCEs in Pas-de-Calais"] == "8"
 
 
-@pytest.mark.parametrize("command", ["build", "validate", "query", "stats"])
+@pytest.mark.parametrize("command", ["build", "validate", "query", "stats", "serve"])
 def test_every_command_has_help_with_an_example(runner, command):
     result = runner.invoke(main, [command, "--help"])
     assert result.exit_code == 0

@@ -66,17 +66,24 @@ def build(data_dir: Path, base_iri: str, out: Path) -> None:
 
     Example: ptce build --out dist/
     """
-    from .publish import BuildFailed, publish_build
+    from .publish import publish_build
+
+    info = build_or_fail(publish_build, out, data_dir, Iris(base_iri))
+    click.echo(f"Built {info.triples} triples (version {info.version}) into {out}/")
+    for key, name in info.dumps.items():
+        click.echo(f"  {key:7} {out / name}")
+
+
+def build_or_fail(builder, *args):
+    """Run a build function; on bad sources or a non-conforming graph print the report and exit 1."""
+    from .publish import BuildFailed
 
     try:
-        info = publish_build(out, data_dir, Iris(base_iri))
+        return builder(*args)
     except SourceError as exc:
         fail(f"The source data has {len(exc.problems)} problem(s); nothing was published:\n{exc}")
     except BuildFailed as exc:
         fail(f"The graph does not conform to the shapes; nothing was published.\n{exc.report.as_text()}")
-    click.echo(f"Built {info.triples} triples (version {info.version}) into {out}/")
-    for key, name in info.dumps.items():
-        click.echo(f"  {key:7} {out / name}")
 
 
 @main.command()
@@ -302,3 +309,69 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     else:
         out.write_bytes(data)
         click.echo(f"Wrote {out} ({fmt}, {len(data):,} bytes)", err=True)
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(1), help="Server processes.  [default: 2 per CPU]")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Build this folder of YAML sources and serve it.  [default: the bundled data/]",
+)
+@click.option(
+    "--build",
+    "build_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Serve this published build folder (see `ptce build`) instead of building.",
+)
+@base_option
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a query may run (503 beyond).",
+)
+@click.option(
+    "--row-limit", type=click.IntRange(1), default=10_000, show_default=True, help="Most rows a SELECT returns."
+)
+@click.option(
+    "--max-request-bytes",
+    type=click.IntRange(1024),
+    default=65536,
+    show_default=True,
+    help="Largest query or body (413 beyond).",
+)
+def serve(host, port, workers, data_dir, build_dir, base_iri, timeout, row_limit, max_request_bytes) -> None:
+    """Serve the SPARQL endpoint and the web app over the validated graph.
+
+    Builds the data first (into a temporary folder) unless --build names a published build; a build that
+    fails its checks is never served (exit code 1).
+
+    Example: ptce serve --port 8000 --timeout 5
+    """
+    from .server import build_to_temp
+    from .server import serve as run_server
+
+    if data_dir and build_dir:
+        fail("Give --data or --build, not both.", 2)
+    if build_dir is None:
+        build_dir = build_or_fail(build_to_temp, data_dir or DATA_DIR, Iris(base_iri))
+    config = {
+        "BUILD_DIR": str(build_dir),
+        "QUERY_TIMEOUT": timeout,
+        "ROW_LIMIT": row_limit,
+        "MAX_CONTENT_LENGTH": max_request_bytes,
+    }
+
+    def ready(urls: list[str]) -> None:
+        click.echo(f"Serving {build_dir}/ (Ctrl+C to stop)")
+        for url in urls:
+            click.echo(f"  {url}")
+
+    try:
+        run_server(config, host, port, workers, on_ready=ready)
+    except FileNotFoundError as exc:
+        fail(f"No build found in {build_dir}/ ({exc}). Run `ptce build` first.")

@@ -55,3 +55,7 @@ def graph_format(key: str) -> Format:
         if f.key == key:
             return f
     raise KeyError(key)
+
+
+# The HTML view of a resource (pages, the query UI), negotiated next to the RDF formats.
+HTML = Format("html", "text/html", "html", None, "HTML")

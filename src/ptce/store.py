@@ -60,6 +60,14 @@ class Store(ABC):
         """Serialise a result with the engine's own writer (format keys from `formats`)."""
 
     @abstractmethod
+    def result_kind(self, result: Any) -> str:
+        """What a query result is: "solutions", "boolean" or "graph"."""
+
+    @abstractmethod
+    def graph_names(self) -> frozenset[str]:
+        """IRIs of the store's named graphs."""
+
+    @abstractmethod
     def __len__(self) -> int:
         """Number of quads in the store."""
 
@@ -102,6 +110,14 @@ class OxigraphStore(Store):
         if isinstance(result, ox.QueryTriples):
             return result.serialize(format=_GRAPH_FORMATS[format_key])
         return result.serialize(format=_RESULT_FORMATS[format_key])
+
+    def result_kind(self, result):
+        if isinstance(result, ox.QueryTriples):
+            return "graph"
+        return "boolean" if isinstance(result, ox.QueryBoolean) else "solutions"
+
+    def graph_names(self):
+        return frozenset(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
 
     def __len__(self) -> int:
         return len(self.store)

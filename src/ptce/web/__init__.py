@@ -30,6 +30,11 @@ DEFAULTS: dict[str, Any] = {
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
         "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
     ),
+    # How queries are stopped (see ptce.runner): "auto" runs them in the request's worker when the server can end
+    # that worker (`ptce serve`), else in query processes; "process" always uses query processes.
+    "QUERY_RUNNER": "auto",
+    # Query processes per server process, when they are used.
+    "QUERY_PROCESSES": 2,
 }
 
 
@@ -43,10 +48,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     site = Site.load(Path(app.config["BUILD_DIR"]))
     app.extensions["ptce"] = site
 
-    from . import caching, catalog, network, ops, resources
+    from . import caching, catalog, cors, network, ops, resources, sparql
     from . import map as map_views
 
-    for blueprint in (ops.bp, resources.bp, catalog.bp, map_views.bp, network.bp):
+    cors.init_app(app)
+    for blueprint in (ops.bp, sparql.bp, resources.bp, catalog.bp, map_views.bp, network.bp):
         app.register_blueprint(blueprint)
     caching.init_app(app)
     return app

@@ -17,7 +17,8 @@ def health():
     ok = build.store.ask("ASK { ?s ?p ?o }")
     body = {
         "status": "ok" if ok else "empty",
-        "triples": len(build.store),
+        "triples": build.info.triples,  # the dataset (default graph), as published
+        "quads": len(build.store),  # everything the store holds, the network's named graph included
         "build": build.info.version,
         "built_at": build.info.built_at,
     }

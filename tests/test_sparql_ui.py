@@ -1,0 +1,77 @@
+"""The query UI in headless Chromium: example tabs, a query run against the real server, the row-limit notice."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from .live_server import live_server
+
+SCREENSHOT = os.environ.get("PTCE_SCREENSHOT")
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def server(build_dir, tmp_path_factory):
+    args = ("--build", str(build_dir), "--row-limit", "3", "--workers", "1")
+    with live_server(tmp_path_factory.mktemp("serve-ui"), *args) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{server.url}/sparql")
+    yield page
+    page.close()
+    assert requested and all(url.startswith(server.url) for url in requested), requested
+
+
+def run_tab(page, title: str) -> list[list[str]]:
+    page.get_by_role("tab", name=title).click()
+    panel = page.locator(".tabPanel.active")
+    with page.expect_response(lambda r: "/sparql" in r.url and r.request.method == "POST"):
+        panel.locator(".yasqe_queryButton").click()
+    rows = panel.locator(".yasr table.dataTable tbody tr")
+    rows.first.wait_for()
+    return [[c.strip() for c in row.locator("td").all_inner_texts()] for row in rows.all()]
+
+
+def test_examples_are_tabs_and_a_query_shows_its_rows(page):
+    tabs = [text.split("\n")[0] for text in page.get_by_role("tab").all_inner_texts()]
+    assert tabs[:2] == ["PTCEs per department", "Departments without a PTCE"]
+    assert len(tabs) == 7
+    rows = run_tab(page, "Departments without a PTCE")
+    assert len(rows) == 1
+    assert '"Aisne"@fr' in rows[0] and "02" in rows[0]
+    assert page.locator("#truncated").is_hidden()
+
+
+def test_cut_results_show_the_notice(page):
+    rows = run_tab(page, "PTCEs per department")
+    assert len(rows) == 3
+    assert rows[0][2:] == ['"Pas-de-Calais"@fr', "62", '"8"^^<http://www.w3.org/2001/XMLSchema#integer>']
+    assert page.locator("#truncated").is_visible()
+    page.screenshot(path=str(SCREENSHOT)) if SCREENSHOT else None
