@@ -12,9 +12,9 @@ import yaml
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from ptce.describe import ptces_sharing_themes
 from ptce.graph import load_ontology
 from ptce.namespaces import ORG, SCHEMA
+from ptce.network import ptces_sharing_themes
 from ptce.publish import publish_build
 from ptce.web import create_app, get_site
 
@@ -198,9 +198,9 @@ def test_ptces_sharing_themes_are_computed_from_the_graph(client, app, graph):
             for other in ptces - {ptce}
             if themes(ptce) & themes(other)
         }
-        found = ptces_sharing_themes(store, IRIS, str(ptce))
-        assert {iri: sorted(shared) for iri, _, shared in found} == expected
-        counts = [len(shared) for _, _, shared in found]
+        found = ptces_sharing_themes(store, str(ptce))  # the network library, as the page uses it
+        assert {n.iri: sorted(n.themes) for n in found} == expected
+        counts = [len(n.themes) for n in found]
         assert counts == sorted(counts, reverse=True)
     text = text_of(client.get("/page/ptce/cohose"))
     assert "Anima Grand Calais Alimentation durable, Circuits courts, Lutte contre la précarité alimentaire" in text

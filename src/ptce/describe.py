@@ -81,17 +81,6 @@ CONSTRUCT {
 """
 
 KNOWN = "ASK { { %(x)s ?p ?o } UNION { ?s ?p %(x)s } }"
-SHARING_THEMES = """
-SELECT ?other ?fr ?en ?t ?tfr ?ten WHERE {
-  %(ptce)s dcterms:subject ?t .
-  ?other a %(cls)s ; dcterms:subject ?t .
-  FILTER(?other != %(ptce)s)
-  OPTIONAL { ?other skos:prefLabel ?fr FILTER(LANGMATCHES(LANG(?fr), "fr")) }
-  OPTIONAL { ?other skos:prefLabel ?en FILTER(LANGMATCHES(LANG(?en), "en")) }
-  OPTIONAL { ?t skos:prefLabel ?tfr FILTER(LANGMATCHES(LANG(?tfr), "fr")) }
-  OPTIONAL { ?t skos:prefLabel ?ten FILTER(LANGMATCHES(LANG(?ten), "en")) }
-}
-"""
 
 
 def iri_ref(iri: str) -> str:
@@ -265,15 +254,3 @@ def describe(store: Store, iri: str, iris: Iris) -> Description:
 def known(store: Store, iri: str) -> bool:
     """Whether the published graph has any triple about, or pointing at, this IRI."""
     return store.ask(KNOWN % {"x": iri_ref(iri)})
-
-
-def ptces_sharing_themes(store: Store, iris: Iris, ptce_iri: str) -> list[tuple[str, str, list[str]]]:
-    """Other PTCEs sharing themes with one PTCE: (IRI, label, shared theme labels), most shared first."""
-    rows = store.select(SHARING_THEMES % {"ptce": iri_ref(ptce_iri), "cls": iri_ref(str(iris.vocab.PTCE))})
-    names: dict[str, str] = {}
-    shared: dict[str, set[str]] = {}
-    for row in rows:
-        names[row["other"]] = row["fr"] or row["en"] or row["other"]
-        shared.setdefault(row["other"], set()).add(row["tfr"] or row["ten"] or row["t"])
-    found = [(iri, names[iri], sorted(themes, key=str.casefold)) for iri, themes in shared.items()]
-    return sorted(found, key=lambda item: (-len(item[2]), item[1].casefold()))

@@ -12,9 +12,10 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDFS, SKOS, XSD
 
-from .describe import Description, Value, describe, describe_graph, iri_ref, ptces_sharing_themes
+from .describe import Description, Value, describe, describe_graph, iri_ref
 from .metadata import LICENCE_NAMES
 from .namespaces import IGEO, ORG, ROV, SCHEMA, Iris
+from .network import ptces_sharing_themes
 from .stats import COUNTS
 from .store import Store
 
@@ -99,8 +100,8 @@ def _ptce(store: Store, d: Description) -> Page:
     held = [related[m.iri] for m in memberships]
     roles = [{"organisation": r.link(ORG.member), "role": r.link(ORG.role)} for r in held]
     sharing = [
-        (Value(label, iri=iri, href=d.iris.path_of(iri)), themes)
-        for iri, label, themes in ptces_sharing_themes(store, d.iris, str(d.iri))
+        (Value(n.label, iri=n.iri, href=d.iris.path_of(n.iri)), sorted(n.themes, key=str.casefold))
+        for n in ptces_sharing_themes(store, str(d.iri))
     ]
     data = {
         "source_name": d.text(SKOS.hiddenLabel),
