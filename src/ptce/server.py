@@ -91,7 +91,7 @@ def serve(
     timeout = float(app.app.config["QUERY_TIMEOUT"])
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else shown}:{port}"
-    urls = [f"{base}/sparql", f"{base}/-/health"]
+    urls = [f"{base}/{path}" for path in ("", "sparql", "map", "network", "catalog", "-/health")]
     options = {
         "bind": f"{shown}:{port}",
         "workers": workers or default_workers(),
