@@ -6,8 +6,6 @@ import json
 import shutil
 import subprocess
 
-import pytest
-
 from ptce.cli import main
 
 
@@ -105,13 +103,6 @@ def test_stats(runner, build_dir):
     lines = dict(line.rsplit(None, 1) for line in result.output.splitlines())
     assert lines["PTCEs"] == "15"
     assert lines["PTCEs in Aisne"] == "0" and lines["PTCEs in Pas-de-Calais"] == "8"
-
-
-@pytest.mark.parametrize("command", ["build", "validate", "query", "stats", "serve"])
-def test_every_command_has_help_with_an_example(runner, command):
-    result = runner.invoke(main, [command, "--help"])
-    assert result.exit_code == 0
-    assert "Example" in result.output
 
 
 def test_console_script_is_installed():
