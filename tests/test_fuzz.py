@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from ptce.examples import load_examples
 from ptce.web import create_app
 
+from .routes import route_paths
+
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
@@ -48,19 +50,6 @@ def fuzz_app(build_dir):
     return create_app({"BUILD_DIR": str(build_dir), "TESTING": False, "QUERY_TIMEOUT": 2, "QUERY_RUNNER": "process"})
 
 
-def routes(app) -> list[str]:
-    """A concrete path for every rule of the URL map (variables filled with a plausible value)."""
-    paths = []
-    for rule in app.url_map.iter_rules():
-        path = re.sub(
-            r"<(?:[^:<>]+:)?([^<>]+)>",
-            lambda m: {"suffix": "ttl", "name": "ptce.ttl"}.get(m[1], "ptce/cohose"),
-            rule.rule,
-        )
-        paths.append(path)
-    return sorted(set(paths))
-
-
 def check(response) -> None:
     assert response.status_code < 500 or response.status_code == 503, response.status_code
     body = response.get_data(as_text=True)
@@ -88,7 +77,7 @@ queries = st.one_of(texts, st.lists(st.sampled_from(SPARQL_WORDS), max_size=25).
 
 
 def test_routes_are_enumerated(fuzz_app):
-    paths = routes(fuzz_app)
+    paths = route_paths(fuzz_app)
     for expected in ("/sparql", "/page/ptce/cohose", "/map.geojson", "/network.json", "/-/health", "/dumps/ptce.ttl"):
         assert expected in paths
 
@@ -97,7 +86,7 @@ def test_routes_are_enumerated(fuzz_app):
 @given(data=st.data())
 def test_every_route_survives_hostile_requests(fuzz_app, data):
     client = fuzz_app.test_client()
-    path = data.draw(st.sampled_from(routes(fuzz_app)))
+    path = data.draw(st.sampled_from(route_paths(fuzz_app)))
     method = data.draw(st.sampled_from(METHODS))
     params = data.draw(
         st.dictionaries(st.sampled_from(["format", "query", "q", "page", "update", "x"]), texts, max_size=3)

@@ -243,6 +243,7 @@ def import_map(document: Path, out: Path, region: str, data_dir: Path, diff: boo
         fail(f"The data folder {data_dir} has {len(exc.problems)} problem(s):\n{exc}")
     click.echo(import_summary(doc, written, out))
 
+
 @main.command("map")
 @build_option
 @click.option(
@@ -269,6 +270,7 @@ def map_command(build_dir: Path, fmt: str | None, out: Path) -> None:
     except OSError as exc:
         fail(f"Cannot write {out}: {exc}")
     click.echo(f"Wrote {out} ({fmt}, {count} PTCEs)")
+
 
 @main.command()
 @build_option
@@ -309,6 +311,7 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     else:
         out.write_bytes(data)
         click.echo(f"Wrote {out} ({fmt}, {len(data):,} bytes)", err=True)
+
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
