@@ -6,9 +6,6 @@ import json
 import socket
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import xml.dom.minidom
 from pathlib import Path
 
@@ -20,7 +17,7 @@ from SPARQLWrapper import CSV, JSON, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE
 from ptce.cli import main
 from ptce.namespaces import Iris
 
-from .live_server import live_server
+from .live_server import fetch, live_server
 
 pytestmark = [
     pytest.mark.server,
@@ -87,21 +84,6 @@ def test_rdflib_sparqlstore(server):
     assert (COHOSE, None, None) in remote
     label = remote.value(COHOSE, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"))
     assert str(label) == "CoHose"
-
-
-def fetch(server, query: str | None = None, method: str = "GET", **params) -> tuple[int, str]:
-    url = f"{server.url}/sparql"
-    data = None
-    fields = {**({"query": query} if query is not None else {}), **params}
-    if method == "GET":
-        url += "?" + urllib.parse.urlencode(fields)
-    else:
-        data = urllib.parse.urlencode(fields).encode()
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=30) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode()
 
 
 def test_a_runaway_query_gets_503_and_workers_are_free_again(server):
