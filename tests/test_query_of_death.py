@@ -10,11 +10,11 @@ are in bench/RESULTS.md).
 from __future__ import annotations
 
 import json
-import os
 import threading
-from pathlib import Path
 
 import pytest
+
+from ptce.server import process_tree_rss
 
 from .live_server import fetch, live_server
 
@@ -35,28 +35,6 @@ def server(build_dir, tmp_path_factory):
     args = ("--build", str(build_dir), "--timeout", "1", "--workers", str(WORKERS))
     with live_server(tmp_path_factory.mktemp("death"), *args) as live:
         yield live
-
-
-def tree_rss(pid: int) -> int:
-    """Resident memory, in bytes, of a process and all its descendants (read from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo.extend(children.get(current, []))
-        try:
-            pages = int(Path(f"/proc/{current}/statm").read_text().split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        total += pages * os.sysconf("SC_PAGE_SIZE")
-    return total
 
 
 def answers(server) -> bool:
@@ -85,10 +63,10 @@ def test_a_query_of_death_is_stopped_while_others_are_answered(server, name):
 def test_memory_comes_back_after_queries_of_death(server):
     for _ in range(2 * WORKERS):
         answers(server)
-    before = tree_rss(server.process.pid)
+    before = process_tree_rss(server.process.pid)
     for query in DEATHS.values():
         assert fetch(server, query)[0] == 503
     for _ in range(3 * WORKERS):
         assert answers(server)
-    after = tree_rss(server.process.pid)
+    after = process_tree_rss(server.process.pid)
     assert after < before * 1.5 + 64 * 2**20, (before, after)
