@@ -347,7 +347,16 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     show_default=True,
     help="Largest query or body (413 beyond).",
 )
-def serve(host, port, workers, data_dir, build_dir, base_iri, timeout, row_limit, max_request_bytes) -> None:
+@click.option(
+    "--federation-allow",
+    "federation",
+    multiple=True,
+    metavar="URL",
+    help="A SPARQL endpoint SERVICE may call (repeatable). Off by default: no outbound request at all.",
+)
+def serve(
+    host, port, workers, data_dir, build_dir, base_iri, timeout, row_limit, max_request_bytes, federation
+) -> None:
     """Serve the SPARQL endpoint and the web app over the validated graph.
 
     Builds the data first (into a temporary folder) unless --build names a published build; a build that
@@ -367,6 +376,7 @@ def serve(host, port, workers, data_dir, build_dir, base_iri, timeout, row_limit
         "QUERY_TIMEOUT": timeout,
         "ROW_LIMIT": row_limit,
         "MAX_CONTENT_LENGTH": max_request_bytes,
+        "FEDERATION_ALLOWLIST": tuple(federation),
     }
 
     def ready(urls: list[str]) -> None:
