@@ -301,10 +301,10 @@ def report(results, names, args, command, triples, info) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace (or append) the "## SPARQL endpoint" section of RESULTS.md, leaving other sections alone."""
+def write_section(path: Path, section: str, heading: str = "SPARQL endpoint") -> None:
+    """Replace (or append) the "## HEADING" section of RESULTS.md, leaving other sections alone."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"## SPARQL endpoint\n.*?(?=\n## |\Z)", re.DOTALL)
+    pattern = re.compile(rf"## {re.escape(heading)}\n.*?(?=\n## |\Z)", re.DOTALL)
     text = (
         pattern.sub(lambda _: section.rstrip() + "\n", text)
         if pattern.search(text)

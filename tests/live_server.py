@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,3 +69,19 @@ def running_server(build_dir: Path):
 
     with tempfile.TemporaryDirectory() as logs, live_server(Path(logs), "--build", str(build_dir)) as server:
         yield server.url
+
+
+def fetch(server, query: str | None = None, method: str = "GET", **params) -> tuple[int, str]:
+    """Send a SPARQL Protocol request (GET or form POST) to a live server; returns (status, body)."""
+    url = f"{server.url}/sparql"
+    data = None
+    fields = {**({"query": query} if query is not None else {}), **params}
+    if method == "GET":
+        url += "?" + urllib.parse.urlencode(fields)
+    else:
+        data = urllib.parse.urlencode(fields).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=30) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 import xml.dom.minidom
 from pathlib import Path
@@ -20,7 +20,7 @@ from SPARQLWrapper import CSV, JSON, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE
 from ptce.cli import main
 from ptce.namespaces import Iris
 
-from .live_server import live_server
+from .live_server import fetch, live_server
 
 pytestmark = [
     pytest.mark.server,
@@ -89,21 +89,6 @@ def test_rdflib_sparqlstore(server):
     assert str(label) == "CoHose"
 
 
-def fetch(server, query: str | None = None, method: str = "GET", **params) -> tuple[int, str]:
-    url = f"{server.url}/sparql"
-    data = None
-    fields = {**({"query": query} if query is not None else {}), **params}
-    if method == "GET":
-        url += "?" + urllib.parse.urlencode(fields)
-    else:
-        data = urllib.parse.urlencode(fields).encode()
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=30) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode()
-
-
 def test_a_runaway_query_gets_503_and_workers_are_free_again(server):
     death = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
     for _ in range(3):  # more than the two workers: each is replaced after its timeout
@@ -158,6 +143,11 @@ def test_no_outbound_request_of_any_kind(server, listener):
             assert status in (400, 403), body
     status, _ = fetch(server, None, "POST", update=f"LOAD <{remote}/data.ttl>")
     assert status == 403
+    for query in (f"DESCRIBE <{remote}/thing>", f"DESCRIBE ?x WHERE {{ BIND(<{remote}/x> AS ?x) }}"):
+        assert fetch(server, query)[0] == 200  # described from the store alone: nothing
+    for path in (f"/id/ptce/cohose?format={remote}/x.ttl", f"/data/ptce/cohose?format={remote}", f"/{remote}"):
+        with contextlib.suppress(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{server.url}{path}", timeout=30).close()
     assert hits == []
     # the listener does see a connection when one is made, so the check above can fail
     with socket.create_connection(("127.0.0.1", int(remote.rsplit(":", 1)[1]))) as probe:
@@ -167,6 +157,24 @@ def test_no_outbound_request_of_any_kind(server, listener):
             break
         time.sleep(0.1)
     assert hits == ["probe"]
+
+
+def test_federation_allow_list_lets_only_listed_endpoints_through(build_dir, listener):
+    """Off by default; with the option, SERVICE to a listed endpoint is made (and a failure there is a 502)."""
+    from ptce.web import create_app
+
+    listed, hits = listener
+    client = create_app(
+        {"BUILD_DIR": str(build_dir), "FEDERATION_ALLOWLIST": (f"{listed}/sparql",), "QUERY_TIMEOUT": 5}
+    ).test_client()
+    unlisted = client.get("/sparql", query_string={"query": f"SELECT * {{ SERVICE <{listed}/other> {{ ?s ?p ?o }} }}"})
+    by_variable = client.get("/sparql", query_string={"query": "SELECT * { SERVICE ?e { ?s ?p ?o } }"})
+    assert unlisted.status_code == by_variable.status_code == 400
+    assert f"except <{listed}/sparql>" in unlisted.get_data(as_text=True)
+    assert hits == []
+    r = client.get("/sparql", query_string={"query": f"SELECT * {{ SERVICE <{listed}/sparql> {{ ?s ?p ?o }} }}"})
+    assert r.status_code == 502 and "remote SPARQL endpoint failed" in r.get_data(as_text=True)
+    assert len(hits) == 1 and hits[0].startswith("POST /sparql")
 
 
 def test_serve_refuses_a_bad_build(runner, data_copy):

@@ -243,6 +243,7 @@ def import_map(document: Path, out: Path, region: str, data_dir: Path, diff: boo
         fail(f"The data folder {data_dir} has {len(exc.problems)} problem(s):\n{exc}")
     click.echo(import_summary(doc, written, out))
 
+
 @main.command("map")
 @build_option
 @click.option(
@@ -269,6 +270,7 @@ def map_command(build_dir: Path, fmt: str | None, out: Path) -> None:
     except OSError as exc:
         fail(f"Cannot write {out}: {exc}")
     click.echo(f"Wrote {out} ({fmt}, {count} PTCEs)")
+
 
 @main.command()
 @build_option
@@ -310,6 +312,7 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
         out.write_bytes(data)
         click.echo(f"Wrote {out} ({fmt}, {len(data):,} bytes)", err=True)
 
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
@@ -344,7 +347,16 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     show_default=True,
     help="Largest query or body (413 beyond).",
 )
-def serve(host, port, workers, data_dir, build_dir, base_iri, timeout, row_limit, max_request_bytes) -> None:
+@click.option(
+    "--federation-allow",
+    "federation",
+    multiple=True,
+    metavar="URL",
+    help="A SPARQL endpoint SERVICE may call (repeatable). Off by default: no outbound request at all.",
+)
+def serve(
+    host, port, workers, data_dir, build_dir, base_iri, timeout, row_limit, max_request_bytes, federation
+) -> None:
     """Serve the SPARQL endpoint and the web app over the validated graph.
 
     Builds the data first (into a temporary folder) unless --build names a published build; a build that
@@ -364,6 +376,7 @@ def serve(host, port, workers, data_dir, build_dir, base_iri, timeout, row_limit
         "QUERY_TIMEOUT": timeout,
         "ROW_LIMIT": row_limit,
         "MAX_CONTENT_LENGTH": max_request_bytes,
+        "FEDERATION_ALLOWLIST": tuple(federation),
     }
 
     def ready(urls: list[str]) -> None:

@@ -87,6 +87,10 @@ def iri_ref(iri: str) -> str:
     """`<iri>` for a SPARQL query; ValueError for anything that is not a plain absolute IRI."""
     if ":" not in iri or _UNSAFE_IRI.search(iri):
         raise ValueError(f"not an IRI: {iri!r}")
+    try:
+        ox.NamedNode(iri)  # the engine's own IRI check (percent-encoding, code points)
+    except (ValueError, UnicodeError):
+        raise ValueError(f"not an IRI: {iri!r}") from None
     return f"<{iri}>"
 
 

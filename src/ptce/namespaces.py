@@ -34,7 +34,6 @@ KINDS = (
     "evenement",
     "source",
     "geometrie",
-
     "lien",
 )
 

@@ -37,6 +37,10 @@ class QueryRejected(Exception):
     """The engine refused the query (its parser's message)."""
 
 
+class RemoteFailed(Exception):
+    """A federated query's remote endpoint could not be reached or failed."""
+
+
 class NoAcceptableFormat(Exception):
     """The query's result kind has no format the client accepts."""
 
@@ -63,13 +67,15 @@ def execute(store, job: QueryJob) -> QueryOutput:
     """Run a job on a `Store` in this thread; the engine serialises the result."""
     try:
         result = store.query(job.text, list(job.default_graphs), list(job.named_graphs))
+        kind = store.result_kind(result)
+        key = job.graph_format if kind == "graph" else job.result_format
+        if key is None:
+            raise NoAcceptableFormat(kind)
+        return QueryOutput(kind, key, store.serialize(result, key))
     except SyntaxError as exc:
         raise QueryRejected(str(exc)) from None
-    kind = store.result_kind(result)
-    key = job.graph_format if kind == "graph" else job.result_format
-    if key is None:
-        raise NoAcceptableFormat(kind)
-    return QueryOutput(kind, key, store.serialize(result, key))
+    except OSError as exc:  # only a SERVICE call (allowed by FEDERATION_ALLOWLIST) does I/O, while evaluating
+        raise RemoteFailed(str(exc)) from None
 
 
 class Watchdog:
@@ -118,7 +124,7 @@ def serve_jobs(inbox: Connection, outbox: Connection, build_dir: str) -> None:
             return
         try:
             outbox.send(("ok", execute(store, job)))
-        except (QueryRejected, NoAcceptableFormat) as exc:
+        except (QueryRejected, NoAcceptableFormat, RemoteFailed) as exc:
             outbox.send(("error", exc))
         except Exception as exc:
             outbox.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))

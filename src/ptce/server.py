@@ -8,7 +8,9 @@ on the request's own socket and ends the process; the gunicorn arbiter forks a f
 at once. Queries run in the worker itself, with no inter-process hop (bench/RESULTS.md measures the difference).
 gunicorn's own worker timeout stays as a backstop should a worker ever stop responding.
 
-The app (and its store) is created once in the arbiter and forked into the workers.
+The app (and its store) is created once in the arbiter and forked into the workers. SIGHUP to the arbiter reloads
+the build folder (`reload_build`) and replaces the workers gracefully: no request is lost, and a folder that does
+not load leaves the last good build in service.
 """
 
 from __future__ import annotations
@@ -74,6 +76,23 @@ def abort_worker(sock: socket.socket, status: str, headers: list[tuple[str, str]
         os._exit(0)
 
 
+def reload_build(flask_app) -> None:
+    """On SIGHUP, in the arbiter: load the build folder again, before gunicorn forks the new workers.
+
+    The old workers finish their requests and stop; the new ones serve the new build. If the folder does not
+    load, the last good build stays in service.
+    """
+    from .web import get_site
+
+    try:
+        build = get_site(flask_app).reload()
+    except Exception as exc:  # any failure to load: keep serving what we have
+        sys.stderr.write(f"[ptce] reload refused, still serving the last good build: {type(exc).__name__}: {exc}\n")
+    else:
+        sys.stderr.write(f"[ptce] reloaded build {build.info.version} from {build.folder}\n")
+    sys.stderr.flush()
+
+
 def serve(
     config: dict[str, Any],
     host: str = "127.0.0.1",
@@ -103,6 +122,7 @@ def serve(
         "loglevel": "warning",
         "proc_name": "ptce",
         "when_ready": lambda _server: on_ready and on_ready(urls),
+        "on_reload": lambda _arbiter: reload_build(app.app),
         **(gunicorn_options or {}),
     }
 
@@ -115,3 +135,25 @@ def serve(
             return app
 
     Server().run()
+
+
+def process_tree_rss(pid: int) -> int:
+    """Resident memory, in bytes, of a process and all its descendants (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            pages = int(Path(f"/proc/{current}/statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        total += pages * os.sysconf("SC_PAGE_SIZE")
+    return total

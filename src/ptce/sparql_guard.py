@@ -84,6 +84,7 @@ class Analysis:
     form: str | None
     is_update: bool = False
     service: bool = False
+    services: tuple[str, ...] = ()  # the endpoints SERVICE clauses name (a variable is kept as written)
     from_graphs: tuple[str, ...] = ()
     from_named_graphs: tuple[str, ...] = ()
     limit: int | None = None  # the top-level LIMIT of a SELECT, if any
@@ -160,6 +161,17 @@ def _dataset(tokens: list[Token], start: int, prefixes, base) -> tuple[tuple[str
     return tuple(default), tuple(named)
 
 
+def _services(tokens: list[Token], prefixes, base) -> tuple[str, ...]:
+    """The endpoint each SERVICE [SILENT] names: an IRI, or the token as written (a variable, or nothing)."""
+    found = []
+    for i, t in enumerate(tokens):
+        if t.is_word("SERVICE"):
+            j = i + 2 if i + 1 < len(tokens) and tokens[i + 1].is_word("SILENT") else i + 1
+            target = tokens[j] if j < len(tokens) else None
+            found.append((target and _expand(target, prefixes, base)) or (target.text if target else ""))
+    return tuple(found)
+
+
 def _top_level_limit(tokens: list[Token], start: int, text_len: int):
     """(limit, span of its number, insertion point) for the outermost query, or None when it cannot be found."""
     where_end = next((i for i, t, depth in _nesting(tokens, start) if depth == 0 and t.text == "}"), None)
@@ -180,6 +192,7 @@ def _analyse(text: str, default_prefixes: tuple[tuple[str, str], ...]) -> Analys
     start, prefixes, base = _prologue(tokens, dict(default_prefixes))
     first = tokens[start] if start < len(tokens) else None
     service = any(t.is_word("SERVICE") for t in tokens)
+    services = _services(tokens, prefixes, base) if service else ()
     if first is None or first.kind != "word":
         return Analysis(None, service=service, prefixes=prefixes)
     keyword = first.text.upper()
@@ -193,7 +206,7 @@ def _analyse(text: str, default_prefixes: tuple[tuple[str, str], ...]) -> Analys
         found = _top_level_limit(tokens, start + 1, len(text))
         if found:
             limit, span, insert_at = found
-    return Analysis(keyword, False, service, from_graphs, from_named, limit, span, insert_at, prefixes)
+    return Analysis(keyword, False, service, services, from_graphs, from_named, limit, span, insert_at, prefixes)
 
 
 def analyse(text: str, default_prefixes: dict[str, str] | None = None) -> Analysis:

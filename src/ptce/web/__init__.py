@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
         "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
     ),
+    # SPARQL endpoints a SERVICE clause may call (exact URLs); empty: the endpoint makes no outbound request at all.
+    "FEDERATION_ALLOWLIST": (),
     # How queries are stopped (see ptce.runner): "auto" runs them in the request's worker when the server can end
     # that worker (`ptce serve`), else in query processes; "process" always uses query processes.
     "QUERY_RUNNER": "auto",
@@ -45,6 +47,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
+    from .bidi import finalize
+
+    app.jinja_env.finalize = finalize
     site = Site.load(Path(app.config["BUILD_DIR"]))
     app.extensions["ptce"] = site
 

@@ -21,6 +21,7 @@ from ..runner import (
     QueryJob,
     QueryRejected,
     QueryTimeout,
+    RemoteFailed,
     Watchdog,
     execute,
 )
@@ -95,8 +96,10 @@ def check_dataset(analysis: Analysis, defaults: list[str], named: list[str]) -> 
     """Graphs named by FROM, FROM NAMED or the protocol must be in the store: nothing is ever fetched."""
     if analysis.is_update:
         raise SparqlError(403, READ_ONLY)
-    if analysis.service:
-        raise SparqlError(400, f"SERVICE is not allowed. {NO_REMOTE}: query this endpoint's own data.")
+    allowed = set(current_app.config["FEDERATION_ALLOWLIST"])
+    if analysis.service and (not analysis.services or any(s not in allowed for s in analysis.services)):
+        listed = f" except {', '.join(f'<{s}>' for s in sorted(allowed))}" if allowed else ""
+        raise SparqlError(400, f"SERVICE is not allowed{listed}. {NO_REMOTE}: query this endpoint's own data.")
     known = get_site().build.store.graph_names()
     unknown = [g for g in (*analysis.from_graphs, *analysis.from_named_graphs, *defaults, *named) if g not in known]
     if unknown:
@@ -164,6 +167,8 @@ def answer_query(query: str, defaults: list[str], named: list[str]) -> Response:
         output, truncated = run(job, analysis)
     except QueryRejected as exc:
         raise SparqlError(400, f"Malformed query: {exc}") from None
+    except RemoteFailed as exc:
+        raise SparqlError(502, f"The remote SPARQL endpoint failed: {exc}") from None
     except QueryTimeout:
         raise SparqlError(503, f"Query timed out after {current_app.config['QUERY_TIMEOUT']:g} s.") from None
     except NoAcceptableFormat as exc:

@@ -93,7 +93,8 @@
       // Before bindPopup, so the flag is set when Leaflet opens the popup on the same key press.
       marker.on("keypress", function (e) { openedByKey = e.originalEvent.key === "Enter"; });
       marker.bindPopup(popupContent(p), { closeButton: true, autoPanPadding: [20, 20] });
-      marker.bindTooltip(p.name, { direction: "top", offset: [0, -12] });
+      // Leaflet inserts string content as HTML: data goes in as a text node.
+      marker.bindTooltip(document.createTextNode(p.name), { direction: "top", offset: [0, -12] });
       marker.feature = f;
       markers.push(marker);
       marker.addTo(map);
@@ -153,7 +154,7 @@
     document.querySelectorAll("#legende-departements li[data-lon]").forEach(function (li) {
       L.tooltip({ permanent: true, direction: "bottom", offset: [0, 14], className: "dept-label", interactive: false })
         .setLatLng([parseFloat(li.dataset.lat), parseFloat(li.dataset.lon)])
-        .setContent(li.dataset.name)
+        .setContent(document.createTextNode(li.dataset.name))
         .addTo(map);
     });
   }
