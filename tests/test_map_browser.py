@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -80,24 +81,24 @@ def outside(requests, server):
 def test_markers_filter_popup_and_link(open_map, server):
     page, requests, errors = open_map(viewport={"width": 1280, "height": 900})
     markers = page.locator(".leaflet-marker-pane .ptce-marker")
-    assert markers.count() == 15
-    assert page.locator("#carte-statut").inner_text() == "15 PTCE affichés sur 15"
+    expect(markers).to_have_count(15)
+    expect(page.locator("#carte-statut")).to_have_text("15 PTCE affichés sur 15")
     page.locator('.ptce-marker[title="Auton\'Hommes"]').hover()
-    assert page.locator(".leaflet-tooltip-pane .leaflet-tooltip:not(.dept-label)").inner_text() == "Auton'Hommes"
+    expect(page.locator(".leaflet-tooltip-pane .leaflet-tooltip:not(.dept-label)")).to_have_text("Auton'Hommes")
 
     # Filter by a theme: only the PTCEs having it (or a narrower theme) stay on the map and in the list.
     page.select_option("#filtre-theme", "https://w3id.org/ptce/id/theme/precarite-alimentaire")
-    assert markers.count() == 3
-    assert page.locator("#liste-ptce li:visible").count() == 3
-    assert page.locator("#carte-statut").inner_text() == "3 PTCE affichés sur 15"
+    expect(markers).to_have_count(3)
+    expect(page.locator("#liste-ptce li:visible")).to_have_count(3)
+    expect(page.locator("#carte-statut")).to_have_text("3 PTCE affichés sur 15")
     shown = sorted(markers.evaluate_all("els => els.map(e => e.getAttribute('title'))"))
     assert shown == ["Anima Grand Calais", "CoHose", "Pôle Ressources"]
 
     # Department filter combines with the theme filter.
     page.select_option("#filtre-departement", "https://w3id.org/ptce/id/departement/oise")
-    assert markers.count() == 0
+    expect(markers).to_have_count(0)
     page.select_option("#filtre-theme", "")
-    assert markers.count() == 3
+    expect(markers).to_have_count(3)
 
     # Open a popup and follow its link to the PTCE's page.
     page.select_option("#filtre-departement", "")
@@ -137,7 +138,7 @@ def test_markers_work_with_the_keyboard(open_map, server):
 
 def test_map_fits_a_phone(open_map, server):
     page, requests, _ = open_map(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
-    assert page.locator(".ptce-marker").count() == 15
+    expect(page.locator(".ptce-marker")).to_have_count(15)
     box = page.locator("#carte").bounding_box()
     assert box["width"] <= 375 and box["height"] >= 300
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
