@@ -122,7 +122,7 @@ def test_the_map_shows_hostile_names_as_text(hostile_app):
     sync_api = pytest.importorskip("playwright.sync_api")
     from waitress.server import create_server
 
-    from .test_map_browser import ARGS, CHROMIUM
+    from .browser import CHROMIUM, launch
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed")
@@ -131,7 +131,7 @@ def test_the_map_shows_hostile_names_as_text(hostile_app):
     thread.start()
     try:
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = launch(p)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"http://127.0.0.1:{srv.effective_port}/map")
             page.wait_for_selector("#carte[data-ready=true]")

@@ -7,26 +7,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import expect, sync_playwright
+from waitress.server import create_server
 
-playwright = pytest.importorskip("playwright.sync_api")
+from ptce.web import create_app
 
-from waitress.server import create_server  # noqa: E402
-
-from ptce.web import create_app  # noqa: E402
+from .browser import CHROMIUM, launch
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PTCE_PAGE = re.compile(r"/(id|page)/ptce/[a-z0-9-]+$")
 
 
@@ -45,8 +33,8 @@ def server(build_dir):
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with sync_playwright() as p:
+        chromium = launch(p)
         yield chromium
         chromium.close()
 

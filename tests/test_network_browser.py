@@ -13,21 +13,11 @@ from ptce.network import ptces_sharing_themes
 from ptce.store import open_build
 from ptce.web import create_app
 
+from .browser import CHROMIUM, launch
 from .conftest import IRIS
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 COHOSE = str(IRIS.thing("ptce", "cohose"))
 CIRCUITS_COURTS = str(IRIS.thing("theme", "circuits-courts"))
 VISIBLE = "() => document.getElementById('network-graph').dataset.visibleNodes"
@@ -52,7 +42,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch(p)
         yield b
         b.close()
 

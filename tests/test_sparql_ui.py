@@ -6,20 +6,11 @@ import os
 
 import pytest
 
+from .browser import launch
 from .live_server import live_server
 
 SCREENSHOT = os.environ.get("PTCE_SCREENSHOT")
 pytestmark = [pytest.mark.browser, pytest.mark.server]
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +24,7 @@ def server(build_dir, tmp_path_factory):
 def browser():
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 
