@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from . import __version__
+from . import __version__, bulk
 from .formats import GRAPH_FORMATS
 from .graph import build_graph
 from .namespaces import PREFIXES, Iris
@@ -93,9 +93,17 @@ def replace_dir(new: Path, target: Path) -> None:
 
 
 def publish_build(
-    out_dir: Path, data_dir: Path = DATA_DIR, iris: Iris | None = None, shapes_dir: Path = SHAPES_DIR
+    out_dir: Path,
+    data_dir: Path = DATA_DIR,
+    iris: Iris | None = None,
+    shapes_dir: Path = SHAPES_DIR,
+    on_disk: bool | None = None,
 ) -> BuildInfo:
-    """Build, validate, publish to `out_dir`; on SourceError or BuildFailed `out_dir` is left as it was."""
+    """Build, validate, publish to `out_dir`; on SourceError or BuildFailed `out_dir` is left as it was.
+
+    `on_disk` also writes the on-disk store (`store/`) and the dumps with Oxigraph's writers; by default
+    it is chosen for graphs of `bulk.ON_DISK_THRESHOLD` triples or more.
+    """
     iris = iris or Iris()
     graph, report = compile_graph(data_dir, iris, shapes_dir)
     if not report.conforms:
@@ -104,11 +112,21 @@ def publish_build(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     try:
-        dumps = write_dumps(graph, tmp, iris)
+        if on_disk is None:
+            on_disk = len(graph) >= bulk.ON_DISK_THRESHOLD
+        if on_disk:
+            store = bulk.load_store(graph, tmp / bulk.STORE_DIR)
+            dumps = bulk.dump_store(store, tmp, iris, DUMP_NAME)
+            del store
+            (tmp / "context.jsonld").write_text(json.dumps(jsonld_context(iris), indent=2), encoding="utf-8")
+            version = bulk.ntriples_version(tmp / dumps["nt"])
+        else:
+            dumps = write_dumps(graph, tmp, iris)
+            version = graph_version(graph)
         (tmp / REPORT_TEXT).write_text(report.as_text() + "\n", encoding="utf-8")
         report.report_graph.serialize(destination=tmp / REPORT_TTL, format="turtle")
         info = BuildInfo(
-            version=graph_version(graph),
+            version=version,
             triples=len(graph),
             base_iri=iris.base,
             built_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),

@@ -108,9 +108,13 @@ class OxigraphStore(Store):
 
 
 def open_build(build_dir: Path) -> OxigraphStore:
-    """An in-memory store holding a published build (see `publish`)."""
+    """The store of a published build (see `publish`): its on-disk store opened read-only when the build
+    has one (large builds), else an in-memory store loaded from the N-Triples dump."""
+    from .bulk import STORE_DIR
     from .publish import BuildInfo
 
     build_dir = Path(build_dir)
     info = BuildInfo.read(build_dir)
+    if (build_dir / STORE_DIR).is_dir():
+        return OxigraphStore(ox.Store.read_only(str(build_dir / STORE_DIR)), iris=Iris(info.base_iri))
     return OxigraphStore.from_files(build_dir / info.dumps["nt"], iris=Iris(info.base_iri))
