@@ -223,3 +223,29 @@ def synth(orgs: int, seed: int, out: Path) -> None:
         fail(str(exc))
     counts = ", ".join(f"{v} {k}" for k, v in summary.__dict__.items())
     click.echo(f"Wrote {out}/: {counts}")
+
+
+@main.command()
+@build_option
+@click.option("--to", "url", required=True, help="Graph Store Protocol endpoint of the SPARQL server.")
+@click.option("--graph", default=None, help="Graph to replace.  [default: the dataset IRI, {base}id/dataset]")
+@click.option("--auth", default=None, metavar="USER:PASSWORD", help="Credentials (HTTP Basic or Digest).")
+def publish(build_dir: Path, url: str, graph: str | None, auth: str | None) -> None:
+    """Load a published build into an existing SPARQL server, replacing the dataset's graph in one request.
+
+    Uses the SPARQL 1.1 Graph Store Protocol (HTTP PUT). GSP endpoints: Virtuoso /sparql-graph-crud-auth
+    (digest authentication), Fuseki /DATASET/data, QLever / (with its access token).
+
+    Example: ptce publish --build dist/ --to http://127.0.0.1:8890/sparql-graph-crud-auth --auth dba:dba
+    """
+    from .publish import BuildInfo
+    from .remote import RemoteStoreError, publish_to
+
+    try:
+        BuildInfo.read(build_dir)
+        triples = publish_to(url, build_dir, graph, auth)
+    except FileNotFoundError as exc:
+        fail(f"No build found in {build_dir}/ ({exc}). Run `ptce build` first.")
+    except RemoteStoreError as exc:
+        fail(f"Publishing failed: {exc}")
+    click.echo(f"Published {triples} triples from {build_dir}/ to {url}")

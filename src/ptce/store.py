@@ -32,15 +32,20 @@ def term_value(term: Any) -> Any:
     if term is None:
         return None
     if isinstance(term, ox.Literal):
-        dtype = term.datatype.value.rsplit("#", 1)[-1]
-        if dtype in ("integer", "nonNegativeInteger", "int", "long", "positiveInteger"):
-            return int(term.value)
-        if dtype in ("decimal", "double", "float"):
-            return float(term.value)
-        if dtype == "boolean":
-            return term.value == "true"
-        return term.value
+        return literal_value(term.value, term.datatype.value)
     return term.value
+
+
+def literal_value(lexical: str, datatype: str | None) -> Any:
+    """A Python value for a literal: int/float/bool for typed numbers and booleans, else the text."""
+    dtype = (datatype or "").rsplit("#", 1)[-1]
+    if dtype in ("integer", "nonNegativeInteger", "int", "long", "positiveInteger"):
+        return int(lexical)
+    if dtype in ("decimal", "double", "float"):
+        return float(lexical)
+    if dtype == "boolean":
+        return lexical in ("true", "1")
+    return lexical
 
 
 class Store(ABC):
