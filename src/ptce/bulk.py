@@ -1,4 +1,4 @@
-"""Large builds: bulk-load the graph into an on-disk Oxigraph store and write the dumps with Oxigraph's writers.
+"""Large builds: write the dumps with Oxigraph's streaming writers and bulk-load an on-disk Oxigraph store.
 
 rdflib's serialisers take minutes on a million triples; Oxigraph writes the same formats in seconds and streams
 them to the file. The store folder (`store/` in a build) is what `store.open_build` opens read-only, so serving
@@ -8,7 +8,7 @@ processes share it through the page cache instead of each loading the dump into 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -50,42 +50,50 @@ def oxigraph_term(term, cache: dict) -> ox.NamedNode | ox.BlankNode | ox.Literal
     return found
 
 
-def oxigraph_quads(graph: Graph) -> Iterator[ox.Quad]:
-    """The triples of an rdflib graph as Oxigraph quads in the default graph."""
+def oxigraph_triples(graph: Graph) -> Iterator[ox.Triple]:
+    """The triples of an rdflib graph as Oxigraph triples (in the graph's order: grouped by subject)."""
     cache: dict = {}
-    default = ox.DefaultGraph()
     for s, p, o in graph:
-        yield ox.Quad(oxigraph_term(s, cache), oxigraph_term(p, cache), oxigraph_term(o, cache), default)
-
-
-def load_store(graph: Graph, path: Path) -> ox.Store:
-    """A new on-disk store at `path` holding the graph (bulk loaded, then optimised for reading)."""
-    store = ox.Store(str(path))
-    store.bulk_extend(oxigraph_quads(graph))
-    store.optimize()
-    store.flush()
-    return store
+        yield ox.Triple(oxigraph_term(s, cache), oxigraph_term(p, cache), oxigraph_term(o, cache))
 
 
 def prefixes(iris: Iris) -> dict[str, str]:
     return {**{p: str(ns) for p, ns in PREFIXES.items()}, "ptce": str(iris.vocab)}
 
 
-def dump_store(store: ox.Store, folder: Path, iris: Iris, name: str) -> dict[str, str]:
-    """Write every dump format from the store; returns {format key: file name}."""
-    dumps = {}
-    for fmt in GRAPH_FORMATS:
-        file_name = f"{name}.{fmt.suffix}"
-        store.dump(str(folder / file_name), _WRITERS[fmt.key], from_graph=ox.DefaultGraph(), prefixes=prefixes(iris))
-        dumps[fmt.key] = file_name
-    return dumps
+def write_dumps(graph: Graph, folder: Path, iris: Iris, name: str) -> dict[str, str]:
+    """Write every dump format, streaming: N-Triples from the graph, the others converted from it.
+
+    The dumps are written from parsed terms, never read back from a store: Oxigraph's storage turns
+    integer subtypes such as xsd:nonNegativeInteger into xsd:integer, which the shapes would reject."""
+    names = {f.key: f"{name}.{f.suffix}" for f in GRAPH_FORMATS}
+    nt = folder / names["nt"]
+    ox.serialize(oxigraph_triples(graph), str(nt), ox.RdfFormat.N_TRIPLES)
+    for key, file_name in names.items():
+        if key != "nt":
+            triples = ox.parse(path=str(nt), format=ox.RdfFormat.N_TRIPLES)
+            ox.serialize(triples, str(folder / file_name), _WRITERS[key], prefixes=prefixes(iris))
+    return names
+
+
+def load_store(ntriples: Path, path: Path) -> None:
+    """Create the on-disk store at `path` from an N-Triples dump (bulk loaded, then compacted for reading)."""
+    store = ox.Store(str(path))
+    store.bulk_load(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
+    store.optimize()
+    store.flush()
+    del store
+
+
+def lines_version(lines: Iterable[bytes]) -> str:
+    """A content hash of N-Triples lines: the same triples in any order give the same version."""
+    digest = hashlib.sha256()
+    for line in sorted(line.strip() for line in lines if line.strip()):
+        digest.update(line + b"\n")
+    return digest.hexdigest()[:16]
 
 
 def ntriples_version(path: Path) -> str:
-    """A content hash of an N-Triples file: the same triples in any order give the same version."""
+    """`lines_version` of an N-Triples file."""
     with open(path, "rb") as f:
-        lines = sorted(line.rstrip(b"\n") for line in f if line.strip())
-    digest = hashlib.sha256()
-    for line in lines:
-        digest.update(line + b"\n")
-    return digest.hexdigest()[:16]
+        return lines_version(f)

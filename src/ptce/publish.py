@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -53,8 +52,7 @@ class BuildInfo:
 
 def graph_version(graph: Graph) -> str:
     """A content hash of the graph: identical triples give the same version (the ETag of a build)."""
-    lines = sorted(graph.serialize(format="nt").splitlines())
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+    return bulk.lines_version(graph.serialize(format="nt", encoding="utf-8").splitlines())
 
 
 def jsonld_context(iris: Iris) -> dict:
@@ -115,10 +113,9 @@ def publish_build(
         if on_disk is None:
             on_disk = len(graph) >= bulk.ON_DISK_THRESHOLD
         if on_disk:
-            store = bulk.load_store(graph, tmp / bulk.STORE_DIR)
-            dumps = bulk.dump_store(store, tmp, iris, DUMP_NAME)
-            del store
+            dumps = bulk.write_dumps(graph, tmp, iris, DUMP_NAME)
             (tmp / "context.jsonld").write_text(json.dumps(jsonld_context(iris), indent=2), encoding="utf-8")
+            bulk.load_store(tmp / dumps["nt"], tmp / bulk.STORE_DIR)
             version = bulk.ntriples_version(tmp / dumps["nt"])
         else:
             dumps = write_dumps(graph, tmp, iris)
