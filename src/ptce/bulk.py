@@ -16,17 +16,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from .formats import GRAPH_FORMATS
 from .namespaces import PREFIXES, Iris
+from .store import _GRAPH_FORMATS as _WRITERS
 
 STORE_DIR = "store"
 # From this many triples, `ptce build` writes the on-disk store and uses Oxigraph's writers (see README).
 ON_DISK_THRESHOLD = 100_000
-_WRITERS = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "rdf": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
-assert set(_WRITERS) == {f.key for f in GRAPH_FORMATS}
 
 
 def oxigraph_term(term, cache: dict) -> ox.NamedNode | ox.BlankNode | ox.Literal:

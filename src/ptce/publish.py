@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +92,20 @@ def replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+@contextmanager
+def staged_dir(target: Path) -> Iterator[Path]:
+    """A new folder beside `target` that replaces it when the block succeeds, and is deleted when it fails."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        yield tmp
+        tmp.chmod(0o755)
+        replace_dir(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def publish_build(
     out_dir: Path,
     data_dir: Path = DATA_DIR,
@@ -106,10 +122,7 @@ def publish_build(
     graph, report = compile_graph(data_dir, iris, shapes_dir)
     if not report.conforms:
         raise BuildFailed(report)
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
-    try:
+    with staged_dir(Path(out_dir)) as tmp:
         if on_disk is None:
             on_disk = len(graph) >= bulk.ON_DISK_THRESHOLD
         if on_disk:
@@ -131,9 +144,4 @@ def publish_build(
             dumps=dumps,
         )
         (tmp / BUILD_INFO).write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
-        tmp.chmod(0o755)
-        replace_dir(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return info

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -285,14 +284,12 @@ source:
 
 def generate(out: Path | str, orgs: int, seed: int = 0) -> SynthSummary:
     """Write a synthetic data folder to `out` (replaced whole; refused if it holds other data)."""
-    from .publish import replace_dir
+    from .publish import staged_dir
 
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise FileExistsError(f"{out} exists and is not a synthetic data folder; choose an empty or new folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
+    with staged_dir(out) as tmp:
         (tmp / "dataset.yaml").write_text(_DATASET.format(seed=seed, orgs=orgs), encoding="utf-8")
         (tmp / "source").mkdir()
         (tmp / "source" / "synthetique.txt").write_text(
@@ -303,9 +300,4 @@ def generate(out: Path | str, orgs: int, seed: int = 0) -> SynthSummary:
             f"Synthetic data written by `ptce synth --orgs {orgs} --seed {seed}`. Not real data.\n",
             encoding="utf-8",
         )
-        tmp.chmod(0o755)
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return summary
