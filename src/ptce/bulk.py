@@ -20,7 +20,7 @@ from .store import _GRAPH_FORMATS as _WRITERS
 
 STORE_DIR = "store"
 # From this many triples, `ptce build` writes the on-disk store and uses Oxigraph's writers (see README).
-ON_DISK_THRESHOLD = 100_000
+ON_DISK_THRESHOLD = 50_000
 
 
 def oxigraph_term(term, cache: dict) -> ox.NamedNode | ox.BlankNode | ox.Literal:

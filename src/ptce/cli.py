@@ -61,7 +61,7 @@ def main() -> None:
     "--store-on-disk/--store-in-memory",
     "on_disk",
     default=None,
-    help="Write the on-disk Oxigraph store (store/) that servers open read-only. Default: from 100,000 triples.",
+    help="Write the on-disk Oxigraph store (store/) that servers open read-only. Default: from 50,000 triples.",
 )
 def build(data_dir: Path, base_iri: str, out: Path, on_disk: bool | None) -> None:
     """Build the graph from the sources, validate it with SHACL and publish the dumps.

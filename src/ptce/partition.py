@@ -22,7 +22,7 @@ from .namespaces import SH
 from .validate import PYSHACL_OPTIONS, ValidationReport, readable_report
 
 # From this many triples, `validate_graph` partitions.
-PARTITION_THRESHOLD = 100_000
+PARTITION_THRESHOLD = 50_000
 BATCH_SIZE = 8_000
 
 # The graphs a forked worker validates (set by the parent just before it forks).
