@@ -9,6 +9,7 @@ descriptions and Wikidata identifiers are synthetic, and the dataset's title say
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 import shutil
@@ -111,6 +112,7 @@ class _Generator:
         if orgs < 1:
             raise ValueError("--orgs must be at least 1")
         self.rng = random.Random(seed)
+        self.seed = seed
         self.names = _Names(self.rng)
         self.orgs = orgs
         self.ptces = max(1, round(orgs / ORGS_PER_PTCE))
@@ -138,6 +140,7 @@ class _Generator:
                 f"    wikidata: Q{990000001 + i}",
             ]
         lines.append("territoires:")
+        self.places: list[tuple[str, str, str, str | None]] = []  # slug, name, department, commune code
         by_dept: dict[str, list[str]] = {d: [] for d in depts}
         dept_weights = _zipf_weights(len(depts), self.rng)
         # Every department gets one territory, the rest follow a skewed distribution.
@@ -150,12 +153,14 @@ class _Generator:
             lines += [f"  - slug: {slug}", f"    name: {_q(name)}"]
             code = DEPARTMENT_CODES[depts.index(dept)]
             n = communes.get(dept, 0)
+            insee = None
             if self.rng.random() < 0.7 and n < 99:
                 communes[dept] = n + 1
                 insee = f"{code}{n + 1:02d}" if len(code) == 3 else f"{code}{n + 1:03d}"
                 lines += ["    kind: commune", f'    insee: "{insee}"']
             else:
                 lines.append("    kind: territoire")
+            self.places.append((slug, name, dept, insee))
             lines.append(f"    departement: {dept}")
         self.dept_weights = dept_weights
         return "\n".join(lines) + "\n", depts, by_dept
@@ -244,6 +249,7 @@ class _Generator:
         )
         (out / "ptce").mkdir()
         self.initiative_count = 0
+        combinations: set[tuple[str, ...]] = set()
         for k in range(self.ptces):
             name = f"PTCE {self.rng.choice(_PTCE_WORDS)} {self.names.place()}"
             slug = f"{slugify(name)}-{k}"
@@ -252,6 +258,9 @@ class _Generator:
             group = list(dict.fromkeys(members[k]))
             text = self.ptce(slug, name, ptce_depts[k], areas, group, themes)
             (out / "ptce" / f"{slug}.yaml").write_text(text, encoding="utf-8")
+            if len(areas) > 1:
+                combinations.add(tuple(areas))
+        write_geo(out / "geo", depts, self.places, sorted(combinations), self.seed)
         return SynthSummary(
             departements=len(depts),
             territoires=self.territories,
@@ -261,6 +270,69 @@ class _Generator:
             roles=sum(len(dict.fromkeys(m)) for m in members),
             initiatives=self.initiative_count,
         )
+
+
+# A grid of square cells over metropolitan France's extent stands for the department outlines.
+_GRID_WEST, _GRID_SOUTH, _GRID_COLUMNS, _CELL = -4.8, 42.3, 11, 0.9
+
+
+def _cell(index: int) -> tuple[float, float]:
+    """South-west corner (lon, lat) of a department's cell."""
+    return _GRID_WEST + (index % _GRID_COLUMNS) * _CELL, _GRID_SOUTH + (index // _GRID_COLUMNS) * _CELL
+
+
+def write_geo(folder: Path, depts: list[str], places: list, combinations: list[tuple[str, ...]], seed: int) -> None:
+    """The `geo/` files of the data folder: square department outlines, one point per place and combination
+    (the format of `data/geo/`), all synthetic."""
+    rng = random.Random(seed + 1)
+    folder.mkdir()
+    square = lambda x, y, d: [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]  # noqa: E731
+    rows, points = [], {}
+    features = [
+        {
+            "type": "Feature",
+            "properties": {
+                "kind": "region",
+                "insee": "99",
+                "slug": "france-synthetique",
+                "name": "France (synthétique)",
+            },
+            "geometry": {"type": "Polygon", "coordinates": square(_GRID_WEST, _GRID_SOUTH, _GRID_COLUMNS * _CELL)},
+        }
+    ]
+    for i, (slug, code) in enumerate(zip(depts, DEPARTMENT_CODES, strict=True)):
+        x, y = _cell(i)
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"kind": "departement", "insee": code, "slug": slug, "name": f"Département {code}"},
+                "geometry": {"type": "Polygon", "coordinates": square(x, y, _CELL)},
+            }
+        )
+        rows.append([slug, f"Département {code}", "departement", "", "synthetic", x + _CELL / 2, y + _CELL / 2, ""])
+    for slug, name, dept, insee in places:
+        x, y = _cell(depts.index(dept))
+        points[slug] = (x + rng.uniform(0.05, 0.85) * _CELL, y + rng.uniform(0.05, 0.85) * _CELL, insee or "")
+        rows.append([slug, name, "commune" if insee else "territoire", insee or "", "synthetic", *points[slug][:2], ""])
+    for k, parts in enumerate(combinations):
+        codes = " ".join(sorted(points[p][2] for p in parts if points[p][2]))
+        lon = sum(points[p][0] for p in parts) / len(parts)
+        lat = sum(points[p][1] for p in parts) / len(parts)
+        rows.append(
+            [f"combinaison-{k}", " + ".join(parts), "territoire", codes, "synthetic", lon, lat, " ".join(parts)]
+        )
+    with open(folder / "places.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["slug", "name", "precision", "insee_codes", "method", "lon", "lat", "parts"])
+        writer.writerows([*r[:5], f"{r[5]:.5f}", f"{r[6]:.5f}", r[7]] for r in rows)
+    (folder / "hauts-de-france.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False), encoding="utf-8"
+    )
+    (folder / "source.yaml").write_text(
+        'slug: geographie-synthetique\ntitle: "Géographie synthétique écrite par ptce synth"\n'
+        "url: urn:x-ptce:synthetic-geography\n",
+        encoding="utf-8",
+    )
 
 
 _DATASET = """\
