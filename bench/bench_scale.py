@@ -109,6 +109,7 @@ def run_size(orgs: int, seed: int, work: Path, whole_shacl_max: int) -> dict:
     found["build_command_seconds"] = time.perf_counter() - t
     found["build_command_peak_rss_mb"] = int(rss_file.read_text().split()[-1]) / 1024
     found["orgs"], found["synth_seconds"] = orgs, synth_seconds
+    found["load_average_1min_after"] = os.getloadavg()[0]  # other processes competing for the cores
     return found
 
 
@@ -138,8 +139,8 @@ def markdown(results: list[dict]) -> str:
     lines = [
         "| triples | orgs | synth s | "
         + " | ".join(f"{k} s" for k in keys)
-        + " | stages total s | `ptce build` s | `ptce build` peak RSS MB | pySHACL whole graph s |",
-        "|---:|---:|---:|" + "---:|" * (len(keys) + 4),
+        + " | stages total s | `ptce build` s | `ptce build` peak RSS MB | pySHACL whole graph s | load average |",
+        "|---:|---:|---:|" + "---:|" * (len(keys) + 5),
     ]
     for r in results:
         s = r["seconds"]
@@ -150,7 +151,7 @@ def markdown(results: list[dict]) -> str:
             + f" | {sum(s[k] for k in keys):.1f} | {r['build_command_seconds']:.1f}"
             + f" | {r['build_command_peak_rss_mb']:.0f} | "
             + (f"{whole:.1f}" if whole else "not run")
-            + " |"
+            + f" | {r['load_average_1min_after']:.1f} |"
         )
     lines += ["", "Growth (exponent k in time ∝ triples^k between consecutive sizes):", ""]
     for a, b in itertools.pairwise(results):
