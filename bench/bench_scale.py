@@ -2,10 +2,11 @@
 
 Each size runs in a fresh process (so peak RSS is that build's own): `ptce synth`, then the stages of
 `ptce build` timed one by one (sources, graph, SHACL, dumps + on-disk store), then the whole `ptce build`
-command as users run it. Optionally pySHACL is also run once over the whole graph, to compare with the
-partitioned validation.
+command as users run it, then a process that opens the build as a server worker does and answers the sample
+queries (its peak RSS). pySHACL is also run once over the whole graph up to --whole-shacl-max triples, to
+compare with the partitioned validation.
 
-    python bench/bench_scale.py --orgs 460 5800 59500 --whole-shacl-max 200000 --out bench/out/scale.json
+    python bench/bench_scale.py --orgs 460 5800 59500 --whole-shacl-max 150000 --out bench/out/scale.json
 """
 
 from __future__ import annotations
@@ -108,6 +109,15 @@ def run_size(orgs: int, seed: int, work: Path, whole_shacl_max: int) -> dict:
     )
     found["build_command_seconds"] = time.perf_counter() - t
     found["build_command_peak_rss_mb"] = int(rss_file.read_text().split()[-1]) / 1024
+    # Serving: a process that opens the build as a server worker does and answers the sample queries.
+    code = (
+        f"import resource,sys; sys.path.insert(0, {str(ROOT)!r}); from ptce.store import open_build; "
+        "from tests.sample_queries import SAMPLE_QUERIES as Q; "
+        f"s = open_build({str(out)!r}); [s.serialize(s.query(q), 'json') for q in Q.values()]; "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    served = subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True)
+    found["serve_peak_rss_mb"] = int(served.stdout.split()[-1]) / 1024
     found["orgs"], found["synth_seconds"] = orgs, synth_seconds
     found["load_average_1min_after"] = os.getloadavg()[0]  # other processes competing for the cores
     return found
@@ -139,8 +149,9 @@ def markdown(results: list[dict]) -> str:
     lines = [
         "| triples | orgs | synth s | "
         + " | ".join(f"{k} s" for k in keys)
-        + " | stages total s | `ptce build` s | `ptce build` peak RSS MB | pySHACL whole graph s | load average |",
-        "|---:|---:|---:|" + "---:|" * (len(keys) + 5),
+        + " | stages total s | `ptce build` s | `ptce build` peak RSS MB | pySHACL whole graph s"
+        + " | serving peak RSS MB | load average |",
+        "|---:|---:|---:|" + "---:|" * (len(keys) + 6),
     ]
     for r in results:
         s = r["seconds"]
@@ -151,7 +162,7 @@ def markdown(results: list[dict]) -> str:
             + f" | {sum(s[k] for k in keys):.1f} | {r['build_command_seconds']:.1f}"
             + f" | {r['build_command_peak_rss_mb']:.0f} | "
             + (f"{whole:.1f}" if whole else "not run")
-            + f" | {r['load_average_1min_after']:.1f} |"
+            + f" | {r['serve_peak_rss_mb']:.0f} | {r['load_average_1min_after']:.1f} |"
         )
     lines += ["", "Growth (exponent k in time ∝ triples^k between consecutive sizes):", ""]
     for a, b in itertools.pairwise(results):
