@@ -129,6 +129,10 @@ def test_publish_replaces_the_graph(server, build_dir, synth_build, tmp_path):
     assert len(remote) == BuildInfo.read(synth_build).triples
     publish_to(server.gsp_url, build_dir, graph, server.auth)
     assert len(remote) == BuildInfo.read(build_dir).triples
+    publish_to(server.gsp_url, synth_build, graph, server.auth, chunk=1000)  # a PUT, then POSTs
+    assert len(remote) == BuildInfo.read(synth_build).triples
+    publish_to(server.gsp_url, build_dir, graph, server.auth, chunk=300)
+    assert len(remote) == BuildInfo.read(build_dir).triples
     assert not remote.ask("ASK { ?d a igeo:Departement ; igeo:codeINSEE '2A' }")
     assert remote.ask("ASK { ?d a igeo:Departement ; igeo:codeINSEE '80' }")
 

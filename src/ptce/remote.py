@@ -3,17 +3,19 @@
 `SparqlStore` speaks the SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/) over HTTP: results are
 fetched in the format the client asked for and passed through as bytes. `publish_to` replaces the dataset's
 graph on the server with the SPARQL 1.1 Graph Store Protocol (https://www.w3.org/TR/sparql11-http-rdf-update/):
-one HTTP PUT of the N-Triples dump, streamed from the file, which the server applies as a whole.
+an HTTP PUT of the N-Triples dump, which the server applies as a whole (large builds: see `publish_to`).
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,10 @@ _MEDIA = {f.key: f.media_type for f in (*GRAPH_FORMATS, *RESULT_FORMATS)}
 _FORM_RE = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 _PROLOGUE_RE = re.compile(r"#[^\n]*|\bPREFIX\s+[^\s:]*:\s*<[^>]*>|\bBASE\s*<[^>]*>", re.IGNORECASE)
 _DECLARED_RE = re.compile(r"\bPREFIX\s+([^\s:]*):", re.IGNORECASE)
+
+
+# Triples per Graph Store Protocol request when publishing (see `publish_to`).
+CHUNK_TRIPLES = 200_000
 
 
 class RemoteStoreError(OSError):
@@ -166,29 +172,44 @@ def _authorization(url: str, method: str, auth: str | None) -> str | None:
     return header(method)
 
 
-def publish_to(url: str, build_dir: Path, graph: str | None = None, auth: str | None = None) -> int:
+def _chunks(dump: Path, size: int) -> Iterator[bytes]:
+    """The N-Triples dump in pieces of at most `size` triples (lines)."""
+    with open(dump, "rb") as f:
+        while lines := list(itertools.islice(f, size)):
+            yield b"".join(lines)
+
+
+def _send(target: str, method: str, body: bytes, auth: str | None) -> None:
+    headers = {"Content-Type": "text/turtle; charset=utf-8"}  # N-Triples is Turtle: every server takes it
+    if header := _authorization(target, method, auth):
+        headers["Authorization"] = header
+    request = urllib.request.Request(target, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=3600) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace").strip()[:500]
+        raise RemoteStoreError(f"{target} refused the graph ({exc.code} {exc.reason}): {detail}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise RemoteStoreError(f"cannot reach {target}: {exc}") from None
+
+
+def publish_to(
+    url: str, build_dir: Path, graph: str | None = None, auth: str | None = None, chunk: int = CHUNK_TRIPLES
+) -> int:
     """Replace `graph` (default: the build's dataset IRI) on a Graph Store Protocol endpoint with the build.
 
     `url` is the server's GSP endpoint (Virtuoso: `/sparql-graph-crud-auth`, Fuseki: `/DATASET/data`,
-    QLever: `/`); `auth` is `user:password`. Returns the number of triples sent."""
+    QLever: `/?access-token=TOKEN`); `auth` is `user:password`. A build of at most `chunk` triples goes in one
+    PUT, which the server applies as a whole; a larger one is sent as a PUT of its first `chunk` triples then
+    POSTs of the others (Virtuoso 7.2 stalled on one 1M-triple request), so readers may see part of it until
+    the last request. Returns the number of triples sent."""
     from .publish import BuildInfo
 
     build_dir = Path(build_dir)
     info = BuildInfo.read(build_dir)
     graph = graph or str(Iris(info.base_iri).dataset)
     target = f"{url}{'&' if '?' in url else '?'}{urllib.parse.urlencode({'graph': graph})}"
-    dump = build_dir / info.dumps["nt"]
-    headers = {"Content-Type": "text/turtle; charset=utf-8", "Content-Length": str(dump.stat().st_size)}
-    if header := _authorization(target, "PUT", auth):
-        headers["Authorization"] = header
-    with open(dump, "rb") as body:  # N-Triples is Turtle: every server takes it
-        request = urllib.request.Request(target, data=body, headers=headers, method="PUT")
-        try:
-            with urllib.request.urlopen(request, timeout=3600) as response:
-                response.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace").strip()[:500]
-            raise RemoteStoreError(f"{url} refused the graph ({exc.code} {exc.reason}): {detail}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise RemoteStoreError(f"cannot reach {url}: {exc}") from None
+    for i, body in enumerate(_chunks(build_dir / info.dumps["nt"], chunk)):
+        _send(target, "PUT" if i == 0 else "POST", body, auth)
     return info.triples

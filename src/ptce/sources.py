@@ -230,9 +230,7 @@ class _Checker:
             if self._ok(kind, value):
                 out[key] = value
                 if kind == _SLUG and not SLUG_RE.match(value):
-                    self.fail(
-                        at, name, f"{value!r} is not a slug (lower-case ASCII letters, digits, hyphens)"
-                    )
+                    self.fail(at, name, f"{value!r} is not a slug (lower-case ASCII letters, digits, hyphens)")
                 if kind == _SLUGS:
                     for item in value:
                         if not SLUG_RE.match(item):
@@ -394,9 +392,7 @@ def _load_dataset(path: Path, c: _Checker, raw: Any) -> Dataset | None:
 
 
 def _load_geography(c: _Checker, raw: Any) -> tuple[Place | None, list[Place], list[Place]]:
-    top = c.fields(
-        raw, {"region": (_MAP, True), "departements": (_MAPS, True), "territoires": (_MAPS, True)}, ""
-    )
+    top = c.fields(raw, {"region": (_MAP, True), "departements": (_MAPS, True), "territoires": (_MAPS, True)}, "")
     region = None
     if "region" in top:
         r = c.fields(top["region"], _PLACE, "region", _line_of(raw, "region"))
@@ -460,13 +456,9 @@ def _load_themes(c: _Checker, raw: Any) -> tuple[dict, list[Theme]]:
                             c.fail(_line_of(item, key), f"{where}[{i}].{key}", f"missing the {lang!r} text")
                 themes.append(Theme(t["slug"], t["label"], t["definition"], t.get("alt", {}), broader))
                 if broader is None:
-                    walk(
-                        t.get("narrower", []), f"{where}[{i}].narrower", _line_of(item, "narrower"), t["slug"]
-                    )
+                    walk(t.get("narrower", []), f"{where}[{i}].narrower", _line_of(item, "narrower"), t["slug"])
                 elif "narrower" in t:
-                    c.fail(
-                        _line_of(item, "narrower"), f"{where}[{i}].narrower", "the scheme has two levels only"
-                    )
+                    c.fail(_line_of(item, "narrower"), f"{where}[{i}].narrower", "the scheme has two levels only")
 
     walk(top.get("concepts", []), "concepts", _line_of(raw, "concepts"), None)
     return scheme, themes
@@ -559,9 +551,7 @@ def _duplicates(problems: list[Problem], found: list[tuple[str, str, int]], what
     seen: dict[str, str] = {}
     for slug, file, line in found:
         if slug in seen:
-            problems.append(
-                Problem(file, line, "slug", f"duplicate {what} slug {slug!r} (first used in {seen[slug]})")
-            )
+            problems.append(Problem(file, line, "slug", f"duplicate {what} slug {slug!r} (first used in {seen[slug]})"))
         else:
             seen[slug] = f"{file}"
 
@@ -596,9 +586,7 @@ def load_sources(data_dir: Path | str) -> Sources:
     c, raw = read("organisations.yaml")
     organisations = _load_organisations(c, raw) if raw is not None else []
     _duplicates(problems, [(o.slug, c.file, 0) for o in organisations], "organisation")
-    known = _Known(
-        dept_slugs, {t.slug for t in territoires}, {t.slug for t in themes}, {o.slug for o in organisations}
-    )
+    known = _Known(dept_slugs, {t.slug for t in territoires}, {t.slug for t in themes}, {o.slug for o in organisations})
     for o in organisations:
         if o.territoire and o.territoire not in known.territoires:
             c.fail(0, f"organisations.{o.slug}.territoire", f"unknown territoire {o.territoire!r}")
