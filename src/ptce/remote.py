@@ -12,6 +12,7 @@ import base64
 import itertools
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -179,19 +180,26 @@ def _chunks(dump: Path, size: int) -> Iterator[bytes]:
             yield b"".join(lines)
 
 
-def _send(target: str, method: str, body: bytes, auth: str | None) -> None:
+def _send(target: str, method: str, body: bytes, auth: str | None, attempts: int = 5) -> None:
+    """One Graph Store Protocol request; a transaction the server reports as deadlocked (SQLSTATE 40001,
+    which Virtuoso answers to concurrent loads) is retried."""
     headers = {"Content-Type": "text/turtle; charset=utf-8"}  # N-Triples is Turtle: every server takes it
-    if header := _authorization(target, method, auth):
-        headers["Authorization"] = header
-    request = urllib.request.Request(target, data=body, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=3600) as response:
-            response.read()
-    except urllib.error.HTTPError as exc:
-        detail = exc.read().decode("utf-8", "replace").strip()[:500]
-        raise RemoteStoreError(f"{target} refused the graph ({exc.code} {exc.reason}): {detail}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise RemoteStoreError(f"cannot reach {target}: {exc}") from None
+    for attempt in range(attempts):
+        if header := _authorization(target, method, auth):
+            headers["Authorization"] = header
+        request = urllib.request.Request(target, data=body, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=3600) as response:
+                response.read()
+                return
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace").strip()
+            if exc.code >= 500 and ("40001" in detail or "deadlock" in detail.lower()) and attempt + 1 < attempts:
+                time.sleep(2**attempt)
+                continue
+            raise RemoteStoreError(f"{target} refused the graph ({exc.code} {exc.reason}): {detail[:500]}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise RemoteStoreError(f"cannot reach {target}: {exc}") from None
 
 
 def publish_to(
