@@ -162,3 +162,38 @@ def test_store_reads_only_its_graph(server, virtuoso_store):
     other = SparqlStore(server.sparql_url, graph="https://example.org/graph/empty")
     assert len(other) == 0
     assert virtuoso_store.ask(f"ASK {{ <{IRIS.thing('ptce', 'cohose')}> a ptce:PTCE }}")
+
+
+def test_publish_retries_a_deadlocked_transaction(build_dir):
+    """A GSP server that answers SQLSTATE 40001 (as Virtuoso does under load) once, then accepts."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            self.send_response(200)
+            self.end_headers()
+
+        def do_PUT(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(body)
+            deadlocked = len(received) == 1
+            self.send_response(500 if deadlocked else 201)
+            self.end_headers()
+            self.wfile.write(b"SR172: Transaction deadlocked (40001)" if deadlocked else b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/gsp"
+        assert publish_to(url, build_dir) == BuildInfo.read(build_dir).triples
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(received) == 2 and received[0] == received[1]
+    assert received[1].count(b"\n") == BuildInfo.read(build_dir).triples
