@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 import os
 import shutil
@@ -62,24 +61,10 @@ def jsonld_context(iris: Iris) -> dict:
     return {"@context": {**{p: str(ns) for p, ns in PREFIXES.items()}, "ptce": str(iris.vocab)}}
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a graph is built: the millions of objects it allocates all live
-    on, and collecting over them took a third of the build time at 1M triples (see bench/RESULTS.md).
-    Reference counting still frees everything else; forked SHACL workers inherit the pause."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def compile_graph(data_dir: Path = DATA_DIR, iris: Iris | None = None, shapes_dir: Path = SHAPES_DIR):
     """Sources -> graph -> validation; returns (graph, report). Raises SourceError on bad input."""
     iris = iris or Iris()
-    with gc_paused():
+    with bulk.gc_paused():
         graph = build_graph(load_sources(data_dir), iris)
         return graph, validate_graph(graph, load_shapes(iris, shapes_dir))
 
