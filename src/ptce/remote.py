@@ -132,28 +132,33 @@ def _json_value(term: dict | None) -> Any:
 # ---- publishing with the Graph Store Protocol ------------------------------------------------------
 
 
-def _probe(url: str, authorization: str | None = None) -> urllib.error.HTTPError | None:
-    """HEAD `url`; the HTTP error it answers, if any."""
-    headers = {"Authorization": authorization} if authorization else {}
+def _probe(url: str, authorization: str | None = None) -> tuple[int, str]:
+    """POST nothing to `url` (appends no triple: harmless on any Graph Store); its status and challenge.
+
+    A probe with an empty body rather than HEAD: Virtuoso answers HEAD by building the graph, which hung
+    while a previous piece of a large build was still being committed."""
+    headers = {"Content-Type": "text/turtle", **({"Authorization": authorization} if authorization else {})}
+    request = urllib.request.Request(url, data=b"", headers=headers, method="POST")
     try:
-        urllib.request.urlopen(urllib.request.Request(url, headers=headers, method="HEAD"), timeout=30).close()
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, ""
     except urllib.error.HTTPError as exc:
-        return exc
+        with exc:
+            return exc.code, exc.headers.get("WWW-Authenticate", "")
     except (urllib.error.URLError, OSError) as exc:
         raise RemoteStoreError(f"cannot reach {url}: {exc}") from None
-    return None
 
 
 def _authorization(url: str, method: str, auth: str | None) -> str | None:
     """An Authorization header for `method url` answering the server's challenge (Basic or Digest), checked
     before any data is sent; None when the server asks for none."""
-    challenge = _probe(url)
-    if challenge is None or challenge.code != 401:
+    status, challenge = _probe(url)
+    if status != 401:
         return None
     if not auth:
         raise RemoteStoreError(f"{url} asks for credentials: use --auth USER:PASSWORD")
     user, _, password = auth.partition(":")
-    scheme, _, params = challenge.headers.get("WWW-Authenticate", "").partition(" ")
+    scheme, _, params = challenge.partition(" ")
 
     def header(for_method: str) -> str:
         if scheme.lower() != "digest":
@@ -167,8 +172,7 @@ def _authorization(url: str, method: str, auth: str | None) -> str | None:
             raise RemoteStoreError(f"{url}: unsupported digest challenge {params!r}")
         return f"Digest {value}"
 
-    refused = _probe(url, header("HEAD"))
-    if refused is not None and refused.code == 401:
+    if _probe(url, header("POST"))[0] == 401:
         raise RemoteStoreError(f"{url} refused the credentials of user {user!r}")
     return header(method)
 
