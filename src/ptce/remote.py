@@ -32,7 +32,7 @@ _DECLARED_RE = re.compile(r"\bPREFIX\s+([^\s:]*):", re.IGNORECASE)
 
 
 # Triples per Graph Store Protocol request when publishing (see `publish_to`).
-CHUNK_TRIPLES = 200_000
+CHUNK_TRIPLES = 50_000
 
 
 class RemoteStoreError(OSError):
@@ -214,8 +214,8 @@ def publish_to(
     `url` is the server's GSP endpoint (Virtuoso: `/sparql-graph-crud-auth`, Fuseki: `/DATASET/data`,
     QLever: `/?access-token=TOKEN`); `auth` is `user:password`. A build of at most `chunk` triples goes in one
     PUT, which the server applies as a whole; a larger one is sent as a PUT of its first `chunk` triples then
-    POSTs of the others (Virtuoso 7.2 stalled on one 1M-triple request), so readers may see part of it until
-    the last request. Returns the number of triples sent."""
+    POSTs of the others (Virtuoso 7.2 hung on some requests of 200,000 triples and more), so readers may see
+    part of it until the last request. Returns the number of triples sent."""
     from .publish import BuildInfo
 
     build_dir = Path(build_dir)
