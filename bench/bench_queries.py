@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--budget", type=float, default=15.0, help="Seconds per query and backend at most.")
     parser.add_argument("--lookups", type=int, default=10)
+    parser.add_argument("--skip", nargs="*", default=[], help="Sample queries not to run.")
     parser.add_argument("--chunk", type=int, default=50_000, help="Triples per Graph Store Protocol request.")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "queries.json")
     args = parser.parse_args()
@@ -134,7 +135,8 @@ def main() -> None:
                 "sparqlstore": via_store(remote),
                 "virtuoso": direct(server.sparql_url, prefixes),
             }
-            mixes = {"example": dict(SAMPLE_QUERIES), "lookup": lookup_queries(embedded, args.lookups, 1)}
+            example = {name: q for name, q in SAMPLE_QUERIES.items() if name not in args.skip}
+            mixes = {"example": example, "lookup": lookup_queries(embedded, args.lookups, 1)}
             results: dict = {"triples": triples, "publish_seconds": publish_seconds, "queries": {}, "throughput": {}}
             for mix, queries in mixes.items():
                 totals = dict.fromkeys(runners, 0.0)
