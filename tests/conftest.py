@@ -52,3 +52,21 @@ def client(app):
 @pytest.fixture
 def runner():
     return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory) -> Path:
+    """A small synthetic national directory (200 organisations), written once per session."""
+    from ptce.synth import generate
+
+    out = tmp_path_factory.mktemp("synth") / "data"
+    generate(out, orgs=200, seed=1)
+    return out
+
+
+@pytest.fixture(scope="session")
+def synth_build(tmp_path_factory, synth_dir) -> Path:
+    """The synthetic directory built as a large build: dumps through Oxigraph and the on-disk store."""
+    out = tmp_path_factory.mktemp("synth-build") / "dist"
+    publish_build(out, synth_dir, on_disk=True)
+    return out

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 import click
@@ -58,7 +59,13 @@ def main() -> None:
     show_default=True,
     help="Output folder, replaced atomically on success.",
 )
-def build(data_dir: Path, base_iri: str, out: Path) -> None:
+@click.option(
+    "--store-on-disk/--store-in-memory",
+    "on_disk",
+    default=None,
+    help="Write the on-disk Oxigraph store (store/) that servers open read-only. Default: from 50,000 triples.",
+)
+def build(data_dir: Path, base_iri: str, out: Path, on_disk: bool | None) -> None:
     """Build the graph from the sources, validate it with SHACL and publish the dumps.
 
     The output folder is replaced only when the graph conforms; otherwise it is left as it
@@ -68,7 +75,7 @@ def build(data_dir: Path, base_iri: str, out: Path) -> None:
     """
     from .publish import publish_build
 
-    info = build_or_fail(publish_build, out, data_dir, Iris(base_iri))
+    info = build_or_fail(partial(publish_build, on_disk=on_disk), out, data_dir, Iris(base_iri))
     click.echo(f"Built {info.triples} triples (version {info.version}) into {out}/")
     for key, name in info.dumps.items():
         click.echo(f"  {key:7} {out / name}")
@@ -273,6 +280,29 @@ def map_command(build_dir: Path, fmt: str | None, out: Path) -> None:
 
 
 @main.command()
+@click.option("--orgs", type=click.IntRange(min=1), required=True, help="Number of member organisations.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same files.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Data folder to write.")
+def synth(orgs: int, seed: int, out: Path) -> None:
+    """Write a synthetic national directory of PTCEs in the YAML source format (test data for scale).
+
+    101 departments, up to 1,200 territories, one PTCE per 25 organisations, themes from the real scheme
+    with skewed popularity. About 17 triples per organisation: --orgs 60000 builds about 1M triples.
+    The folder is replaced whole, and only if it is new, empty or an earlier synthetic folder.
+
+    Example: ptce synth --orgs 6000 --seed 1 --out synth/ && ptce build --data synth/ --out synth-dist/
+    """
+    from .synth import generate
+
+    try:
+        summary = generate(out, orgs, seed)
+    except FileExistsError as exc:
+        fail(str(exc))
+    counts = ", ".join(f"{v} {k}" for k, v in summary.__dict__.items())
+    click.echo(f"Wrote {out}/: {counts}")
+
+
+@main.command()
 @build_option
 @click.option("--project", type=click.Choice(["ptce", "theme"]), default="ptce", show_default=True,
               help="Project onto PTCEs (linked by shared themes) or onto themes (linked by shared PTCEs).")  # fmt: skip
@@ -388,3 +418,29 @@ def serve(
         run_server(config, host, port, workers, on_ready=ready)
     except FileNotFoundError as exc:
         fail(f"No build found in {build_dir}/ ({exc}). Run `ptce build` first.")
+
+
+@main.command()
+@build_option
+@click.option("--to", "url", required=True, help="Graph Store Protocol endpoint of the SPARQL server.")
+@click.option("--graph", default=None, help="Graph to replace.  [default: the dataset IRI, {base}id/dataset]")
+@click.option("--auth", default=None, metavar="USER:PASSWORD", help="Credentials (HTTP Basic or Digest).")
+def publish(build_dir: Path, url: str, graph: str | None, auth: str | None) -> None:
+    """Load a published build into an existing SPARQL server, replacing the dataset's graph in one request.
+
+    Uses the SPARQL 1.1 Graph Store Protocol (HTTP PUT). GSP endpoints: Virtuoso /sparql-graph-crud-auth
+    (digest authentication), Fuseki /DATASET/data, QLever / (with its access token).
+
+    Example: ptce publish --build dist/ --to http://127.0.0.1:8890/sparql-graph-crud-auth --auth dba:dba
+    """
+    from .publish import BuildInfo
+    from .remote import RemoteStoreError, publish_to
+
+    try:
+        BuildInfo.read(build_dir)
+        triples = publish_to(url, build_dir, graph, auth)
+    except FileNotFoundError as exc:
+        fail(f"No build found in {build_dir}/ ({exc}). Run `ptce build` first.")
+    except RemoteStoreError as exc:
+        fail(f"Publishing failed: {exc}")
+    click.echo(f"Published {triples} triples from {build_dir}/ to {url}")

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import hashlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph
 
-from . import __version__
+from . import __version__, bulk
 from .formats import GRAPH_FORMATS, Format
 from .graph import build_graph
 from .namespaces import PREFIXES, Iris
@@ -57,8 +58,7 @@ class BuildInfo:
 
 def graph_version(graph: Graph) -> str:
     """A content hash of the graph: identical triples give the same version (the ETag of a build)."""
-    lines = sorted(graph.serialize(format="nt").splitlines())
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+    return bulk.lines_version(graph.serialize(format="nt", encoding="utf-8").splitlines())
 
 
 def jsonld_context(iris: Iris) -> dict:
@@ -68,8 +68,9 @@ def jsonld_context(iris: Iris) -> dict:
 def compile_graph(data_dir: Path = DATA_DIR, iris: Iris | None = None, shapes_dir: Path = SHAPES_DIR):
     """Sources -> graph -> validation; returns (graph, report). Raises SourceError on bad input."""
     iris = iris or Iris()
-    graph = build_graph(load_sources(data_dir), iris)
-    return graph, validate_graph(graph, load_shapes(iris, shapes_dir))
+    with bulk.gc_paused():
+        graph = build_graph(load_sources(data_dir), iris)
+        return graph, validate_graph(graph, load_shapes(iris, shapes_dir))
 
 
 def serialize_graph(graph: Graph, fmt: Format, iris: Iris, destination: Path | None = None) -> bytes | None:
@@ -120,24 +121,51 @@ def replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+@contextmanager
+def staged_dir(target: Path) -> Iterator[Path]:
+    """A new folder beside `target` that replaces it when the block succeeds, and is deleted when it fails."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        yield tmp
+        tmp.chmod(0o755)
+        replace_dir(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def publish_build(
-    out_dir: Path, data_dir: Path = DATA_DIR, iris: Iris | None = None, shapes_dir: Path = SHAPES_DIR
+    out_dir: Path,
+    data_dir: Path = DATA_DIR,
+    iris: Iris | None = None,
+    shapes_dir: Path = SHAPES_DIR,
+    on_disk: bool | None = None,
 ) -> BuildInfo:
-    """Build, validate, publish to `out_dir`; on SourceError or BuildFailed `out_dir` is left as it was."""
+    """Build, validate, publish to `out_dir`; on SourceError or BuildFailed `out_dir` is left as it was.
+
+    `on_disk` also writes the on-disk store (`store/`) and the dumps with Oxigraph's writers; by default
+    it is chosen for graphs of `bulk.ON_DISK_THRESHOLD` triples or more.
+    """
     iris = iris or Iris()
     graph, report = compile_graph(data_dir, iris, shapes_dir)
     if not report.conforms:
         raise BuildFailed(report)
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
-    try:
-        dumps = write_dumps(graph, tmp, iris)
+    with staged_dir(Path(out_dir)) as tmp:
+        if on_disk is None:
+            on_disk = len(graph) >= bulk.ON_DISK_THRESHOLD
+        if on_disk:
+            dumps = bulk.write_dumps(graph, tmp, iris, DUMP_NAME)
+            (tmp / "context.jsonld").write_text(json.dumps(jsonld_context(iris), indent=2), encoding="utf-8")
+            version = bulk.ntriples_version(tmp / dumps["nt"])
+        else:
+            dumps = write_dumps(graph, tmp, iris)
+            version = graph_version(graph)
         shutil.copyfile(Path(data_dir) / OUTLINES_FILE, tmp / OUTLINES)
         (tmp / REPORT_TEXT).write_text(report.as_text() + "\n", encoding="utf-8")
         report.report_graph.serialize(destination=tmp / REPORT_TTL, format="turtle")
         info = BuildInfo(
-            version=graph_version(graph),
+            version=version,
             triples=len(graph),
             base_iri=iris.base,
             built_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
@@ -149,9 +177,6 @@ def publish_build(
         from .metadata import write_metadata
 
         write_metadata(tmp, info, load_sources(data_dir).dataset)
-        tmp.chmod(0o755)
-        replace_dir(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        if on_disk:
+            bulk.load_store(tmp / bulk.STORE_DIR, tmp / dumps["nt"], tmp / NETWORK_DUMP)
     return info

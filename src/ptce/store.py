@@ -32,15 +32,20 @@ def term_value(term: Any) -> Any:
     if term is None:
         return None
     if isinstance(term, ox.Literal):
-        dtype = term.datatype.value.rsplit("#", 1)[-1]
-        if dtype in ("integer", "nonNegativeInteger", "int", "long", "positiveInteger"):
-            return int(term.value)
-        if dtype in ("decimal", "double", "float"):
-            return float(term.value)
-        if dtype == "boolean":
-            return term.value == "true"
-        return term.value
+        return literal_value(term.value, term.datatype.value)
     return term.value
+
+
+def literal_value(lexical: str, datatype: str | None) -> Any:
+    """A Python value for a literal: int/float/bool for typed numbers and booleans, else the text."""
+    dtype = (datatype or "").rsplit("#", 1)[-1]
+    if dtype in ("integer", "nonNegativeInteger", "int", "long", "positiveInteger"):
+        return int(lexical)
+    if dtype in ("decimal", "double", "float"):
+        return float(lexical)
+    if dtype == "boolean":
+        return lexical in ("true", "1")
+    return lexical
 
 
 class Store(ABC):
@@ -124,10 +129,14 @@ class OxigraphStore(Store):
 
 
 def open_build(build_dir: Path) -> OxigraphStore:
-    """An in-memory store holding a published build (see `publish`): the default graph and the network graph."""
+    """The store of a published build (see `publish`): the default graph and the network graph. Large builds
+    have an on-disk store (`store/`), opened read-only; others are loaded in memory from their dumps."""
+    from .bulk import STORE_DIR
     from .publish import NETWORK_DUMP, BuildInfo
 
     build_dir = Path(build_dir)
     info = BuildInfo.read(build_dir)
+    if (build_dir / STORE_DIR).is_dir():
+        return OxigraphStore(ox.Store.read_only(str(build_dir / STORE_DIR)), iris=Iris(info.base_iri))
     named = [build_dir / NETWORK_DUMP] if (build_dir / NETWORK_DUMP).exists() else []
     return OxigraphStore.from_files(build_dir / info.dumps["nt"], *named, iris=Iris(info.base_iri))

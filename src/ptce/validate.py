@@ -12,6 +12,8 @@ from rdflib.namespace import RDF, SKOS
 from .namespaces import SH, Iris
 from .paths import SHAPES_DIR
 
+PYSHACL_OPTIONS = {"inference": "none", "allow_warnings": True}
+
 
 def load_shapes(iris: Iris, shapes_dir: Path = SHAPES_DIR) -> Graph:
     """All shapes files, with relative IRIs resolved against the base IRI."""
@@ -81,8 +83,19 @@ def _short(g: Graph, node) -> str | None:
 
 
 def validate_graph(data: Graph, shapes: Graph) -> ValidationReport:
-    """Run pySHACL (no inference: the data graph carries the ontology's subclass axioms)."""
-    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
+    """Run pySHACL (no inference: the data graph carries the ontology's subclass axioms).
+
+    Large graphs are validated by partition with the same report (see `partition`)."""
+    from .partition import PARTITION_THRESHOLD, validate_partitioned
+
+    if len(data) >= PARTITION_THRESHOLD:
+        return validate_partitioned(data, shapes)
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, **PYSHACL_OPTIONS)
+    return readable_report(bool(conforms), report, data, shapes)
+
+
+def readable_report(conforms: bool, report: Graph, data: Graph, shapes: Graph) -> ValidationReport:
+    """A `ValidationReport` from pySHACL's report graph, with labels from the data and messages from the shapes."""
     violations = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
@@ -105,4 +118,4 @@ def validate_graph(data: Graph, shapes: Graph) -> ValidationReport:
             )
         )
     violations.sort(key=lambda v: (v.focus, v.path or "", v.message_en))
-    return ValidationReport(bool(conforms), violations, report)
+    return ValidationReport(conforms, violations, report)

@@ -1,0 +1,77 @@
+"""Large builds: dumps written through Oxigraph, the on-disk store, opened read-only."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, Literal
+from rdflib.namespace import XSD
+
+from ptce import bulk
+from ptce.cli import main
+from ptce.publish import BuildInfo, publish_build
+from ptce.stats import graph_stats
+from ptce.store import OxigraphStore, open_build
+
+
+@pytest.fixture(scope="module")
+def memory_build(tmp_path_factory, synth_dir):
+    out = tmp_path_factory.mktemp("mem") / "dist"
+    publish_build(out, synth_dir, on_disk=False)
+    return out
+
+
+def test_on_disk_build_has_store_and_same_version(synth_build, memory_build):
+    assert (synth_build / bulk.STORE_DIR).is_dir()
+    assert not (memory_build / bulk.STORE_DIR).exists()
+    assert BuildInfo.read(synth_build).version == BuildInfo.read(memory_build).version
+
+
+def triples(path, fmt):
+    return {(q.subject, q.predicate, q.object) for q in ox.parse(path=str(path), format=fmt)}
+
+
+@pytest.mark.parametrize(
+    "name,fmt",
+    [("ptce.ttl", ox.RdfFormat.TURTLE), ("ptce.rdf", ox.RdfFormat.RDF_XML), ("ptce.jsonld", ox.RdfFormat.JSON_LD)],
+)
+def test_oxigraph_dumps_hold_the_same_graph(synth_build, memory_build, name, fmt):
+    written = triples(synth_build / name, fmt)
+    assert len(written) == BuildInfo.read(synth_build).triples
+    assert written == triples(memory_build / "ptce.nt", ox.RdfFormat.N_TRIPLES)
+    assert written == triples(synth_build / "ptce.nt", ox.RdfFormat.N_TRIPLES)
+
+
+def test_dumps_keep_typed_counts(synth_build):
+    graph = Graph().parse(synth_build / "ptce.ttl")
+    counts = [o for o in graph.objects() if isinstance(o, Literal) and o.datatype == XSD.integer]
+    assert counts, "the synthetic data has partner shop counts, typed xsd:integer"
+
+
+def test_open_build_uses_the_on_disk_store_read_only(synth_build, memory_build):
+    on_disk, in_memory = open_build(synth_build), open_build(memory_build)
+    assert isinstance(on_disk, OxigraphStore)
+    assert graph_stats(on_disk) == graph_stats(in_memory)
+    triple = ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), ox.Literal("x"))
+    with pytest.raises(RuntimeError, match="read-write"):
+        on_disk.store.add(triple)
+    assert dict(graph_stats(on_disk))["triples"] == BuildInfo.read(synth_build).triples
+    network = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert on_disk.select(network) == in_memory.select(network), "the network graph is in the on-disk store too"
+
+
+def test_two_readers_share_the_store(synth_build):
+    first, second = open_build(synth_build), open_build(synth_build)
+    assert first.ask("ASK { ?p a ptce:PTCE }") and second.ask("ASK { ?p a ptce:PTCE }")
+
+
+def test_build_chooses_the_on_disk_store_from_the_threshold(runner, tmp_path, synth_dir, monkeypatch):
+    monkeypatch.setattr(bulk, "ON_DISK_THRESHOLD", 1000)
+    result = runner.invoke(main, ["build", "--data", str(synth_dir), "--out", str(tmp_path / "auto")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "auto" / bulk.STORE_DIR).is_dir()
+    result = runner.invoke(
+        main, ["build", "--data", str(synth_dir), "--out", str(tmp_path / "mem"), "--store-in-memory"]
+    )
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "mem" / bulk.STORE_DIR).exists()

@@ -1,0 +1,85 @@
+"""Validation by partition gives the same report as one pySHACL run over the whole graph."""
+
+from __future__ import annotations
+
+import pyshacl
+import pytest
+from rdflib import Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCTERMS, RDF, SKOS
+
+from ptce import partition
+from ptce.graph import build_graph
+from ptce.namespaces import Iris
+from ptce.paths import DATA_DIR
+from ptce.sources import load_sources
+from ptce.validate import PYSHACL_OPTIONS, load_shapes, readable_report, validate_graph
+
+IRIS = Iris()
+
+
+def whole(graph, shapes):
+    conforms, report, _ = pyshacl.validate(graph, shacl_graph=shapes, **PYSHACL_OPTIONS)
+    return readable_report(bool(conforms), report, graph, shapes)
+
+
+def assert_same(graph, shapes, **options):
+    expected = whole(graph, shapes)
+    got = partition.validate_partitioned(graph, shapes, **options)
+    assert got.as_dict() == expected.as_dict()
+    assert isomorphic(got.report_graph, expected.report_graph)
+    return got
+
+
+def break_graph(graph):
+    """Inject violations of several kinds, including one found through a nested shape (sh:node)."""
+    ptces = sorted(graph.subjects(RDF.type, IRIS.vocab.PTCE))
+    graph.add((ptces[0], SKOS.prefLabel, Literal("un second nom", lang="fr")))
+    graph.remove((ptces[1], IRIS.vocab.department, None))
+    graph.add((ptces[2], DCTERMS.subject, IRIS.thing("theme", "pas-un-theme")))
+    member = sorted(graph.subjects(RDF.type, URIRef("http://www.w3.org/ns/org#Membership")))[0]
+    graph.set((member, URIRef("http://www.w3.org/ns/org#role"), IRIS.vocab.PTCE))
+    return graph
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    return load_shapes(IRIS)
+
+
+def test_real_data_same_report(shapes):
+    graph = build_graph(load_sources(DATA_DIR), IRIS)
+    report = assert_same(graph, shapes, batch_size=50, workers=2)
+    assert report.conforms
+
+
+def test_real_data_with_violations_same_report(shapes):
+    graph = break_graph(build_graph(load_sources(DATA_DIR), IRIS))
+    report = assert_same(graph, shapes, batch_size=40, workers=2)
+    assert not report.conforms
+    assert {v.field for v in report.violations} >= {"name", "department", "theme", "role"}
+
+
+def test_synthetic_data_with_violations_same_report(shapes, synth_dir):
+    graph = break_graph(build_graph(load_sources(synth_dir), IRIS))
+    report = assert_same(graph, shapes, batch_size=300, workers=2)
+    assert len(report.violations) >= 5
+
+
+def test_one_worker_same_report(shapes, synth_dir):
+    graph = break_graph(build_graph(load_sources(synth_dir), IRIS))
+    assert_same(graph, shapes, batch_size=1000, workers=1)
+
+
+def test_validate_graph_partitions_large_graphs(shapes, monkeypatch):
+    graph = break_graph(build_graph(load_sources(DATA_DIR), IRIS))
+    calls = []
+    original = partition.validate_partitioned
+    monkeypatch.setattr(partition, "PARTITION_THRESHOLD", 1)
+    monkeypatch.setattr(partition, "validate_partitioned", lambda *a, **k: calls.append(a) or original(*a, **k))
+    report = validate_graph(graph, shapes)
+    assert len(calls) == 1
+    assert report.as_dict() == whole(graph, shapes).as_dict()
+    monkeypatch.setattr(partition, "PARTITION_THRESHOLD", len(graph) + 1)
+    validate_graph(graph, shapes)
+    assert len(calls) == 1

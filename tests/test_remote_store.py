@@ -1,0 +1,206 @@
+"""The same checks against both backends: the embedded store and a real Virtuoso loaded with `publish_to`.
+
+Virtuoso (Debian's `virtuoso-opensource`, installed by .ci/run) is started on loopback with its own configuration
+and data folder; the tests skip only when its binary is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+import pytest
+from rdflib import Graph
+from rdflib.namespace import SKOS
+
+from ptce.cli import main
+from ptce.namespaces import Iris
+from ptce.paths import DATA_DIR
+from ptce.publish import BuildInfo
+from ptce.remote import RemoteStoreError, SparqlStore, publish_to, query_form
+from ptce.sources import load_sources
+from ptce.stats import graph_stats
+from ptce.store import open_build
+
+from . import virtuoso
+from .sample_queries import all_queries
+
+IRIS = Iris()
+DATASET_GRAPH = str(IRIS.dataset)
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not virtuoso.available():
+        pytest.skip("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
+    running = virtuoso.start(tmp_path_factory.mktemp("virtuoso"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def virtuoso_store(server, build_dir):
+    publish_to(server.gsp_url, build_dir, auth=server.auth)
+    return SparqlStore(server.sparql_url, graph=DATASET_GRAPH)
+
+
+@pytest.fixture(scope="module")
+def embedded_store(build_dir):
+    return open_build(build_dir)
+
+
+@pytest.fixture(params=["embedded", "virtuoso"])
+def store(request):
+    return request.getfixturevalue(f"{request.param}_store")
+
+
+def rows(store, sparql):
+    """The rows as a multiset; GROUP_CONCAT has no defined order in SPARQL 1.1, so ", "-joined lists are sorted."""
+
+    def normal(value):
+        return ", ".join(sorted(value.split(", "))) if isinstance(value, str) and ", " in value else value
+
+    return Counter(tuple(sorted((k, normal(v)) for k, v in r.items())) for r in store.select(sparql))
+
+
+def test_counts_per_department_match_the_sources(store):
+    expected = Counter(p.departement for p in load_sources(DATA_DIR).ptces)
+    names = {d.slug: d.name for d in load_sources(DATA_DIR).departements}
+    stats = dict(graph_stats(store))
+    for slug, name in names.items():
+        assert stats[f"PTCEs in {name}"] == expected[slug]
+    assert stats["PTCEs"] == 15
+
+
+def test_same_size_on_both_backends(embedded_store, virtuoso_store, build_dir):
+    triples = BuildInfo.read(build_dir).triples
+    assert dict(graph_stats(virtuoso_store))["triples"] == dict(graph_stats(embedded_store))["triples"] == triples
+
+
+def test_select_ask_and_typed_values(store):
+    found = store.select(
+        "SELECT ?name ?shops WHERE { ?i ptce:partnerShopCount ?shops ; skos:prefLabel ?name } ORDER BY ?name"
+    )
+    assert found == [{"name": "Mon shopping c'est Calais", "shops": 104}]
+    assert store.ask("ASK { ?p a ptce:PTCE ; skos:prefLabel 'CoHose'@fr }")
+    assert not store.ask("ASK { ?p a ptce:PTCE ; skos:prefLabel 'Nowhere'@fr }")
+
+
+def test_construct_in_every_graph_format(store):
+    sparql = "CONSTRUCT { ?p skos:prefLabel ?n } WHERE { ?p a ptce:PTCE ; skos:prefLabel ?n }"
+    for key, fmt in [("ttl", "turtle"), ("nt", "nt"), ("rdf", "xml")]:
+        graph = Graph().parse(data=store.serialize(store.query(sparql), key), format=fmt)
+        assert len(graph) == 15
+        assert (IRIS.thing("ptce", "cohose"), SKOS.prefLabel, None) in graph
+    assert b"cohose" in store.serialize(store.query(sparql), "jsonld")
+
+
+def test_select_in_every_result_format(store):
+    sparql = "SELECT ?p WHERE { ?p a ptce:PTCE } ORDER BY ?p"
+    bindings = json.loads(store.serialize(store.query(sparql), "json"))["results"]["bindings"]
+    assert len(bindings) == 15
+    tree = ET.fromstring(store.serialize(store.query(sparql), "xml"))
+    assert len(tree.findall(".//{http://www.w3.org/2005/sparql-results#}result")) == 15
+    for key in ("csv", "tsv"):
+        assert store.serialize(store.query(sparql), key).decode().count("/id/ptce/") == 15
+
+
+def test_malformed_query_is_a_syntax_error(store):
+    with pytest.raises(SyntaxError):
+        store.select("SELECT ?x WHERE { ?x ?y }")
+
+
+@pytest.mark.parametrize("name", sorted(all_queries()))
+def test_query_gives_the_same_rows_on_both_backends(name, embedded_store, virtuoso_store):
+    sparql = all_queries()[name]
+    expected = rows(embedded_store, sparql)
+    assert expected, f"{name} returns no rows on the real data"
+    assert rows(virtuoso_store, sparql) == expected
+
+
+def test_query_form_reads_past_the_prologue():
+    assert query_form("PREFIX s: <http://x/select#>\n# ASK me\nCONSTRUCT { ?a ?b ?c } WHERE { ?a ?b ?c }") == "graph"
+    assert query_form("BASE <http://x/> SELECT * { ?a ?b ?c }") == "solutions"
+    assert query_form("ask {}") == "boolean"
+    with pytest.raises(SyntaxError):
+        query_form("INSERT DATA { <a> <b> <c> }")
+
+
+def test_publish_replaces_the_graph(server, build_dir, synth_build, tmp_path):
+    graph = "https://example.org/graph/replaced"
+    remote = SparqlStore(server.sparql_url, graph=graph)
+    publish_to(server.gsp_url, synth_build, graph, server.auth)
+    assert len(remote) == BuildInfo.read(synth_build).triples
+    publish_to(server.gsp_url, build_dir, graph, server.auth)
+    assert len(remote) == BuildInfo.read(build_dir).triples
+    publish_to(server.gsp_url, synth_build, graph, server.auth, chunk=1000)  # a PUT, then POSTs
+    assert len(remote) == BuildInfo.read(synth_build).triples
+    publish_to(server.gsp_url, build_dir, graph, server.auth, chunk=300)
+    assert len(remote) == BuildInfo.read(build_dir).triples
+    assert not remote.ask("ASK { ?d a igeo:Departement ; igeo:codeINSEE '2A' }")
+    assert remote.ask("ASK { ?d a igeo:Departement ; igeo:codeINSEE '80' }")
+
+
+def test_publish_command(server, build_dir, runner):
+    graph = "https://example.org/graph/cli"
+    args = ["publish", "--build", str(build_dir), "--to", server.gsp_url, "--graph", graph]
+    result = runner.invoke(main, [*args, "--auth", server.auth])
+    assert result.exit_code == 0, result.output
+    assert f"Published {BuildInfo.read(build_dir).triples} triples" in result.output
+    assert SparqlStore(server.sparql_url, graph=graph).ask(f"ASK {{ <{IRIS.thing('ptce', 'cohose')}> ?p ?o }}")
+    for auth, message in [("dba:wrong", "refused the credentials"), (None, "asks for credentials")]:
+        result = runner.invoke(main, args + (["--auth", auth] if auth else []))
+        assert result.exit_code == 1
+        assert message in result.output and "Traceback" not in result.output
+
+
+def test_unreachable_server_is_a_clear_error(build_dir):
+    store = SparqlStore(f"http://127.0.0.1:{virtuoso.free_port()}/sparql")
+    with pytest.raises(RemoteStoreError, match="cannot reach"):
+        store.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+    with pytest.raises(RemoteStoreError, match="cannot reach"):
+        publish_to(f"http://127.0.0.1:{virtuoso.free_port()}/gsp", build_dir, auth="a:b")
+
+
+def test_store_reads_only_its_graph(server, virtuoso_store):
+    other = SparqlStore(server.sparql_url, graph="https://example.org/graph/empty")
+    assert len(other) == 0
+    assert virtuoso_store.ask(f"ASK {{ <{IRIS.thing('ptce', 'cohose')}> a ptce:PTCE }}")
+
+
+def test_publish_retries_a_deadlocked_transaction(build_dir):
+    """A GSP server that answers SQLSTATE 40001 (as Virtuoso does under load) once, then accepts."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # the probe: no credentials asked for
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def do_PUT(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(body)
+            deadlocked = len(received) == 1
+            self.send_response(500 if deadlocked else 201)
+            self.end_headers()
+            self.wfile.write(b"SR172: Transaction deadlocked (40001)" if deadlocked else b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/gsp"
+        assert publish_to(url, build_dir) == BuildInfo.read(build_dir).triples
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(received) == 2 and received[0] == received[1]
+    assert received[1].count(b"\n") == BuildInfo.read(build_dir).triples
