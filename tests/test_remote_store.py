@@ -22,6 +22,7 @@ from ptce.remote import RemoteStoreError, SparqlStore, publish_to, query_form
 from ptce.sources import load_sources
 from ptce.stats import graph_stats
 from ptce.store import open_build
+from ptce.web import create_app, get_site
 
 from . import virtuoso
 from .sample_queries import all_queries
@@ -204,3 +205,30 @@ def test_publish_retries_a_deadlocked_transaction(build_dir):
         server.server_close()
     assert len(received) == 2 and received[0] == received[1]
     assert received[1].count(b"\n") == BuildInfo.read(build_dir).triples
+
+
+def test_the_whole_app_serves_from_virtuoso(virtuoso_store, server, build_dir):
+    """`ptce serve --store sparql:URL`: endpoint, pages, map and network all answered by the remote server."""
+    app = create_app({"BUILD_DIR": str(build_dir), "STORE": f"sparql:{server.sparql_url}"})
+    assert isinstance(get_site(app).build.store, SparqlStore)
+    client = app.test_client()
+    count = client.get(
+        "/sparql",
+        query_string={"query": "SELECT (COUNT(?p) AS ?n) WHERE { ?p a ptce:PTCE }"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert count.status_code == 200
+    assert count.get_json()["results"]["bindings"][0]["n"]["value"] == "15"
+    page = client.get("/page/ptce/cohose")
+    assert page.status_code == 200 and "CoHose" in page.get_data(as_text=True)
+    assert "Anima Grand Calais" in page.get_data(as_text=True), "PTCEs sharing themes, computed over the server"
+    assert len(client.get("/map.geojson").get_json(force=True)["features"]) == 15
+    assert len(client.get("/network.json").get_json()["nodes"]) == 15
+    assert client.get("/sparql", query_string={"query": "SELECT * WHERE {"}).status_code == 400
+    assert client.get("/-/health").get_json()["status"] == "ok"
+
+
+def test_serve_refuses_a_malformed_store_option(runner, build_dir):
+    result = runner.invoke(main, ["serve", "--build", str(build_dir), "--store", "virtuoso"])
+    assert result.exit_code != 0
+    assert "expected sparql:http(s)://" in result.output

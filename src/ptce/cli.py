@@ -38,6 +38,17 @@ base_option = click.option(
 )
 
 
+def check_store_spec(spec: str) -> str:
+    """A click check of a `sparql:URL` store option."""
+    from .remote import store_url
+
+    try:
+        store_url(spec)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return spec
+
+
 def fail(message: str, code: int = 1) -> None:
     click.echo(message, err=True)
     sys.exit(code)
@@ -378,6 +389,14 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     help="Largest query or body (413 beyond).",
 )
 @click.option(
+    "--store",
+    "store_spec",
+    metavar="sparql:URL",
+    default=None,
+    callback=lambda _ctx, _param, value: value and check_store_spec(value),
+    help="Query an existing SPARQL 1.1 server holding the build (see `ptce publish`) instead of the embedded store.",
+)
+@click.option(
     "--federation-allow",
     "federation",
     multiple=True,
@@ -385,12 +404,15 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     help="A SPARQL endpoint SERVICE may call (repeatable). Off by default: no outbound request at all.",
 )
 def serve(
-    host, port, workers, data_dir, build_dir, base_iri, timeout, row_limit, max_request_bytes, federation
+    host, port, workers, data_dir, build_dir, base_iri, timeout, row_limit, max_request_bytes, store_spec, federation
 ) -> None:
     """Serve the SPARQL endpoint and the web app over the validated graph.
 
     Builds the data first (into a temporary folder) unless --build names a published build; a build that
     fails its checks is never served (exit code 1).
+
+    With --store sparql:URL, everything (endpoint, pages, map, network) is answered by that server; the
+    build folder still provides the dumps and metadata.
 
     Example: ptce serve --port 8000 --timeout 5
     """
@@ -407,6 +429,7 @@ def serve(
         "ROW_LIMIT": row_limit,
         "MAX_CONTENT_LENGTH": max_request_bytes,
         "FEDERATION_ALLOWLIST": tuple(federation),
+        "STORE": store_spec,
     }
 
     def ready(urls: list[str]) -> None:

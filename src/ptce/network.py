@@ -98,11 +98,13 @@ SELECT ?ptce (MIN(?l) AS ?label) (MIN(?d) AS ?dept) (MIN(?dl) AS ?deptLabel) WHE
              OPTIONAL { ?d skos:prefLabel ?dl FILTER(langMatches(lang(?dl), "LANG") || lang(?dl) = "") } }
 } GROUP BY ?ptce
 """
+# The scheme has two levels (the sources and the shapes check it), so a theme's broader concept is its top one;
+# no property path here: Virtuoso 7 drops the rows of an OPTIONAL with `skos:broader+`.
 THEMES_QUERY = """
 SELECT ?theme (MIN(?l) AS ?label) (MIN(?t) AS ?top) WHERE {
   ?theme skos:inScheme <SCHEME> .
   OPTIONAL { ?theme skos:prefLabel ?l FILTER(langMatches(lang(?l), "LANG")) }
-  OPTIONAL { ?theme skos:broader+ ?t FILTER NOT EXISTS { ?t skos:broader ?above } }
+  OPTIONAL { ?theme skos:broader ?t }
 } GROUP BY ?theme
 """
 PAIRS_QUERY = """

@@ -72,8 +72,9 @@ class SparqlStore(Store):
         lines = [f"PREFIX {p}: <{ns}>" for p, ns in self.prefixes.items() if p not in declared]
         return "\n".join([*lines, sparql])
 
-    def query(self, sparql, default_graph_uris=None, named_graph_uris=None) -> RemoteResult:
-        if default_graph_uris is None and named_graph_uris is None and self.graph:
+    def query(self, sparql, default_graph_uris=None, named_graph_uris=None, whole_dataset=False) -> RemoteResult:
+        """A query of the dataset graph (unless it names graphs, or `whole_dataset` asks the server's own)."""
+        if not default_graph_uris and not named_graph_uris and self.graph and not whole_dataset:
             default_graph_uris = [self.graph]
         defaults, named = tuple(default_graph_uris or ()), tuple(named_graph_uris or ())
         return RemoteResult(self._with_prefixes(sparql), query_form(sparql), defaults, named)
@@ -92,6 +93,8 @@ class SparqlStore(Store):
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return response.read(), response.headers.get("Content-Type", media_type)
+        except TimeoutError:
+            raise TimeoutError(f"{self.endpoint} did not answer within {self.timeout:g} s") from None
         except urllib.error.HTTPError as exc:
             body = exc.read().decode("utf-8", "replace").strip()
             if exc.code == 400:
@@ -112,7 +115,7 @@ class SparqlStore(Store):
 
     def _json(self, sparql: str, dataset: bool = True) -> dict:
         """Results as SPARQL JSON; `dataset=False` asks the server's whole dataset, not only `graph`."""
-        result = self.query(sparql) if dataset else self.query(sparql, [], [])
+        result = self.query(sparql, whole_dataset=not dataset)
         body, _ = self.query_bytes(result, _MEDIA["json"])
         return json.loads(body)
 
@@ -233,3 +236,18 @@ def publish_to(
     for i, body in enumerate(_chunks(build_dir / info.dumps["nt"], chunk)):
         _send(target, "PUT" if i == 0 else "POST", body, auth)
     return info.triples
+
+
+STORE_SCHEME = "sparql:"
+
+
+def store_url(spec: str) -> str:
+    """The endpoint URL of a `sparql:URL` store option; ValueError when it is not one."""
+    if not spec.startswith(STORE_SCHEME) or not spec[len(STORE_SCHEME) :].startswith(("http://", "https://")):
+        raise ValueError(f"expected sparql:http(s)://HOST/PATH (a SPARQL endpoint URL), got {spec!r}")
+    return spec[len(STORE_SCHEME) :]
+
+
+def open_store(spec: str, iris: Iris, timeout: float = 60.0) -> SparqlStore:
+    """The store a `--store sparql:URL` option names: the server's SPARQL endpoint, reading the dataset graph."""
+    return SparqlStore(store_url(spec), graph=str(iris.dataset), iris=iris, timeout=timeout)

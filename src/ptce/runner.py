@@ -38,7 +38,7 @@ class QueryRejected(Exception):
 
 
 class RemoteFailed(Exception):
-    """A federated query's remote endpoint could not be reached or failed."""
+    """A remote store or a federated query's endpoint could not be reached or failed."""
 
 
 class NoAcceptableFormat(Exception):
@@ -74,7 +74,9 @@ def execute(store, job: QueryJob) -> QueryOutput:
         return QueryOutput(kind, key, store.serialize(result, key))
     except SyntaxError as exc:
         raise QueryRejected(str(exc)) from None
-    except OSError as exc:  # only a SERVICE call (allowed by FEDERATION_ALLOWLIST) does I/O, while evaluating
+    except TimeoutError:  # a remote store (`ptce serve --store`) that did not answer in time
+        raise QueryTimeout() from None
+    except OSError as exc:  # a remote store failed, or a SERVICE call (allowed by FEDERATION_ALLOWLIST) did
         raise RemoteFailed(str(exc)) from None
 
 

@@ -15,6 +15,9 @@ DEFAULTS: dict[str, Any] = {
     # A published build folder (see `ptce build`); required.
     "BUILD_DIR": "dist",
     "BASE_IRI": DEFAULT_BASE_IRI,
+    # Where queries run: None for the embedded Oxigraph store of the build, or "sparql:URL" for an existing
+    # SPARQL 1.1 server holding the build (published there with `ptce publish`).
+    "STORE": None,
     # Seconds a SPARQL query may run before it is stopped with 503.
     "QUERY_TIMEOUT": 10.0,
     # Most rows a SELECT returns; longer results are cut and flagged.
@@ -50,7 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .bidi import finalize
 
     app.jinja_env.finalize = finalize
-    site = Site.load(Path(app.config["BUILD_DIR"]))
+    site = Site.load(Path(app.config["BUILD_DIR"]), app.config["STORE"], app.config["QUERY_TIMEOUT"])
     app.extensions["ptce"] = site
 
     from . import caching, catalog, cors, network, ops, resources, sparql

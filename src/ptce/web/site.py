@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..namespaces import Iris
 from ..publish import BuildInfo
-from ..store import OxigraphStore, open_build
+from ..remote import open_store
+from ..store import Store, open_build
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Build:
 
     folder: Path
     info: BuildInfo
-    store: OxigraphStore
+    store: Store
 
     @property
     def iris(self) -> Iris:
@@ -27,18 +28,24 @@ class Build:
 class Site:
     """Holds the current build; `reload` swaps in a new one only if it loads completely."""
 
-    def __init__(self, build: Build):
+    def __init__(self, build: Build, store_spec: str | None = None, timeout: float = 60.0):
         self._build = build
         self._lock = threading.Lock()
+        self.store_spec = store_spec
+        self.timeout = timeout
 
     @classmethod
-    def load(cls, folder: Path) -> Site:
-        return cls(cls._open(folder))
+    def load(cls, folder: Path, store_spec: str | None = None, timeout: float = 60.0) -> Site:
+        """The build in `folder`, queried in an embedded store, or on the server `store_spec` names (sparql:URL)."""
+        return cls(cls._open(folder, store_spec, timeout), store_spec, timeout)
 
     @staticmethod
-    def _open(folder: Path) -> Build:
+    def _open(folder: Path, store_spec: str | None, timeout: float) -> Build:
         folder = Path(folder).resolve()
-        return Build(folder, BuildInfo.read(folder), open_build(folder))
+        info = BuildInfo.read(folder)
+        if store_spec:
+            return Build(folder, info, open_store(store_spec, Iris(info.base_iri), timeout))
+        return Build(folder, info, open_build(folder))
 
     @property
     def build(self) -> Build:
@@ -47,5 +54,5 @@ class Site:
     def reload(self) -> Build:
         """Load the build folder again; on any error the current build stays in service."""
         with self._lock:
-            self._build = self._open(self._build.folder)
+            self._build = self._open(self._build.folder, self.store_spec, self.timeout)
             return self._build

@@ -27,6 +27,7 @@ from ..runner import (
 )
 from ..service_description import service_description
 from ..sparql_guard import Analysis, analyse, count_rows
+from ..store import OxigraphStore
 from . import get_site
 from .cors import ROW_LIMIT_HEADER, TRUNCATED_HEADER, cors_headers
 from .negotiation import FORMAT_PARAM, best_format, negotiate, not_acceptable_message
@@ -135,11 +136,12 @@ def run(job: QueryJob, analysis: Analysis):
     timeout = current_app.config["QUERY_TIMEOUT"]
     abort = request.environ.get(ABORT_KEY) if current_app.config["QUERY_RUNNER"] == "auto" else None
     store = get_site().build.store
+    in_thread = abort is not None or not isinstance(store, OxigraphStore)  # a remote store bounds its own time
 
     def attempt(limit: int):
         text, clamped = analysis.with_row_limit(job.text, limit)
         one = QueryJob(text, job.result_format, job.graph_format, job.default_graphs, job.named_graphs)
-        return (execute(store, one) if abort else _runner().run(one, timeout)), clamped
+        return (execute(store, one) if in_thread else _runner().run(one, timeout)), clamped
 
     def limited():
         output, clamped = attempt(row_limit + 1)
