@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import __version__
 from . import get_site
-from .negotiate import wants_json
+from .negotiation import wants_json
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -19,7 +19,7 @@ from ..pages import Page
 from ..publish import serialize_graph
 from . import get_site
 from .caching import cached
-from .negotiate import HTML, PAGE_OR_GRAPH
+from .negotiation import HTML, PAGE_OR_GRAPH
 from .resources import choose, vary
 
 bp = Blueprint("catalog", __name__)

@@ -15,9 +15,18 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import NotAcceptable
 from werkzeug.http import parse_accept_header
 
-from ..formats import ALIASES, Format
+from ..formats import ALIASES, GRAPH_FORMATS, HTML, Format
 
 FORMAT_PARAM = "format"
+JSON = Format("json", "application/json", "json", None, "JSON")
+PAGE_OR_GRAPH = (HTML, *GRAPH_FORMATS)  # what a dataset resource, the ontology or the scheme is offered as
+
+
+class UnknownFormat(ValueError):
+    """A file suffix or `format=` value names no format this route serves."""
+
+    def __init__(self, name: str, formats: Sequence[Format]):
+        super().__init__(f"unknown format {name!r}; available: {', '.join(f.key for f in formats)}")
 
 
 def _candidates(formats: Sequence[Format]) -> dict[str, Format]:
@@ -71,3 +80,21 @@ def negotiate(formats: Sequence[Format], what: str = "This resource") -> Format:
 def not_acceptable_message(formats: Sequence[Format], what: str) -> str:
     choices = ", ".join(f"{f.media_type} (format={f.key})" for f in formats)
     return f"{what} is available as: {choices}."
+
+
+def negotiate_resource(formats: Sequence[Format], suffix: str | None = None) -> tuple[Format | None, bool]:
+    """(format, negotiated) for a resource route: a file suffix wins, then `format=`, then Accept (None when
+    nothing fits); `negotiated` says Accept decided (so the response varies on it). UnknownFormat for a suffix
+    or `format=` value that names nothing offered."""
+    explicit = suffix or request.args.get(FORMAT_PARAM)
+    if explicit:
+        found = _names(formats).get(explicit.strip().lower())
+        if found is None:
+            raise UnknownFormat(explicit, formats)
+        return found, False
+    return _cached_best(tuple(formats), request.headers.get("Accept", ""), ()), True
+
+
+def wants_json() -> bool:
+    """Whether the client prefers JSON to HTML (for error bodies)."""
+    return _cached_best((HTML, JSON), request.headers.get("Accept", ""), ()) is JSON

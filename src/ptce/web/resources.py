@@ -15,7 +15,7 @@ from ..pages import Page, home_page, resource_page
 from ..publish import serialize_graph
 from . import get_site
 from .caching import cached
-from .negotiate import HTML, PAGE_OR_GRAPH, UnknownFormat, negotiate
+from .negotiation import HTML, PAGE_OR_GRAPH, UnknownFormat, negotiate_resource
 
 bp = Blueprint("resources", __name__)
 
@@ -23,7 +23,7 @@ bp = Blueprint("resources", __name__)
 def choose(offers, suffix: str | None = None) -> tuple[Format, bool]:
     """The format to answer in, or abort: 400 for an unknown `?format=`, 406 when no offer fits Accept."""
     try:
-        fmt, negotiated = negotiate(offers, suffix)
+        fmt, negotiated = negotiate_resource(offers, suffix)
     except UnknownFormat as exc:
         abort(400, description=str(exc))
     if fmt is None:
