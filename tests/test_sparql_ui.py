@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from .browser import launch
+from .browser import has_chromium, launch
 from .live_server import live_server
 
 SCREENSHOT = os.environ.get("PTCE_SCREENSHOT")
@@ -22,6 +22,8 @@ def server(build_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
+    if not has_chromium():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
         browser = launch(p)
