@@ -7,13 +7,14 @@ foreground from a temporary folder, on free loopback ports, and is stopped at th
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from .live_server import free_port
 
 BINARY = "virtuoso-t"
 DBA_PASSWORD = "dba"  # the password Virtuoso gives the dba account of a new database
@@ -72,12 +73,6 @@ MaxSortedTopRows           = 1000000
 def available() -> bool:
     """Whether the Virtuoso server binary is installed."""
     return shutil.which(BINARY) is not None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
