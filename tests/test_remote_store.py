@@ -121,6 +121,46 @@ def test_query_gives_the_same_rows_on_both_backends(name, embedded_store, virtuo
     assert rows(virtuoso_store, sparql) == expected
 
 
+@pytest.fixture(scope="module")
+def endpoints(virtuoso_store, server, build_dir):
+    """Test clients of the whole app, embedded and `--store sparql:URL` over Virtuoso (default limits)."""
+    return {
+        "embedded": create_app({"BUILD_DIR": str(build_dir)}).test_client(),
+        "virtuoso": create_app({"BUILD_DIR": str(build_dir), "STORE": f"sparql:{server.sparql_url}"}).test_client(),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(all_queries()))
+def test_query_gives_the_same_rows_through_the_endpoint_on_both_backends(name, endpoints):
+    """What users send to /sparql, through the guard (which bounds the rows with a LIMIT), on both backends."""
+    answers = {}
+    for backend, client in endpoints.items():
+        response = client.post(
+            "/sparql", data={"query": all_queries()[name]}, headers={"Accept": "application/sparql-results+json"}
+        )
+        assert response.status_code == 200, f"{backend}: {response.get_data(as_text=True)[:500]}"
+        answers[backend] = len(response.get_json()["results"]["bindings"])
+    assert answers["embedded"] > 0 and answers["virtuoso"] == answers["embedded"]
+
+
+def test_one_request_to_the_server_per_query_unless_graphs_are_named(server, virtuoso_store, build_dir, monkeypatch):
+    app = create_app({"BUILD_DIR": str(build_dir), "STORE": f"sparql:{server.sparql_url}"})
+    store, sent = get_site(app).build.store, []
+    original = store.query_bytes
+    monkeypatch.setattr(
+        store, "query_bytes", lambda result, media: sent.append(result.sparql) or original(result, media)
+    )
+    client, accept = app.test_client(), {"Accept": "application/sparql-results+json"}
+    plain = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s a ptce:PTCE } LIMIT 1"}, headers=accept)
+    assert plain.status_code == 200 and len(sent) == 1
+    sent.clear()
+    named = f"SELECT * FROM <{DATASET_GRAPH}> WHERE {{ ?s a ptce:PTCE }} LIMIT 1"
+    assert client.get("/sparql", query_string={"query": named}, headers=accept).status_code == 200
+    assert len(sent) == 2 and "GRAPH ?g" in sent[0], "the graphs are listed to check FROM"
+    unknown = "SELECT * FROM <http://127.0.0.1:9/g> WHERE { ?s ?p ?o }"
+    assert client.get("/sparql", query_string={"query": unknown}, headers=accept).status_code == 400
+
+
 def test_query_form_reads_past_the_prologue():
     assert query_form("PREFIX s: <http://x/select#>\n# ASK me\nCONSTRUCT { ?a ?b ?c } WHERE { ?a ?b ?c }") == "graph"
     assert query_form("BASE <http://x/> SELECT * { ?a ?b ?c }") == "solutions"

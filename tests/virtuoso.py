@@ -49,6 +49,7 @@ DirsAllowed              = ., {folder}, {vad}
 VADInstallDir            = {vad}/
 MaxQueryMem              = 2G
 ThreadsPerQuery          = 2
+MaxSortedTopRows         = 1000001
 NumberOfBuffers          = {buffers}
 MaxDirtyBuffers          = {dirty}
 
@@ -66,7 +67,6 @@ EnabledGzipContent          = 0
 ResultSetMaxRows           = 1000000
 MaxQueryCostEstimationTime = 400
 MaxQueryExecutionTime      = 120
-MaxSortedTopRows           = 1000000
 """
 
 

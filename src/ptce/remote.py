@@ -107,8 +107,9 @@ class SparqlStore(Store):
         return result.form
 
     def graph_names(self) -> frozenset[str]:
-        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", dataset=False)
-        return frozenset(row["g"] for row in rows)
+        # `GRAPH ?g { }` would be shorter, but Virtuoso answers it with one unbound row.
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", dataset=False)
+        return frozenset(row["g"] for row in rows if row.get("g"))
 
     def serialize(self, result: RemoteResult, format_key: str) -> bytes:
         return self.query_bytes(result, _MEDIA[format_key])[0]

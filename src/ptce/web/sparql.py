@@ -101,8 +101,11 @@ def check_dataset(analysis: Analysis, defaults: list[str], named: list[str]) -> 
     if analysis.service and (not analysis.services or any(s not in allowed for s in analysis.services)):
         listed = f" except {', '.join(f'<{s}>' for s in sorted(allowed))}" if allowed else ""
         raise SparqlError(400, f"SERVICE is not allowed{listed}. {NO_REMOTE}: query this endpoint's own data.")
+    asked = (*analysis.from_graphs, *analysis.from_named_graphs, *defaults, *named)
+    if not asked:
+        return  # most queries: no need to list the graphs (a query of its own on a remote store)
     known = get_site().build.store.graph_names()
-    unknown = [g for g in (*analysis.from_graphs, *analysis.from_named_graphs, *defaults, *named) if g not in known]
+    unknown = [g for g in asked if g not in known]
     if unknown:
         available = ", ".join(sorted(f"<{g}>" for g in known)) or "none (all data is in the default graph)"
         raise SparqlError(
