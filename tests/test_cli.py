@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 from ptce.cli import main
+from ptce.paths import PROJECT_ROOT
 
 
 def test_build_publishes_all_dumps(runner, tmp_path):
@@ -110,3 +111,19 @@ def test_console_script_is_installed():
     assert exe, "the `ptce` console script is on PATH after installation"
     result = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("ptce, version")
+
+
+def test_network_top_k_option_and_its_documented_defaults(runner, build_dir):
+    from ptce.network import AUTO_TOP_K, LARGE_NETWORK
+    from ptce.network_analysis import BETWEENNESS_SAMPLES
+
+    result = runner.invoke(main, ["network", "--build", str(build_dir), "--top-k", "2", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["graph"]["metadata"]["parameters"]["top_k"] == 2
+    bad = runner.invoke(main, ["network", "--build", str(build_dir), "--top-k", "0"])
+    assert bad.exit_code == 2 and "--top-k" in bad.output
+    helptext = " ".join(runner.invoke(main, ["network", "--help"]).output.split())
+    assert f"all up to {LARGE_NETWORK} nodes, the {AUTO_TOP_K} strongest beyond" in helptext
+    readme = " ".join((PROJECT_ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"up to {LARGE_NETWORK} nodes keeps every link; a larger one keeps each node's {AUTO_TOP_K}" in readme
+    assert f"exact up to {BETWEENNESS_SAMPLES} nodes, estimated beyond from {BETWEENNESS_SAMPLES}" in readme

@@ -16,6 +16,8 @@ from rdflib import URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 from scipy.stats import hypergeom
 
+from ptce import network as network_module
+from ptce import network_analysis
 from ptce import projection as projection_module
 from ptce.network import (
     NetworkParams,
@@ -351,3 +353,29 @@ def test_ptces_sharing_themes_for_a_ptce_page(store, facts):
     by_jaccard = ptces_sharing_themes(store, cohose, weight="jaccard")
     assert [n.weights["jaccard"] for n in by_jaccard] == sorted((n.weights["jaccard"] for n in found), reverse=True)
     assert ptces_sharing_themes(store, str(IRIS.thing("ptce", "nowhere"))) == []
+
+
+def test_large_networks_keep_each_nodes_strongest_links_unless_top_k_is_given(store, monkeypatch):
+    full = build_network(store, NetworkParams(), analysed=False)
+    assert full.params.top_k is None and full.communities == [] and full.modularity is None
+    monkeypatch.setattr(network_module, "LARGE_NETWORK", 10)
+    monkeypatch.setattr(network_module, "AUTO_TOP_K", 3)
+    auto = build_network(store, NetworkParams(), analysed=False)
+    assert auto.params.top_k == 3 and auto.metadata["parameters"]["top_k"] == 3
+    assert set(auto.graph.edges) == set(build_network(store, NetworkParams(top_k=3), analysed=False).graph.edges)
+    assert 0 < auto.graph.number_of_edges() < full.graph.number_of_edges()
+    explicit = build_network(store, NetworkParams(top_k=100), analysed=False)
+    assert explicit.params.top_k == 100 and set(explicit.graph.edges) == set(full.graph.edges)
+
+
+def test_betweenness_of_large_networks_is_estimated_from_seeded_samples(store, monkeypatch):
+    exact = build_network(store, NetworkParams())
+    assert exact.metadata["betweenness"] == "exact"
+    monkeypatch.setattr(network_analysis, "BETWEENNESS_SAMPLES", 5)
+    first, again = build_network(store, NetworkParams()), build_network(store, NetworkParams())
+    assert first.metadata["betweenness"] == "estimated from 5 sampled sources (seed 42)"
+    estimate = nx.get_node_attributes(first.graph, "betweenness")
+    assert estimate == nx.get_node_attributes(again.graph, "betweenness")
+    assert estimate != nx.get_node_attributes(exact.graph, "betweenness")
+    other_seed = build_network(store, NetworkParams(seed=7))
+    assert nx.get_node_attributes(other_seed.graph, "betweenness") != estimate

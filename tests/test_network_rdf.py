@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
+from ptce import network as network_module
 from ptce import network_rdf
 from ptce.graph import load_ontology
 from ptce.network import build_network
@@ -205,3 +206,19 @@ def test_readme_query_of_the_network_graph_runs(store):
     rows = store.select(query)
     assert [r["other"].rsplit("/", 1)[-1] for r in rows][:2] == ["anima-grand-calais", "noeux-environnement"]
     assert [r["n"] for r in rows] == sorted((r["n"] for r in rows), reverse=True) and len(rows) == 5
+
+
+def test_large_builds_publish_each_ptces_strongest_links_only(tmp_path, monkeypatch, links):
+    monkeypatch.setattr(network_module, "LARGE_NETWORK", 10)
+    monkeypatch.setattr(network_module, "AUTO_TOP_K", 3)
+    out = tmp_path / "dist"
+    publish_build(out)
+    kept = Graph()
+    for line in (out / NETWORK_DUMP).read_text(encoding="utf-8").splitlines():
+        kept.parse(data=line.removesuffix(f" <{NETWORK}> .") + " .", format="nt")
+    pairs = {frozenset(kept.objects(link, V.linkedPTCE)) for link in kept.subjects(RDF.type, V.ThemeLink)}
+    expected = build_network(open_build(out), network_module.NetworkParams(top_k=3), analysed=False)
+    assert pairs == {frozenset({URIRef(a), URIRef(b)}) for a, b in expected.graph.edges}
+    assert 0 < len(pairs) < len(set(links.subjects(RDF.type, V.ThemeLink)))
+    description = str(kept.value(IRIS.network_graph, DCTERMS.description))
+    assert "Only each PTCE's 3 strongest links (by shared) are kept." in description

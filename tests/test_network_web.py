@@ -11,6 +11,7 @@ import networkx as nx
 import pytest
 from rdflib.namespace import RDF
 
+from ptce import network as network_module
 from ptce.formats import NETWORK_FORMATS
 from ptce.publish import BuildInfo
 from ptce.web import create_app
@@ -131,6 +132,8 @@ def test_parameters_change_the_network(client):
         ("project=organisation", "project must be one of"),
         ("seed=99999999999", "seed must be an integer"),
         ("resolution=0", "resolution must be a number > 0"),
+        ("top_k=0", "top_k must be a positive integer"),
+        ("top_k=many", "top_k must be a number"),
     ],
 )
 @pytest.mark.parametrize("path", ["/network", "/network.json", "/network.gexf"])
@@ -175,3 +178,19 @@ def test_networks_are_computed_once_per_build_and_parameters(build_dir, monkeypa
     assert len(calls) == 1
     client.get("/network.json?weight=jaccard")
     assert [p.weight for p in calls] == ["newman", "jaccard"]
+
+
+def test_top_k_keeps_each_ptces_strongest_links_and_large_networks_say_so(build_dir, monkeypatch):
+    client = create_app({"BUILD_DIR": str(build_dir), "TESTING": True}).test_client()
+    everything = client.get("/network.json").get_json()
+    strongest = client.get("/network.json?top_k=2").get_json()
+    assert strongest["graph"]["metadata"]["parameters"]["top_k"] == 2
+    assert 0 < len(strongest["links"]) < len(everything["links"])
+    page = client.get("/network?top_k=2").get_data(as_text=True)
+    assert 'name="top_k" type="number" min="1" step="1"\n    value="2"' in page
+    assert "liens les plus" not in client.get("/network").get_data(as_text=True)
+    monkeypatch.setattr(network_module, "LARGE_NETWORK", 10)
+    client = create_app({"BUILD_DIR": str(build_dir), "TESTING": True}).test_client()
+    page = client.get("/network").get_data(as_text=True)
+    assert "15 PTCE : chaque PTCE garde ses 10 liens les plus\n  forts" in page
+    assert client.get("/network.json").get_json()["graph"]["metadata"]["parameters"]["top_k"] == 10

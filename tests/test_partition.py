@@ -83,3 +83,31 @@ def test_validate_graph_partitions_large_graphs(shapes, monkeypatch):
     monkeypatch.setattr(partition, "PARTITION_THRESHOLD", len(graph) + 1)
     validate_graph(graph, shapes)
     assert len(calls) == 1
+
+
+def test_only_validates_the_named_focus_nodes_against_the_whole_graph(shapes):
+    graph = break_graph(build_graph(load_sources(DATA_DIR), IRIS))
+    everything = whole(graph, shapes).violations
+    focus = sorted({v.focus for v in everything})
+    assert len(focus) >= 3
+    chosen = {URIRef(f) for f in focus[:2]}
+    got = partition.validate_partitioned(graph, shapes, batch_size=40, workers=2, only=chosen)
+    assert not got.conforms
+    assert sorted(got.violations, key=str) == sorted((v for v in everything if URIRef(v.focus) in chosen), key=str)
+    clean = {URIRef(x) for x in graph.subjects(RDF.type, IRIS.vocab.PTCE)} - {URIRef(f) for f in focus}
+    assert partition.validate_partitioned(graph, shapes, workers=1, only=clean).conforms
+
+
+def test_hoist_moves_property_shapes_to_the_targets_of_their_node_shapes(shapes):
+    hoisted, originals = partition.hoist(shapes)
+    sh = partition.SH
+    ptce_shape, theme_of_scheme = URIRef(f"{IRIS.base}shapes#PTCE"), URIRef(f"{IRIS.base}shapes#ThemeOfScheme")
+    assert set(shapes.objects(ptce_shape, sh.property)) and not set(hoisted.objects(ptce_shape, sh.property))
+    # referenced by sh:node elsewhere: evaluated on other value nodes, so left as it is
+    assert set(hoisted.objects(theme_of_scheme, sh.property)) == set(shapes.objects(theme_of_scheme, sh.property))
+    for copy, original in originals.items():
+        assert set(shapes.predicate_objects(original)) < set(hoisted.predicate_objects(copy))
+        added = set(hoisted.predicate_objects(copy)) - set(shapes.predicate_objects(original))
+        assert added and {p for p, _ in added} <= set(partition.TARGETS)
+    french_names = [c for c, o in originals.items() if o == URIRef(f"{IRIS.base}shapes#frenchName")]
+    assert len(french_names) >= 5, "a shared property shape gets one copy per node shape"

@@ -9,7 +9,7 @@ only each node's top-k neighbours. See the README section "Co-theme network" for
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import NamedTuple
 
 import networkx as nx
@@ -24,6 +24,11 @@ from .store import Store
 PROJECTIONS = ("ptce", "theme")
 METHODS = ("louvain", "greedy")
 LANGUAGES = ("fr", "en")
+# Above this many nodes, a network asked for without `top_k` keeps each node's AUTO_TOP_K strongest links: in a
+# national directory most pairs of PTCEs share some theme, and a near-complete graph of thousands of nodes is
+# quadratic to store and to analyse, and unreadable on a page. `top_k` set explicitly is always obeyed.
+LARGE_NETWORK = 300
+AUTO_TOP_K = 10
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,7 @@ class NetworkParams:
     method: str = "louvain"  # community detection: "louvain" or "greedy" (Clauset–Newman–Moore)
     resolution: float = 1.0  # modularity resolution (above 1: smaller communities)
     seed: int = 42  # seed of Louvain and of the layout
-    top_k: int | None = None  # keep only each node's k strongest neighbours (None: all)
+    top_k: int | None = None  # keep only each node's k strongest neighbours (None: all, AUTO_TOP_K when large)
     lang: str = "fr"  # language of labels
 
     def __post_init__(self) -> None:
@@ -237,15 +242,25 @@ class Network:
 
 
 def build_network(
-    store: Store, params: NetworkParams | None = None, build_version: str | None = None, generated_at: str | None = None
+    store: Store,
+    params: NetworkParams | None = None,
+    build_version: str | None = None,
+    generated_at: str | None = None,
+    analysed: bool = True,
 ) -> Network:
-    """Query the store, project, detect communities, compute centralities and a layout."""
-    from .network_analysis import analyse
+    """Query the store, project, and (if `analysed`) detect communities, compute centralities and a layout.
+
+    Without `top_k`, a projection of more than LARGE_NETWORK nodes keeps each node's AUTO_TOP_K strongest links;
+    the network's `params` (and metadata) record the `top_k` actually used."""
+    from .network_analysis import BETWEENNESS_SAMPLES, analyse
 
     params = params or NetworkParams()
     bip = load_bipartite(store, broader=params.broader, lang=params.lang)
+    size = len(bip.ptces if params.project == "ptce" else bip.themes)
+    if params.top_k is None and size > LARGE_NETWORK:
+        params = replace(params, top_k=AUTO_TOP_K)
     g = projection_graph(bip, params)
-    communities, modularity = analyse(g, params)
+    communities, modularity = analyse(g, params) if analysed else ([], None)
     metadata = {
         "title": f"Co-theme network of the PTCEs ({params.project} projection)",
         "parameters": params.as_dict(),
@@ -256,6 +271,11 @@ def build_network(
         "edges": g.number_of_edges(),
         "modularity": modularity,
     }
+    if analysed:
+        estimated = g.number_of_nodes() > BETWEENNESS_SAMPLES
+        metadata["betweenness"] = (
+            f"estimated from {BETWEENNESS_SAMPLES} sampled sources (seed {params.seed})" if estimated else "exact"
+        )
     g.graph.update(metadata=metadata)
     return Network(g, bip, params, communities, modularity, metadata)
 

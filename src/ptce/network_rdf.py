@@ -29,9 +29,14 @@ def network_triples(net: Network, iris: Iris) -> Graph:
     g.add((net_graph, RDFS.label, Literal("Réseau co-thématique des PTCE", lang="fr")))
     g.add((net_graph, RDFS.label, Literal("Co-theme network of the PTCEs", lang="en")))
     parameters = ", ".join(f"{k}={x}" for k, x in net.params.as_dict().items())
+    kept = (
+        f" Only each PTCE's {net.params.top_k} strongest links (by {net.params.weight}) are kept."
+        if net.params.top_k
+        else ""
+    )
     description = (
-        "Two PTCEs are linked when they share at least one theme (dcterms:subject). Computed with parameters "
-        f"{parameters} by ptce {m['software_version']} from build {m['build_version']}."
+        f"Two PTCEs are linked when they share at least one theme (dcterms:subject).{kept} Computed with "
+        f"parameters {parameters} by ptce {m['software_version']} from build {m['build_version']}."
     )
     g.add((net_graph, DCTERMS.description, Literal(description, lang="en")))
     g.add((net_graph, DCTERMS.created, Literal(m["generated_at"], datatype=XSD.dateTime)))
@@ -55,9 +60,11 @@ def network_triples(net: Network, iris: Iris) -> Graph:
 
 
 def published_network(nt_dump: Path, iris: Iris, build_version: str, generated_at: str) -> Graph:
-    """The network of a build, computed from its N-Triples dump through SPARQL (all links, themes as given)."""
+    """The network of a build, computed from its N-Triples dump through SPARQL (themes as given; all links up to
+    LARGE_NETWORK PTCEs, each PTCE's AUTO_TOP_K strongest beyond). Only the links are needed: no analysis."""
     store = OxigraphStore.from_files(nt_dump, iris=iris)
-    net = build_network(store, NetworkParams(), build_version=build_version, generated_at=generated_at)
+    params = NetworkParams()
+    net = build_network(store, params, build_version=build_version, generated_at=generated_at, analysed=False)
     return network_triples(net, iris)
 
 

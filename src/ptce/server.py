@@ -137,8 +137,8 @@ def serve(
     Server().run()
 
 
-def process_tree_rss(pid: int) -> int:
-    """Resident memory, in bytes, of a process and all its descendants (read from /proc)."""
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (read from /proc)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -147,12 +147,20 @@ def process_tree_rss(pid: int) -> int:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [pid]
+    found, todo = [], [pid]
     while todo:
         current = todo.pop()
+        found.append(current)
         todo.extend(children.get(current, []))
+    return found
+
+
+def process_tree_rss(pid: int) -> int:
+    """Resident memory, in bytes, of a process and all its descendants (read from /proc)."""
+    total = 0
+    for member in process_tree(pid):
         try:
-            pages = int(Path(f"/proc/{current}/statm").read_text().split()[1])
+            pages = int(Path(f"/proc/{member}/statm").read_text().split()[1])
         except (OSError, IndexError, ValueError):
             continue
         total += pages * os.sysconf("SC_PAGE_SIZE")

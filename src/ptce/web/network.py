@@ -16,7 +16,7 @@ from . import get_site
 bp = Blueprint("network", __name__)
 
 BY_SUFFIX = {f.suffix: f for f in NETWORK_FORMATS}
-QUERY_PARAMS = ("project", "weight", "min_weight", "broader", "method", "resolution", "seed")
+QUERY_PARAMS = ("project", "weight", "min_weight", "top_k", "broader", "method", "resolution", "seed")
 WEIGHT_LABELS = {
     "shared": "nombre de thématiques partagées",
     "jaccard": "indice de Jaccard",
@@ -40,7 +40,7 @@ def _number(name: str, cast):
 def params_from_request() -> NetworkParams:
     """NetworkParams from the query string (unknown values are a BadRequest, never a server error)."""
     values = {k: request.args[k] for k in ("project", "weight", "method") if request.args.get(k)}
-    for name, cast in (("min_weight", float), ("resolution", float), ("seed", int)):
+    for name, cast in (("min_weight", float), ("top_k", int), ("resolution", float), ("seed", int)):
         if (value := _number(name, cast)) is not None:
             values[name] = value
     values["broader"] = request.args.get("broader", "") in ("1", "true", "on", "yes")
