@@ -89,12 +89,23 @@ def write_dumps(graph: Graph, folder: Path, iris: Iris, name: str) -> dict[str, 
 
 def load_store(path: Path, *dumps: Path) -> None:
     """Create the on-disk store at `path` from dumps (N-Triples, N-Quads…; bulk loaded, then compacted)."""
-    store = ox.Store(str(path))
+    finish_store(loaded_store(path, *dumps))
+
+
+def loaded_store(path: Path | None, *dumps: Path) -> ox.Store:
+    """A new store, on disk at `path` (or in memory), with the dumps bulk loaded; see `finish_store`."""
+    store = ox.Store(str(path)) if path is not None else ox.Store()
+    for dump in dumps:
+        store.bulk_load(path=str(dump), format=ox.RdfFormat.from_extension(Path(dump).suffix.lstrip(".")))
+    return store
+
+
+def finish_store(store: ox.Store, *dumps: Path) -> None:
+    """Bulk load more dumps into an on-disk store, then compact it and write it out (the store is then done)."""
     for dump in dumps:
         store.bulk_load(path=str(dump), format=ox.RdfFormat.from_extension(Path(dump).suffix.lstrip(".")))
     store.optimize()
     store.flush()
-    del store
 
 
 def lines_version(lines: Iterable[bytes]) -> str:

@@ -321,7 +321,7 @@ def synth(orgs: int, seed: int, out: Path) -> None:
               help="Edge weight: shared count, Jaccard index, or Newman's (rare themes count more).")  # fmt: skip
 @click.option("--min-weight", type=float, default=0.0, show_default=True, help="Leave out edges below this weight.")
 @click.option("--top-k", type=click.IntRange(min=1), default=None,
-              help="Keep each node's k strongest links. Default: all up to 300 nodes, the 10 strongest beyond.",
+              help="Keep each node's k strongest links. Default: all up to 100 nodes, the 10 strongest beyond.",
               )  # fmt: skip
 @click.option("--broader", is_flag=True, help="Roll themes up to their broader (top) concept first.")
 @click.option("--method", type=click.Choice(["louvain", "greedy"]), default="louvain", show_default=True,

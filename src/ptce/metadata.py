@@ -16,7 +16,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, VOID, XSD
 
 from .formats import GRAPH_FORMATS, Format
 from .namespaces import PREFIXES, WD, Iris, bind_prefixes
-from .store import OxigraphStore, Store
+from .store import Store
 
 if TYPE_CHECKING:
     from .publish import BuildInfo
@@ -204,11 +204,10 @@ def catalog_graph(iris: Iris, info: BuildInfo, dataset: Dataset, files: list[Dow
     return g
 
 
-def write_metadata(folder: Path, info: BuildInfo, dataset: Dataset) -> None:
-    """Write the VoID and DCAT descriptions of a build into its folder (after its dumps)."""
+def write_metadata(folder: Path, info: BuildInfo, dataset: Dataset, store: Store) -> None:
+    """Write the VoID and DCAT descriptions of a build into its folder (after its dumps; `store` holds its data)."""
     folder = Path(folder)
     iris = Iris(info.base_iri)
-    store = OxigraphStore.from_files(folder / info.dumps["nt"], iris=iris)
     files = downloads(folder, info)
     void_graph(store, iris, info, dataset, files).serialize(destination=folder / VOID_FILE, format="turtle")
     catalog_graph(iris, info, dataset, files).serialize(destination=folder / CATALOG_FILE, format="turtle")

@@ -9,7 +9,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from .namespaces import Iris, bind_prefixes
 from .network import Network, NetworkParams, build_network
-from .store import OxigraphStore
+from .store import Store
 
 
 def link_iri(iris: Iris, a: str, b: str) -> URIRef:
@@ -59,13 +59,12 @@ def network_triples(net: Network, iris: Iris) -> Graph:
     return g
 
 
-def published_network(nt_dump: Path, iris: Iris, build_version: str, generated_at: str) -> Graph:
-    """The network of a build, computed from its N-Triples dump through SPARQL (themes as given; all links up to
+def published_network(store: Store, build_version: str, generated_at: str) -> Graph:
+    """The network of a build, computed from its store through SPARQL (themes as given; all links up to
     LARGE_NETWORK PTCEs, each PTCE's AUTO_TOP_K strongest beyond). Only the links are needed: no analysis."""
-    store = OxigraphStore.from_files(nt_dump, iris=iris)
     params = NetworkParams()
     net = build_network(store, params, build_version=build_version, generated_at=generated_at, analysed=False)
-    return network_triples(net, iris)
+    return network_triples(net, store.iris)
 
 
 def write_network_dump(triples: Graph, path: Path, iris: Iris) -> None:

@@ -30,19 +30,14 @@ from .validate import PYSHACL_OPTIONS, ValidationReport, readable_report
 PARTITION_THRESHOLD = 50_000
 BATCH_SIZE = 8_000
 
-# The graphs a forked worker validates (set by the parent just before it forks).
-_SHARED: dict[str, Graph] = {}
+# What a forked worker validates: graphs, targets by shape, hoisted copies (set by the parent before it forks).
+_SHARED: dict = {}
 
 
-def focus_nodes(data: Graph, shapes: Graph) -> list | None:
-    """The focus nodes of every shape's targets, sorted; None when one is not an IRI."""
+def targets(data: Graph, shapes: Graph) -> dict:
+    """The focus nodes of each shape's targets, by shape node (computed once, before the workers fork)."""
     graph = DataGraph.from_rdflib(data)
-    nodes: set = set()
-    for shape in pyshacl.ShapesGraph(shapes).shapes:
-        nodes.update(shape.focus_nodes(graph))
-    if not all(isinstance(n, URIRef) for n in nodes):
-        return None
-    return sorted(nodes)
+    return {shape.node: frozenset(shape.focus_nodes(graph)) for shape in pyshacl.ShapesGraph(shapes).shapes}
 
 
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
@@ -93,10 +88,10 @@ def _validate_batch(batch: list[URIRef]) -> tuple[bool, list[tuple]]:
     )
     executor = validator.make_executor()
     graph = validator.data_graph
-    wanted = set(batch)
     conforms, results = True, []
     for shape in validator.shacl_graph.shapes:
-        focus = [n for n in shape.focus_nodes(graph) if n in wanted]
+        targeted = _SHARED["targets"].get(shape.node, frozenset())
+        focus = [n for n in batch if n in targeted]
         if focus:
             ok, found = shape.validate(executor, graph, focus=focus)
             conforms = conforms and ok
@@ -155,16 +150,16 @@ def validate_partitioned(
 
     With `only`, just those focus nodes are validated (against the whole of `data`): the report of a full run
     restricted to them, for a part added to a graph already validated."""
-    nodes = focus_nodes(data, shapes)
-    if nodes is None:
+    hoisted, originals = hoist(shapes)
+    by_shape = targets(data, hoisted)
+    nodes = set().union(*by_shape.values())
+    if not all(isinstance(n, URIRef) for n in nodes):
         conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, **PYSHACL_OPTIONS)
         return readable_report(bool(conforms), report, data, shapes)
-    if only is not None:
-        nodes = [n for n in nodes if n in only]
+    nodes = sorted(nodes if only is None else nodes & set(only))
     batches = [nodes[i : i + batch_size] for i in range(0, len(nodes), batch_size)] or [[]]
     workers = max(1, min(workers or os.cpu_count() or 1, len(batches)))
-    hoisted, originals = hoist(shapes)
-    _SHARED.update(data=data, shapes=hoisted, originals=originals, original_shapes=shapes)
+    _SHARED.update(data=data, shapes=hoisted, targets=by_shape, originals=originals, original_shapes=shapes)
     try:
         if workers == 1:
             parts = [_validate_batch(b) for b in batches]

@@ -22,6 +22,7 @@ from .namespaces import PREFIXES, Iris
 from .paths import DATA_DIR, SHAPES_DIR
 from .places import OUTLINES_FILE
 from .sources import load_sources
+from .store import OxigraphStore
 from .validate import ValidationReport, load_shapes, validate_graph
 
 DUMP_NAME = "ptce"
@@ -67,10 +68,16 @@ def jsonld_context(iris: Iris) -> dict:
 
 def compile_graph(data_dir: Path = DATA_DIR, iris: Iris | None = None, shapes_dir: Path = SHAPES_DIR):
     """Sources -> graph -> validation; returns (graph, report). Raises SourceError on bad input."""
-    iris = iris or Iris()
+    graph, report, _ = _compile(data_dir, iris or Iris(), shapes_dir)
+    return graph, report
+
+
+def _compile(data_dir: Path, iris: Iris, shapes_dir: Path):
+    """(graph, report, the dataset's description from the sources)."""
     with bulk.gc_paused():
-        graph = build_graph(load_sources(data_dir), iris)
-        return graph, validate_graph(graph, load_shapes(iris, shapes_dir))
+        sources = load_sources(data_dir)
+        graph = build_graph(sources, iris)
+        return graph, validate_graph(graph, load_shapes(iris, shapes_dir)), sources.dataset
 
 
 def serialize_graph(graph: Graph, fmt: Format, iris: Iris, destination: Path | None = None) -> bytes | None:
@@ -98,8 +105,10 @@ def write_dumps(graph: Graph, folder: Path, iris: Iris) -> dict[str, str]:
     return dumps
 
 
-def publish_network(graph: Graph, folder: Path, info: BuildInfo, shapes_dir: Path = SHAPES_DIR) -> None:
-    """Compute the co-theme network from the written dump, check it with SHACL, write NETWORK_DUMP.
+def publish_network(
+    graph: Graph, folder: Path, info: BuildInfo, store: OxigraphStore, shapes_dir: Path = SHAPES_DIR
+) -> None:
+    """Compute the co-theme network from `store` (the build's data), check it with SHACL, write NETWORK_DUMP.
 
     `graph` (already validated) gets the links added, and only the links' subjects are validated again, in it:
     what a full run would report on them, without validating the data twice."""
@@ -107,7 +116,7 @@ def publish_network(graph: Graph, folder: Path, info: BuildInfo, shapes_dir: Pat
     from .partition import validate_partitioned
 
     iris = Iris(info.base_iri)
-    links = published_network(folder / info.dumps["nt"], iris, info.version, info.built_at)
+    links = published_network(store, info.version, info.built_at)
     graph += links
     report = validate_partitioned(graph, load_shapes(iris, shapes_dir), only=set(links.subjects()))
     if not report.conforms:
@@ -153,7 +162,7 @@ def publish_build(
     it is chosen for graphs of `bulk.ON_DISK_THRESHOLD` triples or more.
     """
     iris = iris or Iris()
-    graph, report = compile_graph(data_dir, iris, shapes_dir)
+    graph, report, dataset = _compile(data_dir, iris, shapes_dir)
     if not report.conforms:
         raise BuildFailed(report)
     with staged_dir(Path(out_dir)) as tmp:
@@ -177,11 +186,16 @@ def publish_build(
             software_version=__version__,
             dumps=dumps,
         )
-        publish_network(graph, tmp, info, shapes_dir)
+        # One store of the data for the links and the VoID statistics: the on-disk store of a large build (the
+        # links are added to it afterwards), or an in-memory one.
+        store = bulk.loaded_store(tmp / bulk.STORE_DIR if on_disk else None, tmp / dumps["nt"])
+        data = OxigraphStore(store, iris)
+        publish_network(graph, tmp, info, data, shapes_dir)
         (tmp / BUILD_INFO).write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
         from .metadata import write_metadata
 
-        write_metadata(tmp, info, load_sources(data_dir).dataset)
+        write_metadata(tmp, info, dataset, data)
         if on_disk:
-            bulk.load_store(tmp / bulk.STORE_DIR, tmp / dumps["nt"], tmp / NETWORK_DUMP)
+            bulk.finish_store(store, tmp / NETWORK_DUMP)
+        del data, store
     return info
