@@ -188,9 +188,11 @@ def test_top_k_keeps_each_ptces_strongest_links_and_large_networks_say_so(build_
     assert 0 < len(strongest["links"]) < len(everything["links"])
     page = client.get("/network?top_k=2").get_data(as_text=True)
     assert 'name="top_k" type="number" min="1" step="1"\n    value="2"' in page
-    assert "liens les plus" not in client.get("/network").get_data(as_text=True)
+    page = client.get("/network").get_data(as_text=True)
+    assert "liens les plus" not in page and 'value="" placeholder="tous"' in page
     monkeypatch.setattr(network_module, "LARGE_NETWORK", 10)
     client = create_app({"BUILD_DIR": str(build_dir), "TESTING": True}).test_client()
     page = client.get("/network").get_data(as_text=True)
     assert "15 PTCE : chaque PTCE garde ses 10 liens les plus\n  forts" in page
+    assert 'value="" placeholder="10"' in page, "the field shows the limit in force"
     assert client.get("/network.json").get_json()["graph"]["metadata"]["parameters"]["top_k"] == 10

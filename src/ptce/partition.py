@@ -56,10 +56,10 @@ def hoist(shapes: Graph) -> tuple[Graph, dict]:
     originals: dict = {}
     referenced = set(shapes.objects())
     for node_shape in sorted(set(shapes.subjects(SH.property, None)), key=str):
-        targets = [(p, o) for p, o in shapes.predicate_objects(node_shape) if p in TARGETS]
+        own = [(p, o) for p, o in shapes.predicate_objects(node_shape) if p in TARGETS]
         other = {p for p, _ in shapes.predicate_objects(node_shape) if str(p).startswith(str(SH) + "target")}
         if (
-            not targets
+            not own
             or other - set(TARGETS)
             or node_shape in referenced
             or (node_shape, SH.deactivated, Literal(True)) in shapes
@@ -72,7 +72,7 @@ def hoist(shapes: Graph) -> tuple[Graph, dict]:
             out.remove((node_shape, SH.property, prop))
             for p, o in shapes.predicate_objects(prop):
                 out.add((copy, p, o))
-            for p, o in targets:
+            for p, o in own:
                 out.add((copy, p, o))
     return out, originals
 
@@ -149,7 +149,8 @@ def validate_partitioned(
     """Validate `data` in batches of focus nodes, on `workers` processes (default: the CPU count).
 
     With `only`, just those focus nodes are validated (against the whole of `data`): the report of a full run
-    restricted to them, for a part added to a graph already validated."""
+    restricted to them, for a part added to a graph already validated. When a focus node is not an IRI, one
+    plain run validates everything."""
     hoisted, originals = hoist(shapes)
     by_shape = targets(data, hoisted)
     nodes = set().union(*by_shape.values())
