@@ -127,3 +127,16 @@ def test_network_top_k_option_and_its_documented_defaults(runner, build_dir):
     readme = " ".join((PROJECT_ROOT / "README.md").read_text(encoding="utf-8").split())
     assert f"up to {LARGE_NETWORK} nodes keeps every link; a larger one keeps each node's {AUTO_TOP_K}" in readme
     assert f"exact up to {BETWEENNESS_SAMPLES} nodes, estimated beyond from {BETWEENNESS_SAMPLES}" in readme
+
+
+def test_publish_passes_the_update_endpoint(runner, build_dir, monkeypatch):
+    from ptce import remote
+
+    calls = []
+    monkeypatch.setattr(remote, "publish_to", lambda *args, **kwargs: calls.append((args, kwargs)) or 7)
+    args = ["publish", "--build", str(build_dir), "--to", "http://127.0.0.1:9/gsp", "--auth", "u:p"]
+    result = runner.invoke(main, [*args, "--update", "http://127.0.0.1:9/update"])
+    assert result.exit_code == 0, result.output
+    assert "Published 7 triples" in result.output
+    assert calls == [(("http://127.0.0.1:9/gsp", build_dir, None, "u:p"), {"update_url": "http://127.0.0.1:9/update"})]
+    assert "--update URL" in runner.invoke(main, ["publish", "--help"]).output

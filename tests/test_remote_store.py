@@ -7,6 +7,8 @@ and data folder; the tests skip only when its binary is absent.
 from __future__ import annotations
 
 import json
+import re
+import urllib.parse
 import xml.etree.ElementTree as ET
 from collections import Counter
 
@@ -14,6 +16,7 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import SKOS
 
+from ptce import remote as remote_module
 from ptce.cli import main
 from ptce.namespaces import Iris
 from ptce.paths import DATA_DIR
@@ -182,6 +185,39 @@ def test_publish_replaces_the_graph(server, build_dir, synth_build, tmp_path):
     assert len(remote) == BuildInfo.read(build_dir).triples
     assert not remote.ask("ASK { ?d a igeo:Departement ; igeo:codeINSEE '2A' }")
     assert remote.ask("ASK { ?d a igeo:Departement ; igeo:codeINSEE '80' }")
+
+
+def test_large_publish_with_update_endpoint_switches_the_graph_in_one_move(server, build_dir, synth_build, monkeypatch):
+    """Pieces go to a staging graph while readers still see the old graph; one MOVE switches; no staging is left."""
+    graph = "https://example.org/graph/atomic"
+    remote, old = SparqlStore(server.sparql_url, graph=graph), BuildInfo.read(build_dir).triples
+    publish_to(server.gsp_url, build_dir, graph, server.auth)
+    seen = []
+    original = remote_module._send
+
+    def send_and_look(target, method, body, auth, **kwargs):
+        original(target, method, body, auth, **kwargs)
+        seen.append((urllib.parse.parse_qs(urllib.parse.urlsplit(target).query)["graph"][0], len(remote)))
+
+    monkeypatch.setattr(remote_module, "_send", send_and_look)
+    sent = publish_to(server.gsp_url, synth_build, graph, server.auth, chunk=1000, update_url=server.update_url)
+    assert sent == BuildInfo.read(synth_build).triples > 1000 and len(seen) > 1
+    assert {g for g, _ in seen} == {f"{graph}/staging-{BuildInfo.read(synth_build).version}"}
+    assert {n for _, n in seen} == {old}, "readers saw only the old graph while the pieces were loading"
+    assert len(remote) == sent
+    assert not any("staging" in g for g in remote.graph_names())
+
+
+def test_failed_switch_leaves_the_graph_unchanged_and_says_where_the_build_is(server, build_dir, synth_build):
+    graph = "https://example.org/graph/unswitched"
+    publish_to(server.gsp_url, build_dir, graph, server.auth)
+    staging = f"{graph}/staging-{BuildInfo.read(synth_build).version}"
+    expected = rf"(?s)refused the update .*{re.escape(f'<{graph}> is unchanged, the build is in <{staging}>')}"
+    with pytest.raises(RemoteStoreError, match=expected):
+        # the anonymous endpoint: Virtuoso refuses updates there
+        publish_to(server.gsp_url, synth_build, graph, server.auth, chunk=1000, update_url=server.sparql_url)
+    assert len(SparqlStore(server.sparql_url, graph=graph)) == BuildInfo.read(build_dir).triples
+    assert len(SparqlStore(server.sparql_url, graph=staging)) == BuildInfo.read(synth_build).triples
 
 
 def test_publish_command(server, build_dir, runner):

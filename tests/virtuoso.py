@@ -97,6 +97,11 @@ class Virtuoso:
         return f"{self.base}/sparql-graph-crud-auth"
 
     @property
+    def update_url(self) -> str:
+        """The SPARQL 1.1 Update endpoint that accepts writes (HTTP digest authentication)."""
+        return f"{self.base}/sparql-auth"
+
+    @property
     def auth(self) -> str:
         return f"dba:{DBA_PASSWORD}"
 

@@ -451,20 +451,27 @@ def serve(
 @click.option("--to", "url", required=True, help="Graph Store Protocol endpoint of the SPARQL server.")
 @click.option("--graph", default=None, help="Graph to replace.  [default: the dataset IRI, {base}id/dataset]")
 @click.option("--auth", default=None, metavar="USER:PASSWORD", help="Credentials (HTTP Basic or Digest).")
-def publish(build_dir: Path, url: str, graph: str | None, auth: str | None) -> None:
-    """Load a published build into an existing SPARQL server, replacing the dataset's graph in one request.
+@click.option("--update", "update_url", default=None, metavar="URL",
+              help="SPARQL Update endpoint of the same server: large builds are switched into place atomically.",
+              )  # fmt: skip
+def publish(build_dir: Path, url: str, graph: str | None, auth: str | None, update_url: str | None) -> None:
+    """Load a published build into an existing SPARQL server, replacing the dataset's graph.
 
-    Uses the SPARQL 1.1 Graph Store Protocol (HTTP PUT). GSP endpoints: Virtuoso /sparql-graph-crud-auth
-    (digest authentication), Fuseki /DATASET/data, QLever / (with its access token).
+    Uses the SPARQL 1.1 Graph Store Protocol: one HTTP PUT for a build of up to 50,000 triples, which the
+    server applies as a whole. A larger build goes in pieces: with --update, into a staging graph switched
+    into place by one SPARQL Update MOVE (readers never see part of it); without, straight into the graph.
+    GSP endpoints: Virtuoso /sparql-graph-crud-auth (digest authentication; updates: /sparql-auth), Fuseki
+    /DATASET/data (updates: /DATASET/update), QLever / (with its access token, for both).
 
-    Example: ptce publish --build dist/ --to http://127.0.0.1:8890/sparql-graph-crud-auth --auth dba:dba
+    Example: ptce publish --build dist/ --to http://127.0.0.1:8890/sparql-graph-crud-auth
+    --update http://127.0.0.1:8890/sparql-auth --auth dba:dba
     """
     from .publish import BuildInfo
     from .remote import RemoteStoreError, publish_to
 
     try:
         BuildInfo.read(build_dir)
-        triples = publish_to(url, build_dir, graph, auth)
+        triples = publish_to(url, build_dir, graph, auth, update_url=update_url)
     except FileNotFoundError as exc:
         fail(f"No build found in {build_dir}/ ({exc}). Run `ptce build` first.")
     except RemoteStoreError as exc:

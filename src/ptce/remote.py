@@ -3,7 +3,8 @@
 `SparqlStore` speaks the SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/) over HTTP: results are
 fetched in the format the client asked for and passed through as bytes. `publish_to` replaces the dataset's
 graph on the server with the SPARQL 1.1 Graph Store Protocol (https://www.w3.org/TR/sparql11-http-rdf-update/):
-an HTTP PUT of the N-Triples dump, which the server applies as a whole (large builds: see `publish_to`).
+an HTTP PUT of the N-Triples dump, which the server applies as a whole (large builds: in pieces, then one SPARQL
+Update `MOVE`; see `publish_to`).
 """
 
 from __future__ import annotations
@@ -218,24 +219,64 @@ def _send(target: str, method: str, body: bytes, auth: str | None, attempts: int
             raise RemoteStoreError(f"cannot reach {target}: {exc}") from None
 
 
+def _update(url: str, update: str, auth: str | None) -> None:
+    """One SPARQL 1.1 Update request (`application/sparql-update`), answering a Basic or Digest challenge."""
+    handlers = []
+    if auth:
+        user, _, password = auth.partition(":")
+        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        passwords.add_password(None, url, user, password)
+        handlers = [urllib.request.HTTPDigestAuthHandler(passwords), urllib.request.HTTPBasicAuthHandler(passwords)]
+    request = urllib.request.Request(
+        url, data=update.encode(), headers={"Content-Type": "application/sparql-update"}, method="POST"
+    )
+    try:
+        with urllib.request.build_opener(*handlers).open(request, timeout=3600) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode("utf-8", "replace").strip()
+        hint = " (use --auth USER:PASSWORD)" if exc.code == 401 and not auth else ""
+        raise RemoteStoreError(f"{url} refused the update ({exc.code} {exc.reason}){hint}: {detail[:500]}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise RemoteStoreError(f"cannot reach {url}: {exc}") from None
+
+
+def _graph_target(url: str, graph: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urllib.parse.urlencode({'graph': graph})}"
+
+
 def publish_to(
-    url: str, build_dir: Path, graph: str | None = None, auth: str | None = None, chunk: int = CHUNK_TRIPLES
+    url: str,
+    build_dir: Path,
+    graph: str | None = None,
+    auth: str | None = None,
+    chunk: int = CHUNK_TRIPLES,
+    update_url: str | None = None,
 ) -> int:
     """Replace `graph` (default: the build's dataset IRI) on a Graph Store Protocol endpoint with the build.
 
     `url` is the server's GSP endpoint (Virtuoso: `/sparql-graph-crud-auth`, Fuseki: `/DATASET/data`,
     QLever: `/?access-token=TOKEN`); `auth` is `user:password`. A build of at most `chunk` triples goes in one
-    PUT, which the server applies as a whole; a larger one is sent as a PUT of its first `chunk` triples then
-    POSTs of the others (Virtuoso 7.2 hung on some requests of 200,000 triples and more), so readers may see
-    part of it until the last request. Returns the number of triples sent."""
+    PUT, which the server applies as a whole. A larger one is sent in pieces of `chunk` triples (Virtuoso 7.2
+    hung on some requests of 200,000 triples and more): with `update_url`, the server's SPARQL Update endpoint,
+    into a staging graph, then switched into place by one `MOVE` request, so readers see the old graph or the
+    new one, never a part; without it, straight into `graph` (a PUT, then POSTs), so readers may see part of it
+    until the last request. Returns the number of triples sent."""
     from .publish import BuildInfo
 
     build_dir = Path(build_dir)
     info = BuildInfo.read(build_dir)
     graph = graph or str(Iris(info.base_iri).dataset)
-    target = f"{url}{'&' if '?' in url else '?'}{urllib.parse.urlencode({'graph': graph})}"
+    staged = info.triples > chunk and update_url is not None
+    loading = f"{graph}/staging-{info.version}" if staged else graph
+    target = _graph_target(url, loading)
     for i, body in enumerate(_chunks(build_dir / info.dumps["nt"], chunk)):
         _send(target, "PUT" if i == 0 else "POST", body, auth)
+    if staged:
+        try:
+            _update(update_url, f"MOVE <{loading}> TO <{graph}>", auth)
+        except RemoteStoreError as exc:
+            raise RemoteStoreError(f"{exc}; <{graph}> is unchanged, the build is in <{loading}>") from None
     return info.triples
 
 
