@@ -6,9 +6,10 @@ Servers, all on loopback, all asked with the same SPARQL Protocol GET (full quer
 - Virtuoso: its own /sparql, with `default-graph-uri` set to the dataset graph (the reference for the ratios);
 - rdflib-endpoint: `rdflib-endpoint serve ptce.nt` (rdflib's in-memory store, one uvicorn process).
 
-Virtuoso is a private instance (tests/virtuoso.py) loaded with `ptce.remote.publish_to`. Two mixes: the sample
-queries of tests/sample_queries.py (aggregations over the whole graph) and lookups of random PTCEs and organisations
-(what resource pages ask). Each server must give the same number of rows for each query before anything is timed.
+Virtuoso is a private instance (tests/virtuoso.py) loaded with `ptce.remote.publish_to` (atomically: pieces into
+a staging graph, then one MOVE). Two mixes: the sample queries of tests/sample_queries.py (aggregations over the
+whole graph) and lookups of random PTCEs and organisations (what resource pages ask). Each server must give the
+same number of rows for each query before anything is timed.
 Latency: one client, one query at a time, servers interleaved query by query, after a warm-up. Throughput: `wrk`
 with concurrent connections sending the mix in turn. The resident memory of each server's processes is sampled
 all along (sum of RSS, which counts pages shared between gunicorn workers once per worker, and PSS, which shares
@@ -222,7 +223,7 @@ def main() -> None:
         store = virtuoso.start(work / "virtuoso", memory_gb=4)
         try:
             t = time.perf_counter()
-            publish_to(store.gsp_url, build, graph, store.auth)
+            publish_to(store.gsp_url, build, graph, store.auth, update_url=store.update_url)
             publish_seconds = time.perf_counter() - t
             print(f"published {triples:,} triples to Virtuoso in {publish_seconds:.1f} s", file=sys.stderr)
             reference = Server(REFERENCE, store.sparql_url, None, {"default-graph-uri": graph}, store.process.pid)
@@ -316,7 +317,8 @@ def report(results: dict, names: list[str]) -> str:
         f"Machine: {results['info']['machine']}. Software: {results['info']['versions']}.",
         "",
         f"Data: {results['triples']:,} triples, published to Virtuoso with `publish_to` in "
-        f"{results['publish_seconds']:.0f} s. Every server gets the same GET `/sparql?query=…` with the full query "
+        f"{results['publish_seconds']:.0f} s (pieces of 50,000 triples into a staging graph, then one `MOVE`). "
+        "Every server gets the same GET `/sparql?query=…` with the full query "
         "text; each gave the same number of rows for each query before timing (a cell says so otherwise). Latency: "
         f"one client, sequential, after a warm-up, up to {args.reps} requests or {args.budget:g} s per query and "
         "server (at least 3), servers interleaved query by query; with 30 requests p99 is the slowest. Throughput: "
