@@ -196,7 +196,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", type=Path, required=True, help="A large build with ptce.nt (see the usage).")
     parser.add_argument("--reps", type=int, default=30, help="Most timed requests per query and server.")
-    parser.add_argument("--min-reps", type=int, default=3)
+    parser.add_argument("--min-reps", type=int, default=3, help="Fewest timed requests, even past the budget.")
     parser.add_argument("--budget", type=float, default=15.0, help="Seconds of timed requests per query and server.")
     parser.add_argument("--lookups", type=int, default=10, help="PTCEs and as many organisations in the lookup mix.")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections for throughput.")
@@ -206,7 +206,7 @@ def main() -> None:
     parser.add_argument("--row-limit", type=int, default=1_000_000, help="ptce serve --row-limit.")
     parser.add_argument("--query-timeout", type=float, default=300.0, help="Client timeout of one request.")
     parser.add_argument("--skip", nargs="*", default=["co-theme-pairs"], help="Sample queries left out.")
-    parser.add_argument("--servers", nargs="*", help="Only these servers (names as in the table).")
+    parser.add_argument("--servers", nargs="*", help="Only these servers besides Virtuoso (names as in the table).")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "serving.json")
     parser.add_argument("--write", type=Path, help="Update this RESULTS.md.")
     args = parser.parse_args()
@@ -227,14 +227,14 @@ def main() -> None:
             publish_seconds = time.perf_counter() - t
             print(f"published {triples:,} triples to Virtuoso in {publish_seconds:.1f} s", file=sys.stderr)
             reference = Server(REFERENCE, store.sparql_url, None, {"default-graph-uri": graph}, store.process.pid)
-            servers = [
-                start_ptce(build, work, args),
-                start_ptce(build, work, args, store=store.sparql_url),
-                reference,
-                start_rdflib_endpoint(build, work),
-            ]
-            if args.servers:
-                servers = [s for s in servers if s.name in args.servers or s is reference]
+            starters = {
+                "ptce serve": lambda: start_ptce(build, work, args),
+                "ptce serve --store": lambda: start_ptce(build, work, args, store=store.sparql_url),
+                REFERENCE: lambda: reference,
+                "rdflib-endpoint": lambda: start_rdflib_endpoint(build, work),
+            }
+            wanted = set(args.servers or starters) | {REFERENCE}
+            servers = [start() for name, start in starters.items() if name in wanted]
             sampler = threading.Thread(target=sample_memory, args=(servers, stop), daemon=True)
             sampler.start()
             ready = {}
