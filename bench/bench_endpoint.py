@@ -18,8 +18,6 @@ import os
 import platform
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +28,9 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.live_server import free_port, stop_process
 
 from ptce.publish import publish_build
 
@@ -59,12 +60,6 @@ QUERIES = {
 ACCEPT = "application/sparql-results+json"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def ask(url: str, query: str, timeout: float = 30) -> dict:
     full = f"{url}?{urllib.parse.urlencode({'query': PREFIXES + query})}"
     with urllib.request.urlopen(urllib.request.Request(full, headers={"Accept": ACCEPT}), timeout=timeout) as r:
@@ -91,13 +86,7 @@ class Server:
 
     def stop(self) -> None:
         for p in self.processes:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            stop_process(p, grace=20)
 
 
 def start_ptce(build: Path, workers: int, runner: str, log: Path) -> Server:

@@ -28,19 +28,15 @@ from pathlib import Path
 
 from bench_endpoint import free_port, machine, to_ms, wait_for, write_section
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.sample_queries import QUERIES_OF_DEATH as DEATHS
+from tests.sample_queries import SIMPLE_QUERY as SIMPLE
+
 from ptce.examples import load_examples
 from ptce.publish import publish_build
 from ptce.server import process_tree_rss
 
 HEADING = "Reliability: load and query of death"
-ANY = "(!<urn:x:none>|^!<urn:x:none>)"
-DEATHS = {
-    "cross product": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
-    "regex": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f "
-    'FILTER(REGEX(CONCAT(STR(?c), STR(?f)), "^(.*a){9}.*z$", "i")) }',
-    "deep path": f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s {ANY}* ?o . ?o {ANY}* ?z }}",
-}
-SIMPLE = "ASK { ?s ?p ?o }"
 
 
 def lua_script(queries: list[str]) -> str:

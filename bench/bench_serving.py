@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -46,7 +45,7 @@ from bench_endpoint import machine, versions, write_section  # noqa: E402
 from bench_load import load as wrk_load  # noqa: E402
 from bench_queries import lookup_queries, p99  # noqa: E402
 from tests import virtuoso  # noqa: E402
-from tests.live_server import free_port  # noqa: E402
+from tests.live_server import free_port, stop_process  # noqa: E402
 from tests.sample_queries import SAMPLE_QUERIES  # noqa: E402
 
 from ptce.namespaces import Iris  # noqa: E402
@@ -82,13 +81,8 @@ class Server:
         return f"{split.scheme}://{split.netloc}"
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, grace=30)
 
 
 def ask(server: Server, sparql: str, timeout: float) -> bytes:

@@ -14,7 +14,21 @@ from ptce.paths import DATA_DIR
 from ptce.publish import publish_build
 from ptce.web import create_app
 
+from .browser import has_chromium, launch
+
 IRIS = Iris()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium driven by Playwright; the test skips when Chromium is not installed."""
+    if not has_chromium():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = launch(p)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session")

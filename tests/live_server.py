@@ -1,4 +1,4 @@
-"""Start `python -m ptce serve` as a real server process for a test module, and stop it afterwards."""
+"""Real servers for the tests: `python -m ptce serve` as a process, or the app in a thread of the test."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -13,6 +14,21 @@ import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+
+@contextmanager
+def threaded_server(app):
+    """`app` served by waitress on a free loopback port, in a thread of this process; yields its root URL."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=5)
 
 
 def free_port() -> int:
@@ -54,12 +70,19 @@ def live_server(log_dir: Path, *args: str, startup: float = 60.0):
                 time.sleep(0.2)
         yield server
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen, grace: float = 15.0) -> None:
+    """Interrupt a server (Ctrl+C: it finishes its requests); kill it if it is still there after `grace` s."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextmanager

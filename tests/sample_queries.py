@@ -1,4 +1,4 @@
-"""Representative SPARQL queries run against every backend (tests) and timed (bench/).
+"""Representative SPARQL queries run against every backend (tests) and timed (bench/), and queries of death.
 
 `all_queries()` adds the example queries of `queries/*.rq` when the folder exists, so the same harness covers them.
 """
@@ -46,3 +46,15 @@ def all_queries() -> dict[str, str]:
     """The sample queries plus the example queries of `queries/` (if present)."""
     found = {f"queries/{p.name}": p.read_text(encoding="utf-8") for p in sorted(QUERIES_DIR.glob("*.rq"))}
     return {**SAMPLE_QUERIES, **found}
+
+
+# Queries that would run for ever on any data (a cross product, a catastrophic regex, a path over every link),
+# and a cheap one to send while they run: the time limit must stop the first and keep answering the second.
+ANY_LINK = "(!<urn:x:none>|^!<urn:x:none>)"
+QUERIES_OF_DEATH = {
+    "cross product": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+    "regex": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f "
+    'FILTER(REGEX(CONCAT(STR(?c), STR(?f)), "^(.*a){9}.*z$", "i")) }',
+    "deep path": f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s {ANY_LINK}* ?o . ?o {ANY_LINK}* ?z }}",
+}
+SIMPLE_QUERY = "ASK { ?s ?p ?o }"

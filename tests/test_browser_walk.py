@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from .browser import CHROMIUM, launch
 from .live_server import running_server
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.server,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 
 @pytest.fixture(scope="module")
 def server(build_dir):
     with running_server(build_dir) as root:
         yield root
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])

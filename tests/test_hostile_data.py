@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from ptce.publish import publish_build
 from ptce.web import create_app
 from ptce.web.bidi import close_bidi
 
+from .live_server import threaded_server
 from .routes import route_paths
 
 IRIS = Iris()
@@ -118,31 +118,16 @@ def test_close_bidi():
 
 @pytest.mark.browser
 @pytest.mark.server
-def test_the_map_shows_hostile_names_as_text(hostile_app):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from waitress.server import create_server
-
-    from .browser import CHROMIUM, launch
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed")
-    srv = create_server(hostile_app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = launch(p)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"http://127.0.0.1:{srv.effective_port}/map")
-            page.wait_for_selector("#carte[data-ready=true]")
-            marker = page.locator(".ptce-marker").filter(has=page.locator("xpath=self::*[contains(@title, 'CoHose')]"))
-            marker.first.hover()
-            tooltip = page.locator(".leaflet-tooltip-pane .leaflet-tooltip:not(.dept-label)")
-            assert tooltip.inner_text().startswith("CoHose <img src=x")
-            labels = page.locator(".leaflet-tooltip.dept-label").all_text_contents()
-            assert any(label.startswith("Aisne <b onmouseover") for label in labels), labels
-            assert page.locator(".leaflet-pane img[src='x'], .leaflet-pane b").count() == 0
-            browser.close()
-    finally:
-        srv.close()
-        thread.join(timeout=5)
+def test_the_map_shows_hostile_names_as_text(hostile_app, browser):
+    with threaded_server(hostile_app) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{url}/map")
+        page.wait_for_selector("#carte[data-ready=true]")
+        marker = page.locator(".ptce-marker").filter(has=page.locator("xpath=self::*[contains(@title, 'CoHose')]"))
+        marker.first.hover()
+        tooltip = page.locator(".leaflet-tooltip-pane .leaflet-tooltip:not(.dept-label)")
+        assert tooltip.inner_text().startswith("CoHose <img src=x")
+        labels = page.locator(".leaflet-tooltip.dept-label").all_text_contents()
+        assert any(label.startswith("Aisne <b onmouseover") for label in labels), labels
+        assert page.locator(".leaflet-pane img[src='x'], .leaflet-pane b").count() == 0
+        page.close()

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import re
-import threading
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
-from waitress.server import create_server
+from playwright.sync_api import expect
 
 from ptce.web import create_app
 
-from .browser import CHROMIUM, launch
+from .live_server import threaded_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 PTCE_PAGE = re.compile(r"/(id|page)/ptce/[a-z0-9-]+$")
@@ -20,23 +17,8 @@ PTCE_PAGE = re.compile(r"/(id|page)/ptce/[a-z0-9-]+$")
 
 @pytest.fixture(scope="module")
 def server(build_dir):
-    """The app served by waitress on a free local port, in a thread of this process."""
-    srv = create_server(create_app({"BUILD_DIR": str(build_dir)}), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.effective_port}"
-    srv.close()
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    with sync_playwright() as p:
-        chromium = launch(p)
-        yield chromium
-        chromium.close()
+    with threaded_server(create_app({"BUILD_DIR": str(build_dir)})) as url:
+        yield url
 
 
 @pytest.fixture

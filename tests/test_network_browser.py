@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-import threading
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
 from ptce.network import ptces_sharing_themes
 from ptce.store import open_build
 from ptce.web import create_app
 
-from .browser import CHROMIUM, launch
 from .conftest import IRIS
+from .live_server import threaded_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -25,26 +22,8 @@ VISIBLE = "() => document.getElementById('network-graph').dataset.visibleNodes"
 
 @pytest.fixture(scope="module")
 def server(build_dir):
-    """The app behind a real threaded HTTP server on a free local port."""
-    app = create_app({"BUILD_DIR": str(build_dir)})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
+    with threaded_server(create_app({"BUILD_DIR": str(build_dir)})) as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,17 +17,11 @@ import pytest
 from ptce.server import process_tree_rss
 
 from .live_server import fetch, live_server
+from .sample_queries import QUERIES_OF_DEATH as DEATHS
+from .sample_queries import SIMPLE_QUERY as SIMPLE
 
 pytestmark = pytest.mark.server
 WORKERS = 2
-ANY = "(!<urn:x:none>|^!<urn:x:none>)"
-DEATHS = {
-    "cross product": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
-    "regex": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f "
-    'FILTER(REGEX(CONCAT(STR(?c), STR(?f)), "^(.*a){9}.*z$", "i")) }',
-    "deep path": f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s {ANY}* ?o . ?o {ANY}* ?z }}",
-}
-SIMPLE = "ASK { ?s ?p ?o }"
 
 
 @pytest.fixture(scope="module")

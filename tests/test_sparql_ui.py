@@ -6,7 +6,6 @@ import os
 
 import pytest
 
-from .browser import has_chromium, launch
 from .live_server import live_server
 
 SCREENSHOT = os.environ.get("PTCE_SCREENSHOT")
@@ -18,17 +17,6 @@ def server(build_dir, tmp_path_factory):
     args = ("--build", str(build_dir), "--row-limit", "3", "--workers", "1")
     with live_server(tmp_path_factory.mktemp("serve-ui"), *args) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not has_chromium():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
