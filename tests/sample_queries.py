@@ -58,3 +58,50 @@ QUERIES_OF_DEATH = {
     "deep path": f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s {ANY_LINK}* ?o . ?o {ANY_LINK}* ?z }}",
 }
 SIMPLE_QUERY = "ASK { ?s ?p ?o }"
+
+
+def _sort_panic_rows() -> str:
+    """Rows of mixed kinds (dates, times with and without a zone, numbers, strings, IRIs, blank nodes) whose ORDER
+    BY comparison is not a total order in Oxigraph 0.5: its sort panics, and the engine aborts its process."""
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    kinds = {
+        "d": f'"2020-01-01"^^<{xsd}date>',
+        "t": f'"2020-01-01T00:00:00"^^<{xsd}dateTime>',
+        "z": f'"2020-01-01T00:00:00Z"^^<{xsd}dateTime>',
+        "f": '"a"@fr',
+        "i": f'"1"^^<{xsd}integer>',
+        "u": "UNDEF",
+    }
+    rows = (
+        "d0 t0 f0 f9 d1 s6:9 u8 r8:2 z5 z7 s12:9 r13:6 r14:3 x15:9 s17:6 s18:8 x19:0 s21:9 u6 z7 d7 z7 t0 t4 x28:0 "
+        "d6 t0 t3 d9 r33:1 x34:1 s35:3 x36:2 u2 r38:3 x39:9 t5 t7 d7 z1 f6 r49:0 u9 i2 s53:4 i0 i4 x57:9 s59:6"
+    )
+    out = []
+    for row in rows.split():
+        kind, rest = row[0], row[1:]
+        number, _, order = rest.partition(":")
+        if kind == "s":
+            term = f'"{number}"'
+        elif kind == "r":
+            term = f'"{number}.5"^^<{xsd}double>'
+        elif kind == "x":
+            term = f"<http://x/{number}>"
+        else:
+            term, order = kinds[kind], number
+        out.append(f"({term} {order})")
+    return " ".join(out)
+
+
+# Queries that crash the engine's process, or would take all the memory it can get; each must cost its own request
+# only. The panic needs blank nodes next to literals of every kind in one ORDER BY.
+SORT_PANIC = (
+    f"SELECT * {{ VALUES (?c0 ?a) {{ {_sort_panic_rows()} }} BIND(IF(BOUND(?c0), ?c0, BNODE()) AS ?c) }} ORDER BY ?c ?a"
+)
+MEMORY_BOMB = (
+    'SELECT (STRLEN(?v40) AS ?n) WHERE { BIND("0123456789abcdef" AS ?v0) '
+    + " ".join(f"BIND(CONCAT(?v{i}, ?v{i}) AS ?v{i + 1})" for i in range(40))
+    + " }"
+)
+DEEP_NESTING = "SELECT * WHERE { ?s ?p " + "(" * 5000 + ")" * 5000 + " }"
+# A flat chain of 15,000 additions: within the request size, no bracket nesting, but a deep tree for the engine.
+LONG_CHAIN = "ASK { FILTER(0" + " + 1" * 15_000 + " > 0) }"

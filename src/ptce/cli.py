@@ -163,29 +163,53 @@ def open_store(build_dir: Path):
 @click.argument("sparql")
 @build_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-def query(sparql: str, build_dir: Path, fmt: str) -> None:
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds it may run.")
+def query(sparql: str, build_dir: Path, fmt: str, timeout: float) -> None:
     """Run a SPARQL query over the built graph. Use '-' to read the query from standard input.
 
-    The usual prefixes (rdfs, skos, dcterms, org, schema, igeo, ptce, ...) are predeclared.
+    The usual prefixes (rdfs, skos, dcterms, org, schema, igeo, ptce, ...) are predeclared. The query goes
+    through the endpoint's guard (no update, no SERVICE) and runs as the endpoint's do, in a query process
+    with no network access (see the README's Safety section).
 
     Example: ptce query "SELECT ?name WHERE { ?p a ptce:PTCE ; skos:prefLabel ?name }"
     """
-    store = open_store(build_dir)
+    from .publish import BuildInfo
+    from .runner import ProcessRunner, QueryCrashed, QueryJob, QueryOutOfMemory, QueryRejected, QueryTimeout
+    from .sparql_guard import QueryRefused, analyse, refusal
+    from .store import engine_prefixes, json_term_value
+
+    try:
+        info = BuildInfo.read(build_dir)
+    except FileNotFoundError as exc:
+        fail(f"No build found in {build_dir}/ ({exc}). Run `ptce build` first.")
     text = sys.stdin.read() if sparql == "-" else sparql
     try:
-        result = store.query(text)
-    except SyntaxError as exc:
-        fail(f"Malformed query: {exc}", 2)
-    if isinstance(result, bool) or type(result).__name__ == "QueryBoolean":
-        click.echo("true" if bool(result) else "false")
+        analysis = analyse(text, engine_prefixes(Iris(info.base_iri)))
+    except QueryRefused as exc:
+        fail(f"Refused query: {exc}", 2)
+    refused = refusal(analysis)
+    if refused:
+        fail(f"Refused query: {refused}", 2)
+    pool = ProcessRunner(build_dir, size=1)
+    try:
+        output = pool.run(QueryJob(analysis.text, "json", "ttl"), timeout)
+    except QueryRejected as exc:
+        fail(f"Malformed query: {analysis.locate(str(exc))}", 2)
+    except QueryTimeout:
+        fail(f"Query timed out after {timeout:g} s.")
+    except (QueryCrashed, QueryOutOfMemory, OSError) as exc:
+        fail(f"Query failed: {exc or type(exc).__name__}")
+    finally:
+        pool.close()
+    data = json.loads(output.body) if output.kind != "graph" else None
+    if data is None:
+        click.echo(output.body.decode())
         return
-    if type(result).__name__ == "QueryTriples":
-        click.echo(store.serialize(result, "ttl").decode())
+    if "boolean" in data:
+        click.echo("true" if data["boolean"] else "false")
         return
-    names = [v.value for v in result.variables]
-    from .store import term_value
-
-    rows = [[term_value(r[n]) for n in names] for r in result]
+    names = data["head"]["vars"]
+    rows = [[json_term_value(b.get(n)) for n in names] for b in data["results"]["bindings"]]
     if fmt == "json":
         click.echo(json.dumps([dict(zip(names, r, strict=True)) for r in rows], indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -406,8 +430,27 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     metavar="URL",
     help="A SPARQL endpoint SERVICE may call (repeatable). Off by default: no outbound request at all.",
 )
+@click.option(
+    "--max-query-memory",
+    type=click.IntRange(16),
+    default=1024,
+    show_default=True,
+    metavar="MIB",
+    help="Memory one query may take, in MiB (507 beyond); see the README for the server's total.",
+)
 def serve(
-    host, port, workers, data_dir, build_dir, base_iri, timeout, row_limit, max_request_bytes, store_spec, federation
+    host,
+    port,
+    workers,
+    data_dir,
+    build_dir,
+    base_iri,
+    timeout,
+    row_limit,
+    max_request_bytes,
+    store_spec,
+    federation,
+    max_query_memory,
 ) -> None:
     """Serve the SPARQL endpoint and the web app over the validated graph.
 
@@ -433,6 +476,7 @@ def serve(
         "MAX_CONTENT_LENGTH": max_request_bytes,
         "FEDERATION_ALLOWLIST": tuple(federation),
         "STORE": store_spec,
+        "MAX_QUERY_MEMORY": max_query_memory * 1024**2,
     }
 
     def ready(urls: list[str]) -> None:

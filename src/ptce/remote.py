@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from .formats import GRAPH_FORMATS, RESULT_FORMATS
-from .namespaces import PREFIXES, Iris
+from .namespaces import Iris
 from .sparql_guard import QUERY_FORMS, analyse
-from .store import Store, literal_value
+from .store import Store, engine_prefixes, json_term_value
 
 _MEDIA = {f.key: f.media_type for f in (*GRAPH_FORMATS, *RESULT_FORMATS)}
 _DECLARED_RE = re.compile(r"\bPREFIX\s+([^\s:]*):", re.IGNORECASE)
@@ -65,7 +65,7 @@ class SparqlStore(Store):
         self.graph = graph
         self.iris = iris or Iris()
         self.timeout = timeout
-        self.prefixes = {**{p: str(ns) for p, ns in PREFIXES.items()}, "ptce": str(self.iris.vocab)}
+        self.prefixes = engine_prefixes(self.iris)
 
     def _with_prefixes(self, sparql: str) -> str:
         """The query with the usual prefixes declared, except those it declares itself."""
@@ -112,8 +112,12 @@ class SparqlStore(Store):
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", dataset=False)
         return frozenset(row["g"] for row in rows if row.get("g"))
 
-    def serialize(self, result: RemoteResult, format_key: str) -> bytes:
-        return self.query_bytes(result, _MEDIA[format_key])[0]
+    def serialize(self, result: RemoteResult, format_key: str, output=None) -> bytes | None:
+        body = self.query_bytes(result, _MEDIA[format_key])[0]
+        if output is None:
+            return body
+        output.write(body)
+        return None
 
     def _json(self, sparql: str, dataset: bool = True) -> dict:
         """Results as SPARQL JSON; `dataset=False` asks the server's whole dataset, not only `graph`."""
@@ -124,22 +128,13 @@ class SparqlStore(Store):
     def select(self, sparql: str, dataset: bool = True) -> list[dict[str, Any]]:
         data = self._json(sparql, dataset)
         names = data["head"]["vars"]
-        return [{n: _json_value(row.get(n)) for n in names} for row in data["results"]["bindings"]]
+        return [{n: json_term_value(row.get(n)) for n in names} for row in data["results"]["bindings"]]
 
     def ask(self, sparql: str) -> bool:
         return bool(self._json(sparql)["boolean"])
 
     def __len__(self) -> int:
         return self.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"]
-
-
-def _json_value(term: dict | None) -> Any:
-    """A Python value for a SPARQL JSON term, as `store.term_value` gives for Oxigraph terms."""
-    if term is None:
-        return None
-    if term["type"] in ("literal", "typed-literal"):
-        return literal_value(term["value"], term.get("datatype"))
-    return term["value"]
 
 
 # ---- publishing with the Graph Store Protocol ------------------------------------------------------

@@ -1,12 +1,9 @@
-"""`ptce serve`: the web app under gunicorn, with killable query timeouts.
+"""`ptce serve`: the web app under gunicorn.
 
-Why gunicorn with sync workers (and not waitress): the endpoint's work is CPU-bound SPARQL evaluation. Several
-worker processes use every core (waitress runs one process, so Python-side work shares one GIL), and a sync
-worker handles one request at a time, so a runaway query can be stopped by ending its process without touching
-any other request: the `ptce.runner.Watchdog` of that worker sends the client `503 Query timed out after N s`
-on the request's own socket and ends the process; the gunicorn arbiter forks a fresh worker from the loaded app
-at once. Queries run in the worker itself, with no inter-process hop (bench/RESULTS.md measures the difference).
-gunicorn's own worker timeout stays as a backstop should a worker ever stop responding.
+Several worker processes use every core. Users' SPARQL queries never run in a worker: each worker sends them to
+its pool of walled-in query processes (`ptce.runner`: no network, bounded memory, killed past the time limit),
+so a query that crashes the engine, takes too much memory or runs too long costs that one request, never the
+worker. gunicorn's own worker timeout stays as a backstop should a worker ever stop responding.
 
 The app (and its store) is created once in the arbiter and forked into the workers. SIGHUP to the arbiter reloads
 the build folder (`reload_build`) and replaces the workers gracefully: no request is lost, and a folder that does
@@ -18,7 +15,6 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import socket
 import sys
 import tempfile
 from collections.abc import Callable
@@ -27,7 +23,6 @@ from typing import Any
 
 from .namespaces import Iris
 from .publish import publish_build
-from .runner import ABORT_KEY
 
 BACKSTOP_MARGIN = 30  # seconds past QUERY_TIMEOUT before gunicorn kills a silent worker
 
@@ -47,33 +42,6 @@ def build_to_temp(data_dir: Path, iris: Iris) -> Path:
     out = parent / "dist"
     publish_build(out, data_dir, iris)
     return out
-
-
-class Abortable:
-    """WSGI middleware offering the app `environ[ABORT_KEY]`: answer on the raw socket, then end the worker."""
-
-    def __init__(self, app):
-        self.app = app
-
-    def __call__(self, environ, start_response):
-        sock = environ.get("gunicorn.socket")
-        if sock is not None:
-            environ[ABORT_KEY] = lambda status, headers, body: abort_worker(sock, status, headers, body)
-        return self.app(environ, start_response)
-
-
-def abort_worker(sock: socket.socket, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
-    """Send a complete HTTP response on `sock` and end this worker process (called by the watchdog thread)."""
-    lines = [f"HTTP/1.1 {status}", *(f"{k}: {v}" for k, v in headers)]
-    lines += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
-    try:
-        sock.sendall("\r\n".join(lines).encode("latin-1") + body)
-    except OSError:
-        pass
-    finally:
-        sys.stderr.write(f"[ptce] worker {os.getpid()}: {body.decode().strip()} Replacing the worker.\n")
-        sys.stderr.flush()
-        os._exit(0)
 
 
 def reload_build(flask_app) -> None:
@@ -106,8 +74,8 @@ def serve(
 
     from .web import create_app
 
-    app = Abortable(create_app(config))
-    timeout = float(app.app.config["QUERY_TIMEOUT"])
+    app = create_app(config)
+    timeout = float(app.config["QUERY_TIMEOUT"])
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else shown}:{port}"
     urls = [f"{base}/{path}" for path in ("", "sparql", "map", "network", "catalog", "-/health")]
@@ -122,7 +90,7 @@ def serve(
         "loglevel": "warning",
         "proc_name": "ptce",
         "when_ready": lambda _server: on_ready and on_ready(urls),
-        "on_reload": lambda _arbiter: reload_build(app.app),
+        "on_reload": lambda _arbiter: reload_build(app),
         **(gunicorn_options or {}),
     }
 

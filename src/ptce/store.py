@@ -48,6 +48,20 @@ def literal_value(lexical: str, datatype: str | None) -> Any:
     return lexical
 
 
+def engine_prefixes(iris: Iris) -> dict[str, str]:
+    """The prefixes predeclared for every query: the usual vocabularies, and `ptce:` for the ontology."""
+    return {**{p: str(ns) for p, ns in PREFIXES.items()}, "ptce": str(iris.vocab)}
+
+
+def json_term_value(term: dict | None) -> Any:
+    """A Python value for a SPARQL JSON results term, as `term_value` gives for Oxigraph terms."""
+    if term is None:
+        return None
+    if term["type"] in ("literal", "typed-literal"):
+        return literal_value(term["value"], term.get("datatype"))
+    return term["value"]
+
+
 class Store(ABC):
     """Read access to the published graph through SPARQL."""
 
@@ -61,8 +75,9 @@ class Store(ABC):
         """Run a query; returns the engine's result object (solutions, boolean or triples)."""
 
     @abstractmethod
-    def serialize(self, result: Any, format_key: str) -> bytes:
-        """Serialise a result with the engine's own writer (format keys from `formats`)."""
+    def serialize(self, result: Any, format_key: str, output: Any = None) -> bytes | None:
+        """Serialise a result with the engine's own writer (format keys from `formats`): returned as bytes, or
+        written to `output` (a binary file-like object) as the engine produces it."""
 
     @abstractmethod
     def result_kind(self, result: Any) -> str:
@@ -92,7 +107,7 @@ class OxigraphStore(Store):
     def __init__(self, store: ox.Store | None = None, iris: Iris | None = None):
         self.store = store if store is not None else ox.Store()
         self.iris = iris or Iris()
-        self.prefixes = {**{p: str(ns) for p, ns in PREFIXES.items()}, "ptce": str(self.iris.vocab)}
+        self.prefixes = engine_prefixes(self.iris)
 
     @classmethod
     def from_files(cls, *paths: Path, iris: Iris | None = None) -> OxigraphStore:
@@ -111,10 +126,10 @@ class OxigraphStore(Store):
             kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graph_uris]
         return self.store.query(sparql, **kwargs)
 
-    def serialize(self, result, format_key):
+    def serialize(self, result, format_key, output=None):
         if isinstance(result, ox.QueryTriples):
-            return result.serialize(format=_GRAPH_FORMATS[format_key])
-        return result.serialize(format=_RESULT_FORMATS[format_key])
+            return result.serialize(output, format=_GRAPH_FORMATS[format_key])
+        return result.serialize(output, format=_RESULT_FORMATS[format_key])
 
     def result_kind(self, result):
         if isinstance(result, ox.QueryTriples):

@@ -35,11 +35,14 @@ DEFAULTS: dict[str, Any] = {
     ),
     # SPARQL endpoints a SERVICE clause may call (exact URLs); empty: the endpoint makes no outbound request at all.
     "FEDERATION_ALLOWLIST": (),
-    # How queries are stopped (see ptce.runner): "auto" runs them in the request's worker when the server can end
-    # that worker (`ptce serve`), else in query processes; "process" always uses query processes.
-    "QUERY_RUNNER": "auto",
-    # Query processes per server process, when they are used.
+    # Query processes per server process (see ptce.runner): users' queries run there, walled in, never in the
+    # server process itself.
     "QUERY_PROCESSES": 2,
+    # Bytes of memory one query may take in its query process (507 beyond); the server's worst case is about
+    # server processes × QUERY_PROCESSES × this, plus the build each process holds.
+    "MAX_QUERY_MEMORY": 1024**3,
+    # Largest serialised result, in bytes (507 beyond).
+    "MAX_RESULT_BYTES": 256 * 1024**2,
 }
 
 

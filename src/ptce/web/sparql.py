@@ -7,29 +7,28 @@ Limits (config): QUERY_TIMEOUT seconds (503), ROW_LIMIT rows per SELECT (cut res
 
 from __future__ import annotations
 
-from functools import partial
-
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..examples import load_examples
 from ..formats import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format
 from ..runner import (
-    ABORT_KEY,
     NoAcceptableFormat,
     ProcessRunner,
+    QueryCrashed,
     QueryJob,
+    QueryOutOfMemory,
     QueryRejected,
     QueryTimeout,
     RemoteFailed,
-    Watchdog,
+    ResultTooLarge,
     execute,
 )
 from ..service_description import service_description
-from ..sparql_guard import Analysis, analyse, count_rows
+from ..sparql_guard import NO_REMOTE, Analysis, QueryRefused, analyse, refusal
 from ..store import OxigraphStore
 from . import get_site
-from .cors import ROW_LIMIT_HEADER, TRUNCATED_HEADER, cors_headers
+from .cors import ROW_LIMIT_HEADER, TRUNCATED_HEADER
 from .negotiation import FORMAT_PARAM, best_format, negotiate, not_acceptable_message
 
 bp = Blueprint("sparql", __name__)
@@ -37,9 +36,7 @@ bp = Blueprint("sparql", __name__)
 FORM_TYPE = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
-NO_REMOTE = "This endpoint never fetches remote data"
 READ_ONLY = "This endpoint is read-only: SPARQL Update is not accepted."
-WATCHDOG = Watchdog()
 
 
 class SparqlError(HTTPException):
@@ -94,13 +91,10 @@ def read_request() -> tuple[str | None, list[str], list[str]]:
 
 
 def check_dataset(analysis: Analysis, defaults: list[str], named: list[str]) -> None:
-    """Graphs named by FROM, FROM NAMED or the protocol must be in the store: nothing is ever fetched."""
-    if analysis.is_update:
-        raise SparqlError(403, READ_ONLY)
-    allowed = set(current_app.config["FEDERATION_ALLOWLIST"])
-    if analysis.service and (not analysis.services or any(s not in allowed for s in analysis.services)):
-        listed = f" except {', '.join(f'<{s}>' for s in sorted(allowed))}" if allowed else ""
-        raise SparqlError(400, f"SERVICE is not allowed{listed}. {NO_REMOTE}: query this endpoint's own data.")
+    """Updates and SERVICE are refused; graphs named by FROM, FROM NAMED or the protocol must be in the store."""
+    refused = refusal(analysis, frozenset(current_app.config["FEDERATION_ALLOWLIST"]))
+    if refused:
+        raise SparqlError(403 if analysis.is_update else 400, refused)
     asked = (*analysis.from_graphs, *analysis.from_named_graphs, *defaults, *named)
     if not asked:
         return  # most queries: no need to list the graphs (a query of its own on a remote store)
@@ -125,65 +119,68 @@ def choose_formats(analysis: Analysis) -> tuple[Format | None, Format | None]:
     return best_format(RESULT_FORMATS, accept, param), best_format(GRAPH_FORMATS, accept, param)
 
 
-def _runner() -> ProcessRunner:
+def _runner(network: bool) -> ProcessRunner:
+    """This server process's pool of query processes for the build in service (`network`: for federation)."""
+    config, folder = current_app.config, get_site().build.folder
+    key = ("ptce.runner", str(folder), network)
     ext = current_app.extensions
-    if "ptce.runner" not in ext:
-        runner = ProcessRunner(get_site().build.folder, current_app.config["QUERY_PROCESSES"])
-        ext.setdefault("ptce.runner", runner)
-    return ext["ptce.runner"]
+    if key not in ext:
+        runner = ProcessRunner(folder, config["QUERY_PROCESSES"], memory_limit=config["MAX_QUERY_MEMORY"],
+                               result_bytes=config["MAX_RESULT_BYTES"], network=network)  # fmt: skip
+        ext.setdefault(key, runner)
+    return ext[key]
 
 
 def run(job: QueryJob, analysis: Analysis):
-    """Run the job within QUERY_TIMEOUT, applying ROW_LIMIT; returns (output, truncated)."""
-    row_limit = current_app.config["ROW_LIMIT"]
-    timeout = current_app.config["QUERY_TIMEOUT"]
-    abort = request.environ.get(ABORT_KEY) if current_app.config["QUERY_RUNNER"] == "auto" else None
+    """Run the job within QUERY_TIMEOUT and the memory and size limits; returns the output (rows cut to ROW_LIMIT).
+
+    The embedded store's queries run in sandboxed query processes (`ptce.runner`); a remote store bounds its own
+    time and runs in this thread.
+    """
+    config = current_app.config
     store = get_site().build.store
-    in_thread = abort is not None or not isinstance(store, OxigraphStore)  # a remote store bounds its own time
-
-    def attempt(limit: int):
-        text, clamped = analysis.with_row_limit(job.text, limit)
-        one = QueryJob(text, job.result_format, job.graph_format, job.default_graphs, job.named_graphs)
-        return (execute(store, one) if in_thread else _runner().run(one, timeout)), clamped
-
-    def limited():
-        output, clamped = attempt(row_limit + 1)
-        body = output.body
-        if clamped and len(body) > row_limit and count_rows(body, output.format_key) > row_limit:
-            return attempt(row_limit)[0], True
-        return output, False
-
-    if abort is None:
-        return limited()
-    message = f"Query timed out after {timeout:g} s.\n".encode()
-    headers = [("Content-Type", "text/plain; charset=utf-8"), *cors_headers().items()]
-    with WATCHDOG.guard(timeout, partial(abort, "503 Service Unavailable", headers, message)):
-        return limited()
+    if not isinstance(store, OxigraphStore):
+        return execute(store, job, config["MAX_RESULT_BYTES"])
+    return _runner(network=analysis.service).run(job, config["QUERY_TIMEOUT"])
 
 
 def answer_query(query: str, defaults: list[str], named: list[str]) -> Response:
     store = get_site().build.store
-    analysis = analyse(query, store.prefixes)
+    config = current_app.config
+    try:
+        analysis = analyse(query, store.prefixes)
+    except QueryRefused as exc:
+        raise SparqlError(400, f"Refused query: {exc}") from None
     check_dataset(analysis, defaults, named)
     result_format, graph_format = choose_formats(analysis)
     keys = (result_format and result_format.key, graph_format and graph_format.key)
-    job = QueryJob(query, *keys, tuple(defaults), tuple(named))
+    row_limit = config["ROW_LIMIT"]
+    limited, _ = analysis.limited(row_limit + 1)  # one row more than the limit: tells a cut result from a full one
+    job = QueryJob(limited.text, *keys, tuple(defaults), tuple(named), row_limit)
     try:
-        output, truncated = run(job, analysis)
+        output = run(job, analysis)
     except QueryRejected as exc:
-        raise SparqlError(400, f"Malformed query: {exc}") from None
+        raise SparqlError(400, f"Malformed query: {limited.locate(str(exc))}") from None
     except RemoteFailed as exc:
         raise SparqlError(502, f"The remote SPARQL endpoint failed: {exc}") from None
     except QueryTimeout:
-        raise SparqlError(503, f"Query timed out after {current_app.config['QUERY_TIMEOUT']:g} s.") from None
+        raise SparqlError(503, f"Query timed out after {config['QUERY_TIMEOUT']:g} s.") from None
+    except QueryCrashed as exc:
+        raise SparqlError(500, f"Query failed: {exc}. The server goes on serving other queries.") from None
+    except QueryOutOfMemory:
+        limit = config["MAX_QUERY_MEMORY"] / 1024**2
+        raise SparqlError(507, f"Query stopped: it needed more than its {limit:,.0f} MiB of memory.") from None
+    except ResultTooLarge:
+        limit = config["MAX_RESULT_BYTES"] / 1024**2
+        raise SparqlError(507, f"Query stopped: its result passed {limit:,.0f} MiB. Use LIMIT / OFFSET.") from None
     except NoAcceptableFormat as exc:
         formats = GRAPH_FORMATS if str(exc) == "graph" else RESULT_FORMATS
         raise SparqlError(406, not_acceptable_message(formats, "This result")) from None
     fmt = next(f for f in (*RESULT_FORMATS, *GRAPH_FORMATS) if f.key == output.format_key)
     headers = {"Vary": "Accept"}
     if output.kind == "solutions":
-        headers[ROW_LIMIT_HEADER] = str(current_app.config["ROW_LIMIT"])
-        if truncated:
+        headers[ROW_LIMIT_HEADER] = str(row_limit)
+        if output.truncated:
             headers[TRUNCATED_HEADER] = "true"
     return Response(output.body, 200, headers, content_type=content_type(fmt))
 
