@@ -103,5 +103,5 @@ MEMORY_BOMB = (
     + " }"
 )
 DEEP_NESTING = "SELECT * WHERE { ?s ?p " + "(" * 5000 + ")" * 5000 + " }"
-# A flat chain of 15,000 additions: within the request size, no bracket nesting, but a deep tree for the engine.
-LONG_CHAIN = "ASK { FILTER(0" + " + 1" * 15_000 + " > 0) }"
+# A flat chain of 10,000 additions: within the request size, no bracket nesting, but a deep tree for the engine.
+LONG_CHAIN = "ASK { FILTER(0" + " + 1" * 10_000 + " > 0) }"

@@ -1,33 +1,51 @@
-"""Queries of death against a real `ptce serve`: stopped at the timeout with 503, others answered meanwhile.
+"""Queries of death against a real `ptce serve`: each costs its own request, never the server or other clients.
 
-Each expensive query (a cross product, a costly regular expression over one, a deep property path) runs
-for longer than the server's one-second limit. While it runs, another client's simple query is answered; the
-query ends with `503` and its message; afterwards more queries than there are workers all succeed (no worker
-is lost for good), and the server's resident memory comes back near its level (a generous bound: the figures
-are in bench/RESULTS.md).
+- Expensive queries (a cross product, a costly regular expression over one, a deep property path) run past the
+  server's one-second limit and end with `503`; afterwards more queries than there are workers all succeed.
+- A query that makes the engine panic, one nested too deep, a long flat chain and a memory bomb each get an HTTP
+  answer, and the next request succeeds; the memory bomb never grows the server by more than its limit.
+- While a query of death runs, another client's simple query is answered. This is checked on a server with a
+  long time limit, by waiting for conditions (a query process busy evaluating), never for durations; the busy
+  query process is then killed from outside, and its request still gets an answer.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
-from ptce.server import process_tree_rss
+from ptce.runner import BUSY_THREAD
+from ptce.server import process_tree, process_tree_rss
 
 from .live_server import fetch, live_server
+from .sample_queries import DEEP_NESTING, LONG_CHAIN, MEMORY_BOMB, SORT_PANIC
 from .sample_queries import QUERIES_OF_DEATH as DEATHS
 from .sample_queries import SIMPLE_QUERY as SIMPLE
 
 pytestmark = pytest.mark.server
 WORKERS = 2
+MEMORY_MIB = 256
+GIVE_UP = 300  # seconds: only ever reached when something is broken, never in a passing run
 
 
 @pytest.fixture(scope="module")
 def server(build_dir, tmp_path_factory):
     args = ("--build", str(build_dir), "--timeout", "1", "--workers", str(WORKERS))
-    with live_server(tmp_path_factory.mktemp("death"), *args) as live:
+    with live_server(tmp_path_factory.mktemp("death"), *args, "--max-query-memory", str(MEMORY_MIB)) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def patient(build_dir, tmp_path_factory):
+    """A server whose time limit no test reaches."""
+    args = ("--build", str(build_dir), "--timeout", str(GIVE_UP), "--workers", str(WORKERS))
+    with live_server(tmp_path_factory.mktemp("patient"), *args, "--max-query-memory", str(MEMORY_MIB)) as live:
         yield live
 
 
@@ -36,22 +54,105 @@ def answers(server) -> bool:
     return status == 200 and json.loads(body)["boolean"] is True
 
 
-@pytest.mark.parametrize("name", DEATHS)
-def test_a_query_of_death_is_stopped_while_others_are_answered(server, name):
-    assert answers(server)
+def busy_query_process(server) -> int | None:
+    """The query process of the server that is evaluating a query (its thread says so), if any."""
+    for pid in process_tree(server.process.pid):
+        try:
+            names = [p.read_text().strip() for p in Path(f"/proc/{pid}/task").glob("*/comm")]
+        except OSError:
+            continue
+        if BUSY_THREAD in names:
+            return pid
+    return None
+
+
+def wait_for(condition, what: str):
+    deadline = time.monotonic() + GIVE_UP
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.02)
+    return found
+
+
+def in_thread(server, query: str) -> tuple[threading.Thread, list]:
     outcome: list[tuple[int, str]] = []
-    death = threading.Thread(target=lambda: outcome.append(fetch(server, DEATHS[name])))
-    death.start()
-    answered_during = 0
-    while death.is_alive():
-        if answers(server) and death.is_alive():
-            answered_during += 1
-    death.join()
-    assert outcome == [(503, "Query timed out after 1 s.\n")]
-    assert answered_during > 0, "no simple query was answered while the query of death ran"
-    for _ in range(3 * WORKERS):  # every worker answers again
+    thread = threading.Thread(target=lambda: outcome.append(fetch(server, query, "POST")))
+    thread.start()
+    return thread, outcome
+
+
+@pytest.mark.parametrize("name", DEATHS)
+def test_a_query_of_death_is_stopped_and_every_worker_answers_again(server, name):
+    assert answers(server)
+    assert fetch(server, DEATHS[name]) == (503, "Query timed out after 1 s.\n")
+    for _ in range(3 * WORKERS):
         assert answers(server)
     assert server.process.poll() is None
+
+
+@pytest.mark.parametrize("name", DEATHS)
+def test_other_clients_are_answered_while_a_query_of_death_runs(patient, name):
+    for _ in range(2 * WORKERS):  # every worker has its query processes, loaded and idle
+        assert answers(patient)
+    death, outcome = in_thread(patient, DEATHS[name])
+    pid = wait_for(lambda: busy_query_process(patient), "a query process to evaluate the query of death")
+    assert answers(patient)
+    assert death.is_alive()  # the query of death was still running while the simple query was answered
+    os.kill(pid, signal.SIGKILL)  # as an out-of-memory killer would
+    death.join()
+    status, body = outcome[0]
+    assert status == 500 and "ended unexpectedly" in body and "other queries" in body
+    for _ in range(3 * WORKERS):
+        assert answers(patient)
+
+
+@pytest.mark.parametrize(
+    ("query", "times", "status", "message"),
+    [
+        (SORT_PANIC, 3, 500, "does not correctly implement a total order"),
+        (DEEP_NESTING, 3, 400, "at most 64 levels"),
+        (LONG_CHAIN, 1, 200, '"boolean":true'),  # the engine parses it slowly, but on a stack deep enough
+        (MEMORY_BOMB, 3, 507, f"more than its {MEMORY_MIB} MiB of memory"),
+    ],
+    ids=["engine panic", "deep nesting", "long chain", "memory bomb"],
+)
+def test_a_query_that_breaks_the_engine_costs_only_its_own_request(patient, query, times, status, message):
+    server = patient
+    others = []
+    bystander = threading.Event()
+
+    def keep_asking():
+        while not bystander.is_set():
+            others.append(answers(server))
+
+    asking = threading.Thread(target=keep_asking)
+    asking.start()
+    try:
+        for _ in range(times):  # repeatedly: a replaced query process is ready for the next one
+            answer = fetch(server, query, "POST")
+            assert answer[0] == status and message in answer[1], answer
+    finally:
+        bystander.set()
+        asking.join()
+    assert others and all(others)
+    for _ in range(3 * WORKERS):
+        assert answers(server)
+    assert server.process.poll() is None
+
+
+def test_a_memory_bomb_never_grows_the_server_past_its_limit(patient):
+    server = patient
+    for _ in range(2 * WORKERS):
+        answers(server)
+    before = process_tree_rss(server.process.pid)
+    bomb, outcome = in_thread(server, MEMORY_BOMB)
+    peak = before
+    while bomb.is_alive():
+        peak = max(peak, process_tree_rss(server.process.pid))
+    bomb.join()
+    assert outcome[0][0] == 507
+    # the bomb's process may take its whole budget; nothing else grows (a fresh query process replaces it after)
+    assert peak - before < (MEMORY_MIB + 64) * 2**20, (before, peak)
 
 
 def test_memory_comes_back_after_queries_of_death(server):

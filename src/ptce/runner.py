@@ -21,6 +21,7 @@ separate pool whose processes may open connections; with no allow-list that pool
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -38,6 +39,8 @@ from .sparql_guard import count_rows, cut_rows
 # refuses deep nesting; long flat chains of operators within the request size still recurse).
 QUERY_STACK_BYTES = 512 * 1024 * 1024
 DEFAULT_MEMORY_LIMIT = 1024**3
+# Names of the evaluating thread, as `ps -L` and /proc/PID/task/TID/comm show them: waiting, or running a query.
+IDLE_THREAD, BUSY_THREAD = "ptce-query", "ptce-query-busy"
 DEFAULT_RESULT_BYTES = 256 * 1024**2
 
 
@@ -138,10 +141,8 @@ def execute(store, job: QueryJob, max_result_bytes: int | None = None) -> QueryO
             raise NoAcceptableFormat(kind)
         rows = job.row_limit if kind == "solutions" else None
         sink = _Sink(max_result_bytes, key, rows)
-        try:
+        with contextlib.suppress(_Enough):  # the writer stopped: rows past the limit are never produced
             store.serialize(result, key, sink)
-        except _Enough:
-            pass  # the writer is stopped: the rows past the limit are never produced
         body, truncated = sink.body(), False
         if rows is not None:
             body, truncated = cut_rows(body, key, rows)
@@ -172,23 +173,26 @@ def serve_jobs(inbox: Connection, outbox: Connection, build_dir: str, memory_lim
         sandbox.deny_network()
 
     def answer_jobs():
+        sandbox.name_thread(IDLE_THREAD)
         while True:
             try:
                 job = inbox.recv()
             except EOFError:
                 return
+            sandbox.name_thread(BUSY_THREAD)
             try:
                 reply = ("ok", execute(store, job, result_bytes))
             except _KNOWN as exc:
                 reply = ("error", exc)
             except Exception as exc:
                 reply = ("error", RuntimeError(f"{type(exc).__name__}: {exc}"))
+            sandbox.name_thread(IDLE_THREAD)
             outbox.send(reply)
             if isinstance(reply[1], QueryOutOfMemory):
                 return  # memory may be left fragmented or half-freed: let a fresh process take over
 
     threading.stack_size(QUERY_STACK_BYTES)
-    worker = threading.Thread(target=answer_jobs, name="ptce-query")
+    worker = threading.Thread(target=answer_jobs, name=IDLE_THREAD)
     worker.start()  # its stack is reserved before the cap, so the cap leaves the query its whole budget
     if memory_limit:
         sandbox.limit_memory(memory_limit)

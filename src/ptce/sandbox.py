@@ -21,7 +21,9 @@ import platform
 import resource
 import socket
 import struct
+from functools import cache
 
+PR_SET_NAME = 15
 PR_SET_NO_NEW_PRIVS = 38
 SECCOMP_SET_MODE_FILTER = 1
 SECCOMP_FILTER_FLAG_TSYNC = 1
@@ -80,7 +82,7 @@ def deny_network() -> None:
     machine = platform.machine()
     if platform.system() != "Linux" or machine not in _SYSCALLS:
         raise SandboxUnavailable(f"the network sandbox needs Linux on {' or '.join(_SYSCALLS)}, not {machine}")
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = _libc()
     program = _no_network_filter(machine)
     fprog = _SockFprog(len(program) // 8, program)
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
@@ -88,6 +90,17 @@ def deny_network() -> None:
     nr_seccomp = _SYSCALLS[machine][1]
     if libc.syscall(nr_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, ctypes.byref(fprog)) != 0:
         raise SandboxUnavailable(f"seccomp filter refused: {os.strerror(ctypes.get_errno())}")
+
+
+@cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def name_thread(name: str) -> None:
+    """Name the calling thread for the system (its `comm`: 15 bytes at most), where Linux allows it."""
+    if platform.system() == "Linux":
+        _libc().prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
 
 
 def network_denied() -> bool:
