@@ -47,7 +47,7 @@ SPARQL_WORDS = [
 
 @pytest.fixture(scope="module")
 def fuzz_app(build_dir):
-    return create_app({"BUILD_DIR": str(build_dir), "TESTING": False, "QUERY_TIMEOUT": 2, "QUERY_RUNNER": "process"})
+    return create_app({"BUILD_DIR": str(build_dir), "TESTING": False, "QUERY_TIMEOUT": 2})
 
 
 def check(response) -> None:

@@ -117,6 +117,8 @@ def test_outlines_are_served_from_the_build(build_dir, tmp_path, client):
     app = create_app({"BUILD_DIR": str(other), "TESTING": True})
     assert app.test_client().get("/map/departements.geojson").get_json(force=True)["features"] == []
     (other / OUTLINES).unlink()  # a build made before outlines were published
+    assert app.test_client().get("/map/departements.geojson").status_code == 200  # the snapshot in service
+    app = create_app({"BUILD_DIR": str(other), "TESTING": True})
     assert app.test_client().get("/map/departements.geojson").status_code == 404
 
 

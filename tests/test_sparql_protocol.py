@@ -172,7 +172,7 @@ def test_bare_get_is_the_service_description(client, graph):
     r = client.get("/sparql")
     assert r.status_code == 200 and r.mimetype == "text/turtle"
     sd = Graph().parse(data=r.data, format="turtle")
-    service = URIRef("http://localhost/sparql")
+    service = URIRef("https://w3id.org/ptce/sparql")  # the public URL: by default the base IRI
     assert (service, RDF.type, SD.Service) in sd
     assert (service, SD.endpoint, service) in sd
     assert (service, SD.supportedLanguage, SD.SPARQL11Query) in sd

@@ -431,6 +431,12 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     help="A SPARQL endpoint SERVICE may call (repeatable). Off by default: no outbound request at all.",
 )
 @click.option(
+    "--public-url",
+    metavar="URL",
+    help="Where users reach the site, e.g. https://ptce.example.org/ (for the absolute URLs it writes; never taken "
+    "from the Host header).  [default: the address served]",
+)
+@click.option(
     "--max-query-memory",
     type=click.IntRange(16),
     default=1024,
@@ -450,6 +456,7 @@ def serve(
     max_request_bytes,
     store_spec,
     federation,
+    public_url,
     max_query_memory,
 ) -> None:
     """Serve the SPARQL endpoint and the web app over the validated graph.
@@ -477,6 +484,7 @@ def serve(
         "FEDERATION_ALLOWLIST": tuple(federation),
         "STORE": store_spec,
         "MAX_QUERY_MEMORY": max_query_memory * 1024**2,
+        "PUBLIC_URL": public_url,
     }
 
     def ready(urls: list[str]) -> None:

@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from .sparql_guard import count_rows, cut_rows
+from .store import UnwritableResult
 
 # Stack of the thread that evaluates queries: the engine recurses on the query's structure (`sparql_guard`
 # refuses deep nesting; long flat chains of operators within the request size still recurse).
@@ -149,6 +150,8 @@ def execute(store, job: QueryJob, max_result_bytes: int | None = None) -> QueryO
         return QueryOutput(kind, key, body, truncated)
     except SyntaxError as exc:
         raise QueryRejected(str(exc)) from None
+    except UnwritableResult as exc:
+        raise NoAcceptableFormat(kind, str(exc)) from None
     except RuntimeError as exc:  # the engine's evaluation errors ("The variable encoding the service name...")
         raise QueryRejected(str(exc)) from None
     except TimeoutError:  # a remote store (`ptce serve --store`) that did not answer in time

@@ -74,10 +74,11 @@ def serve(
 
     from .web import create_app
 
-    app = create_app(config)
-    timeout = float(app.config["QUERY_TIMEOUT"])
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else shown}:{port}"
+    config = {**config, "PUBLIC_URL": config.get("PUBLIC_URL") or f"{base}/"}
+    app = create_app(config)
+    timeout = float(app.config["QUERY_TIMEOUT"])
     urls = [f"{base}/{path}" for path in ("", "sparql", "map", "network", "catalog", "-/health")]
     options = {
         "bind": f"{shown}:{port}",

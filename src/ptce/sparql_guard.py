@@ -32,6 +32,7 @@ from urllib.parse import urljoin
 
 QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
+VOLATILE_FUNCTIONS = ("RAND", "NOW", "UUID", "STRUUID", "BNODE")
 # Deepest nesting of ( { [ accepted. Real queries stay far below; the engine's parser and evaluator recurse on
 # nesting and run out of stack a few hundred levels down (collections) to a few thousand (groups).
 MAX_NESTING = 64
@@ -198,6 +199,7 @@ class Analysis:
     prefixes: dict[str, str] = field(default_factory=dict)
     user_text: str = ""
     edits: tuple[Edit, ...] = ()
+    volatile: bool = False  # calls a function whose value changes from one run to the next (RAND, NOW, ...)
 
     @property
     def text(self) -> str:
@@ -348,7 +350,8 @@ def _analyse(text: str, default_prefixes: tuple[tuple[str, str], ...]) -> Analys
     first = tokens[start] if start < len(tokens) else None
     service = any(t.is_word("SERVICE") for t in tokens)
     services = _services(tokens, prefixes) if service else ()
-    common = {"service": service, "services": services, "user_text": text, "edits": edits}
+    volatile = any(t.is_word(*VOLATILE_FUNCTIONS) for t in tokens)
+    common = {"service": service, "services": services, "user_text": text, "edits": edits, "volatile": volatile}
     if first is None or first.kind != "word":
         return Analysis(None, prefixes=prefixes, **common)
     keyword = first.text.upper()

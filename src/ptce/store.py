@@ -48,6 +48,10 @@ def literal_value(lexical: str, datatype: str | None) -> Any:
     return lexical
 
 
+class UnwritableResult(ValueError):
+    """The result holds what the format asked for cannot express (RDF 1.2 triple terms in JSON-LD)."""
+
+
 def engine_prefixes(iris: Iris) -> dict[str, str]:
     """The prefixes predeclared for every query: the usual vocabularies, and `ptce:` for the ontology."""
     return {**{p: str(ns) for p, ns in PREFIXES.items()}, "ptce": str(iris.vocab)}
@@ -127,9 +131,14 @@ class OxigraphStore(Store):
         return self.store.query(sparql, **kwargs)
 
     def serialize(self, result, format_key, output=None):
-        if isinstance(result, ox.QueryTriples):
+        if not isinstance(result, ox.QueryTriples):
+            return result.serialize(output, format=_RESULT_FORMATS[format_key])
+        try:
             return result.serialize(output, format=_GRAPH_FORMATS[format_key])
-        return result.serialize(output, format=_RESULT_FORMATS[format_key])
+        except OSError as exc:  # the writer's own refusal (the same type as the store's read errors)
+            if "does not support" in str(exc):
+                raise UnwritableResult(f"{exc}: ask for Turtle or N-Triples") from None
+            raise
 
     def result_kind(self, result):
         if isinstance(result, ox.QueryTriples):

@@ -15,6 +15,9 @@ DEFAULTS: dict[str, Any] = {
     # A published build folder (see `ptce build`); required.
     "BUILD_DIR": "dist",
     "BASE_IRI": DEFAULT_BASE_IRI,
+    # Where users reach the site (ending in /): absolute URLs the app writes (service description, robots.txt,
+    # sitemap.xml, redirects) start with it, never with the request's Host header. None: the build's base IRI.
+    "PUBLIC_URL": None,
     # Where queries run: None for the embedded Oxigraph store of the build, or "sparql:URL" for an existing
     # SPARQL 1.1 server holding the build (published there with `ptce publish`).
     "STORE": None,
@@ -41,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     # Bytes of memory one query may take in its query process (507 beyond); the server's worst case is about
     # server processes × QUERY_PROCESSES × this, plus the build each process holds.
     "MAX_QUERY_MEMORY": 1024**3,
+    # Bytes of query answers each server process keeps to answer the same query again without running it (a
+    # build's answers never change); answers larger than 1/16 of it are not kept. 0: no cache.
+    "RESULT_CACHE_BYTES": 64 * 1024**2,
     # Largest serialised result, in bytes (507 beyond).
     "MAX_RESULT_BYTES": 256 * 1024**2,
 }
@@ -61,12 +67,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from . import caching, catalog, cors, network, ops, resources, sparql
     from . import map as map_views
+    from .bodies import BoundedBodies
 
+    app.wsgi_app = BoundedBodies(app.wsgi_app, lambda: app.config["MAX_CONTENT_LENGTH"])
     cors.init_app(app)
     for blueprint in (ops.bp, sparql.bp, resources.bp, catalog.bp, map_views.bp, network.bp):
         app.register_blueprint(blueprint)
     caching.init_app(app)
     return app
+
+
+def public_url(path: str = "") -> str:
+    """The absolute URL of `path` (no leading slash) on the public site (config PUBLIC_URL)."""
+    from flask import current_app
+
+    root = current_app.config["PUBLIC_URL"] or get_site().build.iris.base
+    return root.rstrip("/") + "/" + path.lstrip("/")
 
 
 def get_site(app: Flask | None = None) -> Site:

@@ -59,6 +59,14 @@ def add_caching(response: Response) -> Response:
     return response.make_conditional(request)
 
 
+def relative_location(response: Response) -> Response:
+    """Redirects the framework makes itself (slashes, trailing slashes) name the request's Host: make them relative."""
+    location = response.headers.get("Location")
+    if location and location.startswith(request.host_url):
+        response.headers["Location"] = "/" + location.removeprefix(request.host_url).lstrip("/")
+    return response
+
+
 def add_security_headers(response: Response) -> Response:
     """A Content-Security-Policy (unless the view set its own) and a few protective headers."""
     response.headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
@@ -99,5 +107,6 @@ def init_app(app: Flask) -> None:
     """Install the caching and security hooks and the error handlers on the app."""
     app.after_request(add_caching)
     app.after_request(add_security_headers)
+    app.after_request(relative_location)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)

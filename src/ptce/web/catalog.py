@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_from_directory
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, send_from_directory
 from rdflib import Graph
 from werkzeug.exceptions import HTTPException
 
@@ -17,7 +17,7 @@ from ..formats import GRAPH_FORMATS, Format
 from ..metadata import CATALOG_FILE, VOID_FILE, dataset_summary, downloads, read_metadata
 from ..pages import Page
 from ..publish import serialize_graph
-from . import get_site
+from . import get_site, public_url
 from .caching import cached
 from .negotiation import HTML, PAGE_OR_GRAPH
 from .resources import choose, vary
@@ -76,7 +76,8 @@ def dump(name: str):
     files = {d.name: d.media_type for d in downloads(build.folder, build.info)} | EXTRA_FILES
     if name not in files:
         abort(404, description=f"Pas de fichier {name} ; voir /catalog.")
-    return send_from_directory(build.folder, name, mimetype=files[name], etag=False, conditional=False)
+    max_age = current_app.config["CACHE_MAX_AGE"]  # the ETag and 304s come from `caching`, as for every view
+    return send_from_directory(build.folder, name, mimetype=files[name], etag=False, conditional=False, max_age=max_age)
 
 
 @bp.get("/.well-known/void")
@@ -128,8 +129,7 @@ def sitemap():
     things = build.store.select(SITEMAP_THINGS % build.iris.document("id/"))
     paths = [p for p in SITEMAP_PAGES if _routed(p)]
     paths += ["/page/" + row["s"].removeprefix(str(build.iris.document("id/"))) for row in things]
-    root = request.url_root.rstrip("/")
-    body = render_template("sitemap.xml", urls=[root + p for p in paths], lastmod=build.info.built_at)
+    body = render_template("sitemap.xml", urls=[public_url(p) for p in paths], lastmod=build.info.built_at)
     return Response(body, mimetype="application/xml")
 
 
@@ -150,6 +150,5 @@ def favicon():
 
 @bp.get("/robots.txt")
 def robots():
-    root = request.url_root.rstrip("/")
-    lines = ["User-agent: *", "Disallow: /sparql", "Disallow: /-/", "", f"Sitemap: {root}/sitemap.xml", ""]
+    lines = ["User-agent: *", "Disallow: /sparql", "Disallow: /-/", "", f"Sitemap: {public_url('sitemap.xml')}", ""]
     return Response("\n".join(lines), mimetype="text/plain")

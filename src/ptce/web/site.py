@@ -1,28 +1,100 @@
-"""What the web app serves: one published build and its loaded store, swappable as a whole."""
+"""What the web app serves: one published build and its loaded store, swappable as a whole.
+
+A build in service is a *snapshot* of its folder: every file hard-linked (copied where links cannot be made)
+into a private folder when the build is loaded. Everything the app serves, dumps, VoID, catalog, map outlines,
+SPARQL and pages, comes from that snapshot, so a rebuild in place (`ptce build` into the served folder) changes
+nothing users see until the server reloads, and then changes all of it at once. Snapshots are removed when the
+process that made them exits, and on reload all but the newest two (requests still being answered by the
+previous build keep their files).
+
+An on-disk store is opened in each process that uses it (RocksDB does not survive a fork); an in-memory store
+is loaded once and shared with forked server processes.
+"""
 
 from __future__ import annotations
 
+import atexit
+import errno
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
+from ..bulk import STORE_DIR
 from ..namespaces import Iris
 from ..publish import BuildInfo
 from ..remote import open_store
 from ..store import Store, open_build
 
 
-@dataclass(frozen=True)
 class Build:
-    """A published build, loaded: its folder, metadata and store."""
+    """A published build, loaded: its snapshot folder, the folder it came from, metadata and store."""
 
-    folder: Path
-    info: BuildInfo
-    store: Store
+    def __init__(self, folder: Path, source: Path, info: BuildInfo, opener: Callable[[], Store], per_process: bool):
+        self.folder = folder
+        self.source = source
+        self.info = info
+        self._opener = opener
+        self._per_process = per_process
+        self._lock = threading.Lock()
+        self._stores: dict[int, Store] = {}
+        # load now: a build that does not load is never put in service. A store opened per process is tried in a
+        # child process: opening it here would leave the engine's thread pools behind in every forked worker.
+        if per_process:
+            _try_in_a_child(folder)
+        else:
+            self._stores[0] = opener()
+
+    @property
+    def store(self) -> Store:
+        pid = os.getpid() if self._per_process else 0
+        if pid not in self._stores:
+            with self._lock:
+                if pid not in self._stores:
+                    self._stores = {pid: self._opener()}  # not the one a parent process opened
+        return self._stores[pid]
 
     @property
     def iris(self) -> Iris:
         return Iris(self.info.base_iri)
+
+
+def _try_in_a_child(folder: Path) -> None:
+    """Open the build's store in a separate process; raise with its error if it does not open."""
+    script = "import sys; from ptce.store import open_build; open_build(sys.argv[1]).ask('ASK { ?s ?p ?o }')"
+    done = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the store of {folder} does not open: {done.stderr.strip().splitlines()[-1:]}")
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+            raise
+        shutil.copy2(source, target)
+
+
+def snapshot(folder: Path) -> Path:
+    """A private copy of a build folder, its files hard-linked where possible; removed when this process exits."""
+    try:
+        parent = Path(tempfile.mkdtemp(prefix=f".{folder.name}.serving-", dir=folder.parent))
+    except OSError:  # a read-only parent: copy into the temporary folder instead
+        parent = Path(tempfile.mkdtemp(prefix="ptce-serving-"))
+    owner = os.getpid()
+    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(parent, ignore_errors=True))
+    target = parent / folder.name
+    shutil.copytree(folder, target, copy_function=_link_or_copy, symlinks=False)
+    return target
+
+
+def remove_snapshot(folder: Path) -> None:
+    shutil.rmtree(folder.parent, ignore_errors=True)
 
 
 class Site:
@@ -30,6 +102,7 @@ class Site:
 
     def __init__(self, build: Build, store_spec: str | None = None, timeout: float = 60.0):
         self._build = build
+        self._previous: list[Build] = []
         self._lock = threading.Lock()
         self.store_spec = store_spec
         self.timeout = timeout
@@ -37,15 +110,20 @@ class Site:
     @classmethod
     def load(cls, folder: Path, store_spec: str | None = None, timeout: float = 60.0) -> Site:
         """The build in `folder`, queried in an embedded store, or on the server `store_spec` names (sparql:URL)."""
-        return cls(cls._open(folder, store_spec, timeout), store_spec, timeout)
+        return cls(cls._open(Path(folder).resolve(), store_spec, timeout), store_spec, timeout)
 
     @staticmethod
-    def _open(folder: Path, store_spec: str | None, timeout: float) -> Build:
-        folder = Path(folder).resolve()
-        info = BuildInfo.read(folder)
-        if store_spec:
-            return Build(folder, info, open_store(store_spec, Iris(info.base_iri), timeout))
-        return Build(folder, info, open_build(folder))
+    def _open(source: Path, store_spec: str | None, timeout: float) -> Build:
+        folder = snapshot(source)
+        try:
+            info = BuildInfo.read(folder)
+            if store_spec:
+                return Build(folder, source, info, lambda: open_store(store_spec, Iris(info.base_iri), timeout), False)
+            on_disk = (folder / STORE_DIR).is_dir()
+            return Build(folder, source, info, lambda: open_build(folder), per_process=on_disk)
+        except BaseException:
+            remove_snapshot(folder)
+            raise
 
     @property
     def build(self) -> Build:
@@ -54,5 +132,9 @@ class Site:
     def reload(self) -> Build:
         """Load the build folder again; on any error the current build stays in service."""
         with self._lock:
-            self._build = self._open(self._build.folder, self.store_spec, self.timeout)
-            return self._build
+            new = self._open(self._build.source, self.store_spec, self.timeout)
+            self._previous.append(self._build)
+            while len(self._previous) > 1:
+                remove_snapshot(self._previous.pop(0).folder)
+            self._build = new
+            return new

@@ -10,14 +10,17 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .. import __version__
 from ..examples import load_examples
 from ..formats import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format
+from ..result_cache import ResultCache, etag_of
 from ..runner import (
     NoAcceptableFormat,
     ProcessRunner,
     QueryCrashed,
     QueryJob,
     QueryOutOfMemory,
+    QueryOutput,
     QueryRejected,
     QueryTimeout,
     RemoteFailed,
@@ -27,7 +30,7 @@ from ..runner import (
 from ..service_description import service_description
 from ..sparql_guard import NO_REMOTE, Analysis, QueryRefused, analyse, refusal
 from ..store import OxigraphStore
-from . import get_site
+from . import get_site, public_url
 from .cors import ROW_LIMIT_HEADER, TRUNCATED_HEADER
 from .negotiation import FORMAT_PARAM, best_format, negotiate, not_acceptable_message
 
@@ -125,6 +128,8 @@ def _runner(network: bool) -> ProcessRunner:
     key = ("ptce.runner", str(folder), network)
     ext = current_app.extensions
     if key not in ext:
+        for old in [k for k in ext if isinstance(k, tuple) and k[0] == "ptce.runner" and k[1] != str(folder)]:
+            ext.pop(old).close()  # the pool of a build no longer in service
         runner = ProcessRunner(folder, config["QUERY_PROCESSES"], memory_limit=config["MAX_QUERY_MEMORY"],
                                result_bytes=config["MAX_RESULT_BYTES"], network=network)  # fmt: skip
         ext.setdefault(key, runner)
@@ -157,6 +162,16 @@ def answer_query(query: str, defaults: list[str], named: list[str]) -> Response:
     row_limit = config["ROW_LIMIT"]
     limited, _ = analysis.limited(row_limit + 1)  # one row more than the limit: tells a cut result from a full one
     job = QueryJob(limited.text, *keys, tuple(defaults), tuple(named), row_limit)
+    build = get_site().build
+    key = etag = None
+    if isinstance(store, OxigraphStore) and not analysis.service and not analysis.volatile:
+        key = (build.info.version, __version__, job)  # a build's answers never change (for one software version)
+        etag = etag_of(key)
+        if request.if_none_match.contains(etag):
+            return answer_not_modified(etag)
+        cache = _cache()
+        if (output := cache.get(key)) is not None:
+            return answer(output, etag, row_limit)
     try:
         output = run(job, analysis)
     except QueryRejected as exc:
@@ -174,15 +189,47 @@ def answer_query(query: str, defaults: list[str], named: list[str]) -> Response:
         limit = config["MAX_RESULT_BYTES"] / 1024**2
         raise SparqlError(507, f"Query stopped: its result passed {limit:,.0f} MiB. Use LIMIT / OFFSET.") from None
     except NoAcceptableFormat as exc:
-        formats = GRAPH_FORMATS if str(exc) == "graph" else RESULT_FORMATS
+        kind, *detail = exc.args
+        if detail:  # the format asked for cannot express this result
+            raise SparqlError(406, f"This result cannot be written in the format asked for: {detail[0]}.") from None
+        formats = GRAPH_FORMATS if kind == "graph" else RESULT_FORMATS
         raise SparqlError(406, not_acceptable_message(formats, "This result")) from None
+    if key is not None:
+        cache.put(key, output, len(output.body))
+    return answer(output, etag, row_limit)
+
+
+def _cache() -> ResultCache:
+    ext, config = current_app.extensions, current_app.config
+    if "ptce.results" not in ext:
+        ext.setdefault("ptce.results", ResultCache(config["RESULT_CACHE_BYTES"], config["RESULT_CACHE_BYTES"] // 16))
+    return ext["ptce.results"]
+
+
+def answer(output: QueryOutput, etag: str | None, row_limit: int) -> Response:
+    """The response for a query's output; with an ETag, cacheable by clients and proxies (GET) and revalidated."""
     fmt = next(f for f in (*RESULT_FORMATS, *GRAPH_FORMATS) if f.key == output.format_key)
     headers = {"Vary": "Accept"}
     if output.kind == "solutions":
         headers[ROW_LIMIT_HEADER] = str(row_limit)
         if output.truncated:
             headers[TRUNCATED_HEADER] = "true"
-    return Response(output.body, 200, headers, content_type=content_type(fmt))
+    response = Response(output.body, 200, headers, content_type=content_type(fmt))
+    if etag is not None:
+        response.set_etag(etag)
+        if request.method == "GET":
+            response.cache_control.public = True
+            response.cache_control.max_age = current_app.config["CACHE_MAX_AGE"]
+    return response
+
+
+def answer_not_modified(etag: str) -> Response:
+    response = Response(status=304, headers={"Vary": "Accept"})
+    response.set_etag(etag)
+    if request.method == "GET":
+        response.cache_control.public = True
+        response.cache_control.max_age = current_app.config["CACHE_MAX_AGE"]
+    return response
 
 
 def content_type(fmt: Format) -> str:
@@ -195,7 +242,7 @@ def describe_service() -> Response:
     store = build.store
     rows = store.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
     named = {row["g"]: row["n"] for row in rows}
-    sd = service_description(request.base_url, build.iris, len(store) - sum(named.values()), named)
+    sd = service_description(public_url("sparql"), build.iris, len(store) - sum(named.values()), named)
     body = sd.serialize(format=fmt.rdflib, encoding="utf-8")
     return Response(body, 200, {"Vary": "Accept"}, content_type=content_type(fmt))
 
