@@ -131,6 +131,7 @@ def start_ceiling(name: str, workers: int, folder: Path) -> Server:
 def start_oxigraph(build: Path, folder: Path) -> Server:
     """Oxigraph's own server (`oxigraph serve-read-only`, the same engine as ptce's, in Rust) on the build's triples."""
     exe = shutil.which("oxigraph") or "oxigraph"
+    folder.mkdir(parents=True, exist_ok=True)
     store = folder / "store"
     subprocess.run([exe, "load", "--location", str(store), "--file", str(build / "ptce.nt")], check=True,
                    capture_output=True)  # fmt: skip

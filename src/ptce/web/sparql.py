@@ -215,16 +215,15 @@ def answer(output: QueryOutput, etag: str | None, row_limit: int) -> Response:
         if output.truncated:
             headers[TRUNCATED_HEADER] = "true"
     response = Response(output.body, 200, headers, content_type=content_type(fmt))
-    if etag is not None:
-        response.set_etag(etag)
-        if request.method == "GET":
-            response.cache_control.public = True
-            response.cache_control.max_age = current_app.config["CACHE_MAX_AGE"]
-    return response
+    return with_validator(response, etag) if etag is not None else response
 
 
 def answer_not_modified(etag: str) -> Response:
-    response = Response(status=304, headers={"Vary": "Accept"})
+    return with_validator(Response(status=304, headers={"Vary": "Accept"}), etag)
+
+
+def with_validator(response: Response, etag: str) -> Response:
+    """The answer's ETag; for GET, also public caching for CACHE_MAX_AGE seconds (POST answers are not cached)."""
     response.set_etag(etag)
     if request.method == "GET":
         response.cache_control.public = True
