@@ -1,4 +1,4 @@
-"""Slow clients against `ptce serve` (gunicorn) and against the same app under granian: what one simple query waits.
+"""Slow clients against `ptce serve` (its front, then gunicorn) and the same app under granian: what a query waits.
 
 For each server and each attack, opens N connections on loopback that send a request slowly, then sends one
 simple query from another connection and measures how long it takes to be answered (or that it was not answered
@@ -16,6 +16,7 @@ bench/RESULTS.md. Needs `granian` (PyPI) for the second server.
 from __future__ import annotations
 
 import argparse
+import shutil
 import socket
 import subprocess
 import sys
@@ -44,8 +45,8 @@ SIMPLE = "/sparql?query=ASK%20%7B%7D"
 
 def start(kind: str, build: Path, workers: int, folder: Path) -> tuple[str, subprocess.Popen]:
     port = free_port()
-    log = (folder / f"{kind}.log").open("w")
-    if kind == "gunicorn":
+    log = (folder / f"{kind.replace(' ', '-')}.log").open("w")
+    if kind == "ptce serve":
         cmd = [sys.executable, "-m", "ptce", "serve", "--build", str(build), "--port", str(port)]
         cmd += ["--workers", str(workers)]
         process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
@@ -94,7 +95,7 @@ def main() -> None:
     build = work / "dist"
     publish_build(build)
     rows = []
-    for kind in ("gunicorn", "granian"):
+    for kind in ("ptce serve", "granian"):
         url, process = start(kind, build, args.workers, work)
         try:
             with urllib.request.urlopen(url + SIMPLE, timeout=30) as r:
@@ -111,14 +112,15 @@ def main() -> None:
         f"Command: `{command}`. Machine: {info}.",
         "",
         f"{args.connections} connections each send part of a request and stall; then one `ASK {{}}` is sent on a new "
-        f"connection. Both servers run the same app with {args.workers} workers: `ptce serve` (gunicorn, sync "
-        "workers) and granian (`--interface wsgi`).",
+        f"connection. Both servers run the same app with {args.workers} workers: `ptce serve` (its asyncio front, "
+        "which reads whole requests, then gunicorn's sync workers) and granian (`--interface wsgi`).",
         "",
         "| server | attack | the simple query |",
         "|---|---|---|",
         *(f"| {kind} | {name} | {waited} |" for kind, name, waited in rows),
         "",
     ]
+    shutil.rmtree(work, ignore_errors=True)
     section = "\n".join(lines)
     print(section)
     if args.write:

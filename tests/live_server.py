@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import signal
 import socket
 import subprocess
@@ -94,17 +95,23 @@ def running_server(build_dir: Path):
         yield server.url
 
 
-def fetch(server, query: str | None = None, method: str = "GET", **params) -> tuple[int, str]:
-    """Send a SPARQL Protocol request (GET or form POST) to a live server; returns (status, body)."""
-    url = f"{server.url}/sparql"
-    data = None
+def fetch(server, query: str | None = None, method: str = "GET", source: str | None = None, **params):
+    """Send a SPARQL Protocol request (GET or form POST) to a live server; returns (status, body).
+
+    `source`: the loopback address to send from (127.0.0.2, ...), which the server's fair share counts as another
+    client.
+    """
     fields = {**({"query": query} if query is not None else {}), **params}
-    if method == "GET":
-        url += "?" + urllib.parse.urlencode(fields)
-    else:
-        data = urllib.parse.urlencode(fields).encode()
+    encoded = urllib.parse.urlencode(fields)
+    split = urllib.parse.urlsplit(server.url)
+    bind = (source, 0) if source else None
+    conn = http.client.HTTPConnection(split.hostname, split.port, timeout=30, source_address=bind)
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=30) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode()
+        if method == "GET":
+            conn.request("GET", f"/sparql?{encoded}")
+        else:
+            conn.request("POST", "/sparql", encoded, {"Content-Type": "application/x-www-form-urlencoded"})
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        conn.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import sys
@@ -437,6 +438,26 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     "from the Host header).  [default: the address served]",
 )
 @click.option(
+    "--header-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a client may take to send a request's head (408 beyond).",
+)
+@click.option(
+    "--body-timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds a client may take to send a request's body (408 beyond).",
+)
+@click.option(
+    "--trust-proxy",
+    multiple=True,
+    metavar="ADDRESS",
+    help="A reverse proxy whose X-Forwarded-For names the client, for the fair share (repeatable).",
+)
+@click.option(
     "--max-query-memory",
     type=click.IntRange(16),
     default=1024,
@@ -457,6 +478,9 @@ def serve(
     store_spec,
     federation,
     public_url,
+    header_timeout,
+    body_timeout,
+    trust_proxy,
     max_query_memory,
 ) -> None:
     """Serve the SPARQL endpoint and the web app over the validated graph.
@@ -492,10 +516,16 @@ def serve(
         for url in urls:
             click.echo(f"  {url}")
 
+    front = {"header_timeout": header_timeout, "body_timeout": body_timeout, "trusted_proxies": frozenset(trust_proxy)}
     try:
-        run_server(config, host, port, workers, on_ready=ready)
+        status = run_server(config, host, port, workers, on_ready=ready, front_options=front)
     except FileNotFoundError as exc:
         fail(f"No build found in {build_dir}/ ({exc}). Run `ptce build` first.")
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            fail(f"Port {port} on {host} is already in use: stop what uses it, or choose another with --port.")
+        fail(f"Cannot listen on {host}:{port}: {exc.strerror or exc}")
+    sys.exit(status)
 
 
 @main.command()

@@ -1,6 +1,8 @@
-"""`ptce serve`: the web app under gunicorn.
+"""`ptce serve`: the front, then the web app under gunicorn.
 
-Several worker processes use every core. Users' SPARQL queries never run in a worker: each worker sends them to
+The front (`ptce.front`, this process) reads whole requests and shares the server fairly between clients;
+gunicorn (a child process) runs the app behind it on a private Unix socket. Several worker processes use every
+core. Users' SPARQL queries never run in a worker: each worker sends them to
 its pool of walled-in query processes (`ptce.runner`: no network, bounded memory, killed past the time limit),
 so a query that crashes the engine, takes too much memory or runs too long costs that one request, never the
 worker. gunicorn's own worker timeout stays as a backstop should a worker ever stop responding.
@@ -13,10 +15,15 @@ not load leaves the last good build in service.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
+import signal
+import socket
 import sys
 import tempfile
+import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,6 +68,20 @@ def reload_build(flask_app) -> None:
     sys.stderr.flush()
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The public listening socket (raises OSError, e.g. EADDRINUSE, before anything else starts)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def serve(
     config: dict[str, Any],
     host: str = "127.0.0.1",
@@ -68,42 +89,114 @@ def serve(
     workers: int | None = None,
     on_ready: Callable[[list[str]], None] | None = None,
     gunicorn_options: dict[str, Any] | None = None,
-) -> None:
-    """Serve the app for `config` (see `ptce.web.DEFAULTS`) until interrupted; `gunicorn_options` override ours."""
+    front_options: dict[str, Any] | None = None,
+) -> int:
+    """Serve the app for `config` (see `ptce.web.DEFAULTS`) until interrupted; returns the exit status.
+
+    This process runs the front (`ptce.front`) on host:port; a child process runs gunicorn behind it, on a
+    private Unix socket. SIGHUP reloads the build (forwarded to gunicorn); SIGINT or SIGTERM stop both.
+    `gunicorn_options` and `front_options` (fields of `FrontConfig`) override ours.
+    """
+    from .front import FrontConfig, run_front
+    from .publish import BuildInfo
+    from .web import DEFAULTS
+
+    BuildInfo.read(Path(config["BUILD_DIR"]))  # FileNotFoundError now, not in the child
+    workers = workers or default_workers()
+    listener = listen(host, port)
+    port = listener.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else shown}:{port}"
+    config = {**DEFAULTS, **config, "PUBLIC_URL": config.get("PUBLIC_URL") or f"{base}/"}
+    urls = [f"{base}/{path}" for path in ("", "sparql", "map", "network", "catalog", "-/health")]
+    folder = Path(tempfile.mkdtemp(prefix="ptce-backend-"))
+    backend = folder / "server.sock"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = os.fork()
+    if child == 0:
+        listener.close()
+        os._exit(_run_gunicorn(config, backend, workers, urls, on_ready, gunicorn_options))
+    front = FrontConfig(
+        backend=str(backend),
+        slots=workers,
+        max_body=int(config["MAX_CONTENT_LENGTH"]),
+        backend_timeout=float(config["QUERY_TIMEOUT"]) + 2 * BACKSTOP_MARGIN,
+        **(front_options or {}),
+    )
+
+    def forward(signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGHUP if signum == signal.SIGHUP else signal.SIGTERM)
+
+    try:
+        return run_front(front, listener, forward, child)
+    finally:
+        listener.close()
+        forward(signal.SIGTERM)
+        _wait_or_kill(child, grace=30)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait_or_kill(pid: int, grace: float) -> None:
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return  # already reaped
+        if done:
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _run_gunicorn(config, backend: Path, workers: int, urls, on_ready, gunicorn_options) -> int:
+    """In the child: gunicorn's arbiter on the Unix socket `backend`; returns its exit status."""
     from gunicorn.app.base import BaseApplication
 
     from .web import create_app
 
-    shown = f"[{host}]" if ":" in host else host
-    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else shown}:{port}"
-    config = {**config, "PUBLIC_URL": config.get("PUBLIC_URL") or f"{base}/"}
-    app = create_app(config)
-    timeout = float(app.config["QUERY_TIMEOUT"])
-    urls = [f"{base}/{path}" for path in ("", "sparql", "map", "network", "catalog", "-/health")]
-    options = {
-        "bind": f"{shown}:{port}",
-        "workers": workers or default_workers(),
-        "worker_class": "sync",
-        "timeout": int(timeout + BACKSTOP_MARGIN),
-        "graceful_timeout": 5,
-        "limit_request_line": 8190,
-        "errorlog": "-",
-        "loglevel": "warning",
-        "proc_name": "ptce",
-        "when_ready": lambda _server: on_ready and on_ready(urls),
-        "on_reload": lambda _arbiter: reload_build(app),
-        **(gunicorn_options or {}),
-    }
+    status = 1
+    try:
+        app = create_app(config)
+        options = {
+            "bind": f"unix:{backend}",
+            "workers": workers,
+            "worker_class": "sync",
+            "timeout": int(float(app.config["QUERY_TIMEOUT"]) + BACKSTOP_MARGIN),
+            "graceful_timeout": 5,
+            "limit_request_line": 8190,
+            "errorlog": "-",
+            "loglevel": "warning",
+            "proc_name": "ptce",
+            "when_ready": lambda _server: on_ready and on_ready(urls),
+            "on_reload": lambda _arbiter: reload_build(app),
+            **(gunicorn_options or {}),
+        }
 
-    class Server(BaseApplication):
-        def load_config(self):
-            for key, value in options.items():
-                self.cfg.set(key, value)
+        class Server(BaseApplication):
+            def load_config(self):
+                for key, value in options.items():
+                    self.cfg.set(key, value)
 
-        def load(self):
-            return app
+            def load(self):
+                return app
 
-    Server().run()
+        Server().run()
+        status = 0
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        atexit._run_exitfuncs()  # this process's own clean-ups (snapshots), then no more of the parent's code
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return status
 
 
 def process_tree(pid: int) -> list[int]:

@@ -1,0 +1,181 @@
+"""The front of `ptce serve`: slow clients cost nothing, and one client's queries of death leave others served.
+
+Every check waits for a condition (a slow connection open, a query process busy), never for a duration: a test
+of this kind that passes on an idle machine passes on a loaded one. Clients are told apart by their source
+address on the loopback network (127.0.0.2, 127.0.0.3, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+from ptce.front import FairShare, Front, FrontConfig, Refused, Request
+
+from .live_server import live_server
+from .sample_queries import QUERIES_OF_DEATH, SIMPLE_QUERY
+from .test_query_of_death import GIVE_UP, busy_query_processes, wait_for
+
+pytestmark = pytest.mark.server
+WORKERS = 3
+
+
+@pytest.fixture(scope="module")
+def server(build_dir, tmp_path_factory):
+    args = ("--build", str(build_dir), "--timeout", str(GIVE_UP), "--workers", str(WORKERS))
+    with live_server(tmp_path_factory.mktemp("front"), *args) as live:
+        yield live
+
+
+def request_from(server, source: str, query: str, timeout: float = GIVE_UP) -> tuple[int, dict, bytes]:
+    """A GET of /sparql from the loopback address `source`; (status, headers, body)."""
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0)) as conn:
+        target = "/sparql?" + urllib.parse.urlencode({"query": query})
+        conn.sendall(f"GET {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+def simple_answered(server, source: str) -> bool:
+    status, _, body = request_from(server, source, SIMPLE_QUERY)
+    return status == 200 and json.loads(body)["boolean"] is True
+
+
+def test_slow_connections_hold_no_server_process(server):
+    port = int(server.url.rsplit(":", 1)[1])
+    slow = []
+    try:
+        for i in range(200):
+            conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+            if i % 2:  # headers that never end
+                conn.sendall(b"GET /-/version HTTP/1.1\r\nHost: test\r\n")
+            else:  # a body that never comes
+                conn.sendall(b"POST /sparql HTTP/1.1\r\nHost: test\r\nContent-Type: application/sparql-query\r\n"
+                             b"Content-Length: 100\r\n\r\nASK")  # fmt: skip
+            slow.append(conn)
+        for _ in range(2 * WORKERS):  # more requests than server processes: none of them is held
+            assert simple_answered(server, "127.0.0.1")
+    finally:
+        for conn in slow:
+            conn.close()
+
+
+def test_an_incomplete_request_is_answered_when_its_time_is_up(build_dir, tmp_path):
+    """The header timeout ends a request that never completes, with 408, and the connection is closed."""
+    with live_server(tmp_path, "--build", str(build_dir), "--workers", "1", "--header-timeout", "1") as live:
+        port = int(live.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=GIVE_UP) as conn:
+            conn.sendall(b"GET /-/version HTTP/1.1\r\nHost: test\r\n")
+            data = b""
+            while chunk := conn.recv(65536):
+                data += chunk
+        assert data.startswith(b"HTTP/1.1 408 ") and b"did not arrive within 1 s" in data
+
+
+def test_queries_of_death_from_one_client_leave_another_served(server):
+    """8 looping queries of death from 127.0.0.2; 127.0.0.3's simple queries are answered while they all run."""
+    greedy = "127.0.0.2"
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def loop():
+        while not stop.is_set():
+            statuses.append(request_from(server, greedy, QUERIES_OF_DEATH["cross product"])[0])
+
+    threads = [threading.Thread(target=loop) for _ in range(8)]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: len(busy_query_processes(server)) >= WORKERS - 1, "the greedy client to fill its share")
+        assert len(busy_query_processes(server)) == WORKERS - 1  # the last server process is kept for others
+        for _ in range(5):
+            assert simple_answered(server, "127.0.0.3")
+        assert statuses == []  # not one of the queries of death has finished meanwhile
+    finally:
+        stop.set()
+        deadline = time.monotonic() + GIVE_UP
+        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+            for pid in busy_query_processes(server):  # end the queries of death, as a time limit would
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
+        for t in threads:
+            t.join()
+    assert statuses and set(statuses) == {500}
+    assert simple_answered(server, greedy)  # and the greedy client is served again
+
+
+def test_a_lone_client_is_queued_never_refused():
+    async def scenario():
+        share = FairShare(slots=2, max_queue=100, budget=1e9, half_life=60)
+        order = []
+
+        async def one(i):
+            async with share.turn("127.0.0.2"):
+                order.append(i)
+                await asyncio.sleep(0)
+
+        await asyncio.gather(*(one(i) for i in range(50)))
+        return order
+
+    assert sorted(asyncio.run(scenario())) == list(range(50))
+
+
+def test_a_full_queue_or_a_spent_budget_gets_429_only_while_others_wait():
+    async def scenario():
+        share = FairShare(slots=2, max_queue=2, budget=5.0, half_life=60)
+        release = asyncio.Event()
+        held = []
+
+        async def hold(name):
+            async with share.turn(name):
+                held.append(name)
+                await release.wait()
+
+        first = asyncio.ensure_future(hold("a"))  # a takes the one slot it may take alone
+        queued = [asyncio.ensure_future(hold("a")) for _ in range(2)]
+        await asyncio.sleep(0)
+        with pytest.raises(Refused) as full:
+            async with share.turn("a"):
+                pass
+        assert full.value.status == 429 and dict(full.value.headers)["Retry-After"] == "1"
+        other = asyncio.ensure_future(hold("b"))  # b gets the slot kept for others
+        await asyncio.sleep(0)
+        assert held == ["a", "b"]
+        share.clients["a"].cost = 30.0  # a has used much server time
+        waiting_c = asyncio.ensure_future(hold("c"))
+        await asyncio.sleep(0)
+        with pytest.raises(Refused) as spent:
+            async with share.turn("a"):
+                pass
+        assert spent.value.status == 429 and int(dict(spent.value.headers)["Retry-After"]) > 60
+        release.set()
+        await asyncio.gather(first, *queued, other, waiting_c)
+        assert sorted(held) == ["a", "a", "a", "b", "c"]
+
+    asyncio.run(scenario())
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_address_it_forwards():
+    front = Front(FrontConfig(backend="unused", slots=2, trusted_proxies=frozenset({"127.0.0.1"})))
+
+    def via(peer: str, forwarded: str) -> str:
+        return front.client_of(peer, Request("GET", "/", "HTTP/1.1", [("X-Forwarded-For", forwarded)]))
+
+    assert via("127.0.0.1", "203.0.113.9") == "203.0.113.9"
+    # a client cannot choose its name: only the address the trusted proxy added counts
+    assert via("127.0.0.1", "198.51.100.1, 203.0.113.9") == "203.0.113.9"
+    assert via("127.0.0.5", "203.0.113.9") == "127.0.0.5"  # not a trusted proxy: its own address
