@@ -8,6 +8,7 @@ address on the loopback network (127.0.0.2, 127.0.0.3, ...).
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import os
 import signal
@@ -179,3 +180,78 @@ def test_behind_a_trusted_proxy_the_client_is_the_address_it_forwards():
     # a client cannot choose its name: only the address the trusted proxy added counts
     assert via("127.0.0.1", "198.51.100.1, 203.0.113.9") == "203.0.113.9"
     assert via("127.0.0.5", "203.0.113.9") == "127.0.0.5"  # not a trusted proxy: its own address
+
+
+def cached_answer(server, query: str, **headers) -> tuple[int, dict, bytes]:
+    port = int(server.url.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=GIVE_UP)
+    try:
+        conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": query}), headers=headers)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def test_the_front_gives_kept_answers_again_and_revalidates_them(server):
+    query = "SELECT ?n WHERE { <https://w3id.org/ptce/id/ptce/cohose> skos:prefLabel ?n }"
+    status, first, body = cached_answer(server, query)
+    assert status == 200 and "X-Front-Cache" not in first and first["ETag"]
+    status, again, same = cached_answer(server, query)
+    assert status == 200 and again["X-Front-Cache"] == "hit" and same == body
+    status, revalidated, empty = cached_answer(server, query, **{"If-None-Match": first["ETag"]})
+    assert status == 304 and empty == b"" and revalidated["ETag"] == first["ETag"]
+    # another format is another answer; what may change from one run to the next is never kept
+    assert "X-Front-Cache" not in cached_answer(server, query, Accept="text/csv")[1]
+    for _ in range(2):
+        assert "X-Front-Cache" not in cached_answer(server, "SELECT (RAND() AS ?r) WHERE {}")[1]
+    assert "X-Front-Cache" not in cached_answer(server, query, Authorization="Basic eDp5")[1]
+
+
+def test_a_reload_empties_the_kept_answers(tmp_path, data_copy):
+    from ptce.publish import publish_build
+
+    out = tmp_path / "dist"
+    publish_build(out, data_copy)
+    query = "SELECT ?n WHERE { <https://w3id.org/ptce/id/ptce/cohose> skos:prefLabel ?n }"
+    with live_server(tmp_path, "--build", str(out), "--workers", "2") as live:
+        for _ in range(2):
+            _, headers, body = cached_answer(live, query)
+        assert headers["X-Front-Cache"] == "hit" and b'"CoHose"' in body
+        path = data_copy / "ptce" / "cohose.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("name: CoHose", "name: CoHose Ter"), encoding="utf-8")
+        publish_build(out, data_copy)
+        live.process.send_signal(signal.SIGHUP)
+
+        wait_for(lambda: b"CoHose Ter" in cached_answer(live, query)[2], "the new build's answer")
+        for _ in range(5):  # and never the old one again
+            assert b"CoHose Ter" in cached_answer(live, query)[2]
+
+
+def test_what_the_front_keeps_and_for_how_long():
+    from ptce.front import AnswerCache
+
+    def answer(build: str, **headers) -> bytes:
+        fields = {"Cache-Control": "public, max-age=300", "ETag": '"e1"', "Vary": "Accept", **headers}
+        head = "\r\n".join(["HTTP/1.1 200 OK", f"X-Ptce-Build: {build}", *(f"{k}: {v}" for k, v in fields.items())])
+        return f"{head}\r\nContent-Length: 2\r\n\r\nok".encode()
+
+    get = Request("GET", "/sparql?query=x", "HTTP/1.1", [("Accept", "text/csv")])
+    cache = AnswerCache(1024 * 1024)
+    for refused in (answer("a.0", **{"Cache-Control": "private"}), answer("a.0", Vary="Accept, Accept-Language"),
+                    answer("a.0", ETag='W/"weak"'), answer("a.0").replace(b"200 OK", b"404 Not Found")):  # fmt: skip
+        cache.offer(get, refused)
+        assert cache.lookup(get) is None
+    cache.offer(Request("POST", "/sparql", "HTTP/1.1", []), answer("a.0"))
+    cache.offer(get, answer("a.0"))
+    assert cache.lookup(get).endswith(b"ok")
+    tsv = Request("GET", "/sparql?query=x", "HTTP/1.1", [("Accept", "text/tab-separated-values")])
+    assert cache.lookup(tsv) is None
+    cache.reloading(grace=3600)  # old processes still answer with build a.0: not kept
+    cache.offer(get, answer("a.0"))
+    assert cache.lookup(get) is None
+    cache.offer(get, answer("b.1"))
+    assert cache.lookup(get) is not None
+    cache.reloading(grace=0)  # a refused reload: b.1 stays in service, and is kept again once the grace is over
+    cache.offer(get, answer("b.1"))
+    assert cache.lookup(get) is not None

@@ -5,7 +5,8 @@ worker (bench/RESULTS.md, "Serving: slow clients"). The front is one asyncio pro
 every connection, reads the request head (within `header_timeout`) and the whole body (within `body_timeout`, at
 most `max_body` bytes, chunked bodies decoded), and only then hands the complete request to a server process over
 a Unix socket; it reads the whole answer back and sends it at the client's pace. A slow or idle connection costs
-a few kilobytes of the front's memory and no server process.
+a few kilobytes of the front's memory and no server process. Answers the server marks as shareable (a
+published build's pages, data and query answers) are kept and given again by the front itself (`AnswerCache`).
 
 Fair share, in the spirit of the Wikidata Query Service: server processes are slots, and a client (its address,
 or behind a trusted reverse proxy the address that proxy forwards) waits for one in its own queue.
@@ -51,6 +52,8 @@ class FrontConfig:
     budget: float = 60.0
     half_life: float = 60.0
     trusted_proxies: frozenset[str] = frozenset()
+    cache_bytes: int = 64 * 1024**2
+    reload_grace: float = 30.0  # seconds old server processes may still answer after a reload
 
 
 class Refused(Exception):
@@ -159,6 +162,85 @@ class FairShare:
             del self.clients[name]
 
 
+BUILD_HEADER = b"x-ptce-build"
+CACHE_HEADER = "X-Front-Cache"
+
+
+class AnswerCache:
+    """Answers the server marked as shareable, kept by the front and given again without asking the server.
+
+    Kept: answers to GET with status 200, `Cache-Control: public`, a strong `ETag`, `Vary` at most `Accept`, and
+    the build that made them (`X-Ptce-Build`); keyed by the request target and its `Accept`. An answer from another
+    build than the last one seen empties the cache (the server was reloaded). Requests with credentials, cookies
+    or ranges are never answered from it. At most `max_bytes` are kept, least recently used dropped first.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.items: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+        self.size = 0
+        self.build: bytes | None = None
+        self.suspect: bytes | None = None  # the build in service when a reload was asked for
+        self.suspect_until = 0.0
+
+    def reloading(self, grace: float) -> None:
+        """A reload was asked for: drop everything, and keep no answer of the current build for `grace` seconds
+        (old server processes finish their requests meanwhile; past it, that build is the one in service: the
+        reload was refused)."""
+        self.items.clear()
+        self.size = 0
+        self.suspect, self.suspect_until, self.build = self.build, time.monotonic() + grace, None
+
+    @staticmethod
+    def key(request: Request) -> tuple[str, str] | None:
+        if request.method != "GET" or any(request.header(h) for h in ("authorization", "cookie", "range")):
+            return None
+        return request.target, request.header("accept") or ""
+
+    def lookup(self, request: Request) -> bytes | None:
+        """The kept answer (or a 304 for a matching If-None-Match), set for the client's connection."""
+        key = self.key(request)
+        found = self.items.pop(key, None) if key else None
+        if found is None:
+            return None
+        self.items[key] = found  # most recently used last
+        answer, etag = found
+        if etag in [t.strip().encode() for t in (request.header("if-none-match") or "").split(",")]:
+            head = answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+            kept = [ln for ln in head[1:] if ln.lower().startswith((b"etag:", b"cache-control:", b"vary:", b"date:"))]
+            answer = b"\r\n".join([b"HTTP/1.1 304 Not Modified", *kept]) + b"\r\n\r\n"
+        head, sep, body = answer.partition(b"\r\n\r\n")
+        return set_connection(head + f"\r\n{CACHE_HEADER}: hit".encode() + sep + body, request.keep_alive)
+
+    def offer(self, request: Request, answer: bytes) -> None:
+        key = self.key(request)
+        head = answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+        fields = {}
+        for line in head[1:]:
+            name, _, value = line.partition(b":")
+            fields[name.strip().lower()] = value.strip()
+        build = fields.get(BUILD_HEADER)
+        if build is None or (build == self.suspect and time.monotonic() < self.suspect_until):
+            return
+        if build != self.build:  # a build not seen before: nothing kept is current
+            self.items.clear()
+            self.size = 0
+            self.build = build
+        control = fields.get(b"cache-control", b"").lower()
+        vary = {v.strip() for v in fields.get(b"vary", b"").lower().split(b",") if v.strip()}
+        etag = fields.get(b"etag", b"")
+        shareable = b"public" in control and b"no-store" not in control and b"private" not in control
+        if key is None or not head[0].startswith(b"HTTP/1.1 200") or not shareable or vary - {b"accept"}:
+            return
+        if not etag.startswith(b'"') or len(answer) > self.max_bytes // 16:
+            return
+        self.items[key] = (answer, etag)
+        self.size += len(answer)
+        while self.size > self.max_bytes:
+            dropped = self.items.pop(next(iter(self.items)))
+            self.size -= len(dropped[0])
+
+
 @dataclass
 class Request:
     method: str
@@ -258,6 +340,7 @@ class Front:
     def __init__(self, config: FrontConfig):
         self.config = config
         self.share = FairShare(config.slots, config.max_queue, config.budget, config.half_life)
+        self.cache = AnswerCache(config.cache_bytes)
         self.connections: set[asyncio.StreamWriter] = set()
 
     def client_of(self, peer: str, request: Request) -> str:
@@ -286,11 +369,14 @@ class Front:
                         await asyncio.wait_for(writer.drain(), self.config.send_timeout)
                     return
                 first = False
-                try:
-                    async with self.share.turn(self.client_of(peer, request)):
-                        answer = await self.forward(request, peer)
-                except Refused as refused:
-                    answer = plain(refused.status, str(refused), refused.headers, close=not request.keep_alive)
+                answer = self.cache.lookup(request)
+                if answer is None:
+                    try:
+                        async with self.share.turn(self.client_of(peer, request)):
+                            answer = await self.forward(request, peer)
+                        self.cache.offer(request, answer)
+                    except Refused as refused:
+                        answer = plain(refused.status, str(refused), refused.headers, close=not request.keep_alive)
                 writer.write(answer)
                 await asyncio.wait_for(writer.drain(), self.config.send_timeout)
                 if not request.keep_alive or answer_closes(answer):
@@ -358,10 +444,13 @@ def run_front(config: FrontConfig, sock, on_signal, child: int | None = None) ->
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
     status = [0]
+    front = Front(config)
 
     def signalled(signum):
         on_signal(signum)
-        if signum != signal.SIGHUP:
+        if signum == signal.SIGHUP:
+            front.cache.reloading(grace=config.reload_grace)
+        else:
             stop.set()
 
     def child_ended():
@@ -377,7 +466,7 @@ def run_front(config: FrontConfig, sock, on_signal, child: int | None = None) ->
         loop.add_signal_handler(signum, signalled, signum)
     loop.add_signal_handler(signal.SIGCHLD, child_ended)
     try:
-        loop.run_until_complete(Front(config).serve(sock, stop))
+        loop.run_until_complete(front.serve(sock, stop))
     finally:
         for signum in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
             loop.remove_signal_handler(signum)

@@ -59,6 +59,13 @@ def add_caching(response: Response) -> Response:
     return response.make_conditional(request)
 
 
+def add_build(response: Response) -> Response:
+    """Which build made the answer, and which reload put it in service (the front's cache of answers goes by it)."""
+    build = get_site().build
+    response.headers["X-Ptce-Build"] = f"{build.info.version}.{build.generation}"
+    return response
+
+
 def relative_location(response: Response) -> Response:
     """Redirects the framework makes itself (slashes, trailing slashes) name the request's Host: make them relative."""
     location = response.headers.get("Location")
@@ -108,5 +115,6 @@ def init_app(app: Flask) -> None:
     app.after_request(add_caching)
     app.after_request(add_security_headers)
     app.after_request(relative_location)
+    app.after_request(add_build)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)

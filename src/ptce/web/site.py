@@ -41,6 +41,7 @@ class Build:
         self._opener = opener
         self._per_process = per_process
         self._lock = threading.Lock()
+        self.generation = 0  # how many reloads of the site put this build in service (see `Site.reload`)
         self._stores: dict[int, Store] = {}
         # load now: a build that does not load is never put in service. A store opened per process is tried in a
         # child process: opening it here would leave the engine's thread pools behind in every forked worker.
@@ -133,6 +134,7 @@ class Site:
         """Load the build folder again; on any error the current build stays in service."""
         with self._lock:
             new = self._open(self._build.source, self.store_spec, self.timeout)
+            new.generation = self._build.generation + 1
             self._previous.append(self._build)
             while len(self._previous) > 1:
                 remove_snapshot(self._previous.pop(0).folder)
