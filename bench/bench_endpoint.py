@@ -6,8 +6,9 @@ of the machine touches every server alike. Reports the median over rounds of req
 and the ratios, into the "SPARQL endpoint" section of bench/RESULTS.md.
 
 ptce is measured twice: "cached" is `ptce serve` as it ships (wrk repeats one query, so after the first request
-each answer comes from the result cache), "cold" the same server with the result cache off (every request is
-evaluated by a query process). Two ceilings show what the HTTP stack alone costs: a Flask app and a raw WSGI
+each answer comes from the front's cache of answers), "cold" the same server with both caches off, the front's
+and the server processes' (every request goes through the front to a worker and is evaluated by a query
+process). Two ceilings show what the HTTP stack alone costs: a Flask app and a raw WSGI
 callable that return a constant body, under gunicorn with as many sync workers as `ptce serve`.
 
 Needs: `wrk` and `virtuoso-opensource` (Debian packages), `oxigraph`, `rdflib-endpoint` and `uvicorn` (PyPI: the
@@ -97,7 +98,9 @@ class Server:
 def start_ptce(build: Path, workers: int, cached: bool, log: Path) -> Server:
     port = free_port()
     config = {"BUILD_DIR": str(build), **({} if cached else {"RESULT_CACHE_BYTES": 0})}
-    code = f"from ptce.server import serve\nserve({config!r}, port={port}, workers={workers})\n"
+    front = {} if cached else {"cache_bytes": 0}
+    call = f"serve({config!r}, port={port}, workers={workers}, front_options={front!r})"
+    code = f"from ptce.server import serve\n{call}\n"
     p = subprocess.Popen([sys.executable, "-c", code], stdout=log.open("w"), stderr=subprocess.STDOUT)
     return Server("ptce, cached" if cached else "ptce, cold", f"http://127.0.0.1:{port}/sparql", [p])
 
@@ -289,13 +292,15 @@ def report(results, names, args, command, triples, info) -> str:
         f"Data: the bundled data as built by `ptce build` ({triples} triples). Each server answered each query with "
         f"the same number of rows before timing. `wrk -c{args.connections} -t2 -d{args.duration}s`, "
         f"{args.rounds} rounds, servers and queries interleaved; medians over rounds. ptce: `ptce serve` "
-        f"(gunicorn, {args.workers} sync workers, each sending users' queries to its sandboxed query processes); "
-        '"cached": as it ships, wrk repeating one query, so answers come from the result cache after the first; '
-        '"cold": the result cache off, every request evaluated. Oxigraph server: `oxigraph serve-read-only` '
-        "(the same engine, in Rust). Virtuoso: its anonymous /sparql endpoint, started on loopback with its own "
-        "config and database folder. rdflib-endpoint: `rdflib-endpoint serve ptce.ttl` (one uvicorn process). "
-        "Ceilings: a constant answer from Flask and from a raw WSGI callable under gunicorn with the same workers "
-        "(the same for every query). Other jobs may run on the machine (see the load average): absolute numbers "
+        f"(its asyncio front, then gunicorn with {args.workers} sync workers, each sending users' queries to its "
+        "sandboxed query processes); "
+        '"cached": as it ships, wrk repeating one query, so answers come from the front\'s cache after the first; '
+        '"cold": both caches off, every request through the front to a worker and evaluated. '
+        "Oxigraph server: `oxigraph serve-read-only` (the same engine, in Rust). Virtuoso: its anonymous /sparql "
+        "endpoint, started on loopback with its own config and database folder. rdflib-endpoint: "
+        "`rdflib-endpoint serve ptce.ttl` (one uvicorn process). Ceilings: a constant answer from Flask and from "
+        "a raw WSGI callable under gunicorn with the same workers (the same for every query). Other jobs may run "
+        "on the machine (see the load average): absolute numbers "
         "are indicative, ratios from one run are the point.",
         "",
         "| query | server | req/s | p50 ms | p99 ms | errors |",
