@@ -255,3 +255,34 @@ def test_what_the_front_keeps_and_for_how_long():
     cache.reloading(grace=0)  # a refused reload: b.1 stays in service, and is kept again once the grace is over
     cache.offer(get, answer("b.1"))
     assert cache.lookup(get) is not None
+
+
+def raw_exchange(server, *parts: bytes, until: bytes | None = None) -> bytes:
+    """Send `parts` on one connection (after the first, wait for `until` if given); everything answered."""
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=GIVE_UP) as conn:
+        conn.sendall(parts[0])
+        data = b""
+        if until is not None:
+            while until not in data:
+                data += conn.recv(65536)
+        for part in parts[1:]:
+            conn.sendall(part)
+        while chunk := conn.recv(65536):
+            data += chunk
+    return data
+
+
+def test_a_client_that_expects_100_continue_gets_it_then_its_answer(server):
+    body = urllib.parse.urlencode({"query": SIMPLE_QUERY}).encode()
+    head = (
+        "POST /sparql HTTP/1.1\r\nHost: test\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+    ).encode()
+    data = raw_exchange(server, head, body, until=b"100 Continue\r\n\r\n")
+    assert data.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK") and b'"boolean":true' in data
+
+
+def test_a_line_break_inside_a_header_is_refused_not_passed_on(server):
+    smuggled = b"GET /-/version HTTP/1.1\r\nHost: test\r\nX-A: b\nContent-Length: 40\r\nConnection: close\r\n\r\n"
+    assert raw_exchange(server, smuggled).startswith(b"HTTP/1.1 400 ")

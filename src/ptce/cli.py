@@ -160,11 +160,16 @@ def open_store(build_dir: Path):
         fail(f"No build found in {build_dir}/ ({exc}). Run `ptce build` first.")
 
 
+def seconds_option(flag: str, default: float, help_text: str):
+    """A duration option, in seconds (at least 0.1)."""
+    return click.option(flag, type=click.FloatRange(min=0.1), default=default, show_default=True, help=help_text)
+
+
 @main.command()
 @click.argument("sparql")
 @build_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds it may run.")
+@seconds_option("--timeout", 60.0, "Seconds it may run.")
 def query(sparql: str, build_dir: Path, fmt: str, timeout: float) -> None:
     """Run a SPARQL query over the built graph. Use '-' to read the query from standard input.
 
@@ -399,13 +404,7 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     help="Serve this published build folder (see `ptce build`) instead of building.",
 )
 @base_option
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1),
-    default=10.0,
-    show_default=True,
-    help="Seconds a query may run (503 beyond).",
-)
+@seconds_option("--timeout", 10.0, "Seconds a query may run (503 beyond).")
 @click.option(
     "--row-limit", type=click.IntRange(1), default=10_000, show_default=True, help="Most rows a SELECT returns."
 )
@@ -437,20 +436,8 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     help="Where users reach the site, e.g. https://ptce.example.org/ (for the absolute URLs it writes; never taken "
     "from the Host header).  [default: the address served]",
 )
-@click.option(
-    "--header-timeout",
-    type=click.FloatRange(min=0.1),
-    default=10.0,
-    show_default=True,
-    help="Seconds a client may take to send a request's head (408 beyond).",
-)
-@click.option(
-    "--body-timeout",
-    type=click.FloatRange(min=0.1),
-    default=30.0,
-    show_default=True,
-    help="Seconds a client may take to send a request's body (408 beyond).",
-)
+@seconds_option("--header-timeout", 10.0, "Seconds a client may take to send a request's head (408 beyond).")
+@seconds_option("--body-timeout", 30.0, "Seconds a client may take to send a request's body (408 beyond).")
 @click.option(
     "--trust-proxy",
     multiple=True,
