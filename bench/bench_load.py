@@ -140,7 +140,8 @@ def main() -> None:
         "",
         f"Command: `{command}`. Machine: {machine()}.",
         "",
-        f"**Load**: `ptce serve --timeout {args.timeout:g}` (gunicorn, {args.workers or 'default'} workers), `wrk "
+        f"**Load**: `ptce serve --timeout {args.timeout:g}` (the front, then gunicorn with "
+        f"{args.workers or 'the default'} workers), `wrk "
         f"-c{args.connections} -t4 -d{args.duration}s` rotating the {len(examples)} example queries of `queries/` "
         "(form POSTs).",
         "",
@@ -159,7 +160,11 @@ def main() -> None:
             f"| {name} | {d['status']} | {d['seconds']:.2f} s | {d['answered']} | {d['worst'] * 1000:.0f} ms | "
             f"{mib(d['rss'][0])} → {mib(d['rss'][1])} |"
         )
-    lines += ["", "Resident memory is that of the gunicorn arbiter and all its workers (from /proc)."]
+    lines += [
+        "",
+        "Resident memory is that of the whole `ptce serve` process tree: the front, the gunicorn arbiter, its "
+        "workers and their query processes (from /proc).",
+    ]
     section = "\n".join(lines) + "\n"
     print(section)
     if args.write:
