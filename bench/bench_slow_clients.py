@@ -1,11 +1,14 @@
-"""Slow clients against `ptce serve` (its front, then gunicorn) and the same app under granian: what a query waits.
+"""Slow and greedy clients against `ptce serve` (its front, then gunicorn) and the same app under granian.
 
-For each server and each attack, opens N connections on loopback that send a request slowly, then sends one
-simple query from another connection and measures how long it takes to be answered (or that it was not answered
-within the client's own limit):
+For each server:
 
-- slow headers: each connection sends a request line and one header, then nothing more;
-- slow bodies: each connection sends complete headers announcing a 100-byte body, then 3 bytes of it.
+- slow headers: N connections on loopback each send a request line and one header, then nothing more; then
+  one simple query is sent on a new connection, and the time it takes to be answered is reported (or that it
+  was not answered within the client's own limit);
+- slow bodies: the same, each connection sending complete headers announcing a 100-byte body, then 3 bytes;
+- greedy client: 8 threads sending cross products in a loop from 127.0.0.2 (each stopped by the time limit),
+  while another client, 127.0.0.3, sends simple queries one after the other: their median and p99 latency,
+  against the same client's when nobody else is there.
 
 Every slow connection is closed at the end of its attack. Writes the "Serving: slow clients" section of
 bench/RESULTS.md. Needs `granian` (PyPI) for the second server.
@@ -16,19 +19,25 @@ bench/RESULTS.md. Needs `granian` (PyPI) for the second server.
 from __future__ import annotations
 
 import argparse
+import http.client
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 from bench_endpoint import free_port, machine, wait_for, write_section
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.live_server import stop_process
+from tests.test_query_of_death import busy_query_processes
 
 from ptce.publish import publish_build
 
@@ -48,11 +57,11 @@ def start(kind: str, build: Path, workers: int, folder: Path) -> tuple[str, subp
     log = (folder / f"{kind.replace(' ', '-')}.log").open("w")
     if kind == "ptce serve":
         cmd = [sys.executable, "-m", "ptce", "serve", "--build", str(build), "--port", str(port)]
-        cmd += ["--workers", str(workers)]
+        cmd += ["--workers", str(workers), "--timeout", "5"]
         process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     else:
         (folder / "granian_app.py").write_text(
-            f"from ptce.web import create_app\napp = create_app({{'BUILD_DIR': {str(build)!r}}})\n"
+            f"from ptce.web import create_app\napp = create_app({{'BUILD_DIR': {str(build)!r}, 'QUERY_TIMEOUT': 5}})\n"
         )
         cmd = ["granian", "--interface", "wsgi", "--workers", str(workers), "--host", "127.0.0.1"]
         cmd += ["--port", str(port), "granian_app:app"]
@@ -82,11 +91,61 @@ def attack(url: str, payload: bytes, connections: int, patience: float) -> str:
             conn.close()
 
 
+CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def timed_query(url: str, source: str, query: str, timeout: float = 60) -> float:
+    """Seconds to get the answer to `query`, sent from the loopback address `source`."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout, source_address=(source, 0))
+    start = time.perf_counter()
+    try:
+        conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": query}))
+        conn.getresponse().read()
+    except OSError:
+        pass
+    finally:
+        conn.close()
+    return time.perf_counter() - start
+
+
+def simple_latencies(url: str, count: int) -> tuple[float, float]:
+    """Median and p99, in ms, of `count` simple queries from 127.0.0.3 (each a new query text: no cache)."""
+    times = sorted(timed_query(url, "127.0.0.3", f"ASK {{ ?s ?p ?o }} # {i} {time.time_ns()}") for i in range(count))
+    return statistics.median(times) * 1000, times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
+
+
+def greedy(url: str, process: subprocess.Popen, count: int) -> str:
+    alone = simple_latencies(url, count)
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            timed_query(url, "127.0.0.2", CROSS_PRODUCT + f" # {time.time_ns()}")
+
+    threads = [threading.Thread(target=loop) for _ in range(8)]
+    for t in threads:
+        t.start()
+    try:
+        live = SimpleNamespace(process=process)
+        while len(busy_query_processes(live)) < 2:  # the greedy client's queries are running
+            time.sleep(0.05)
+        crowded = simple_latencies(url, count)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    return (
+        f"median {crowded[0]:.1f} ms, p99 {crowded[1]:.1f} ms (alone: median {alone[0]:.1f} ms, p99 {alone[1]:.1f} ms)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--patience", type=float, default=20.0, help="seconds the simple query waits at most")
+    parser.add_argument("--simple", type=int, default=100, help="simple queries timed for the greedy-client case")
     parser.add_argument("--write", type=Path)
     args = parser.parse_args()
     command = "python bench/bench_slow_clients.py " + " ".join(sys.argv[1:])
@@ -104,6 +163,9 @@ def main() -> None:
                 waited = attack(url, payload, args.connections, args.patience)
                 rows.append((kind, name, waited))
                 print(kind, name, waited, flush=True)
+            waited = greedy(url, process, args.simple)
+            rows.append((kind, "8 looping cross products from another client", waited))
+            print(kind, "greedy", waited, flush=True)
         finally:
             stop_process(process)
     lines = [
@@ -114,6 +176,9 @@ def main() -> None:
         f"{args.connections} connections each send part of a request and stall; then one `ASK {{}}` is sent on a new "
         f"connection. Both servers run the same app with {args.workers} workers: `ptce serve` (its asyncio front, "
         "which reads whole requests, then gunicorn's sync workers) and granian (`--interface wsgi`).",
+        "",
+        "Time limit 5 s on both servers. The simple queries of the greedy-client case are each a new text, so no "
+        "cache answers them.",
         "",
         "| server | attack | the simple query |",
         "|---|---|---|",
