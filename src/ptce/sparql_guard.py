@@ -5,7 +5,7 @@ request. A guard that reads the query one way while the engine reads it another 
 guard does not decode, a comment the engine does not see), so the guard does not hand the engine the text it
 was sent. `analyse`:
 
-1. tokenises the text as the SPARQL 1.1 grammar and Oxigraph do (strings, IRIs with their `\\uXXXX` escapes,
+1. tokenises the text as the SPARQL 1.1 grammar and Oxigraph do (strings, IRIs with their `\\u0041`-style escapes,
    comments, prefixed names and variables are single tokens; keywords are case-insensitive);
 2. writes the *engine text*: comments become blanks, IRIs are written with their escapes decoded (an escape that
    stands for a character an IRI may not hold is refused), strings with `\\u` escapes are rewritten without
