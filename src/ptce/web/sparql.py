@@ -150,7 +150,8 @@ def run(job: QueryJob, analysis: Analysis):
 
 
 def answer_query(query: str, defaults: list[str], named: list[str]) -> Response:
-    store = get_site().build.store
+    build = get_site().build  # one build for the whole request, even if a reload swaps it meanwhile
+    store = build.store
     config = current_app.config
     try:
         analysis = analyse(query, store.prefixes)
@@ -162,7 +163,6 @@ def answer_query(query: str, defaults: list[str], named: list[str]) -> Response:
     row_limit = config["ROW_LIMIT"]
     limited, _ = analysis.limited(row_limit + 1)  # one row more than the limit: tells a cut result from a full one
     job = QueryJob(limited.text, *keys, tuple(defaults), tuple(named), row_limit)
-    build = get_site().build
     key = etag = None
     if isinstance(store, OxigraphStore) and not analysis.service and not analysis.volatile:
         key = (build.info.version, __version__, job)  # a build's answers never change (for one software version)
