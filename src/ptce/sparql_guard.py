@@ -383,7 +383,7 @@ def analyse(text: str, default_prefixes: dict[str, str] | None = None) -> Analys
 def refusal(analysis: Analysis, allowed_services: frozenset[str] | tuple[str, ...] = ()) -> str | None:
     """Why a read-only endpoint that makes no outbound request (but to `allowed_services`) must refuse the query."""
     if analysis.is_update:
-        return "This endpoint is read-only: SPARQL Update is not accepted."
+        return READ_ONLY
     if analysis.service and (not analysis.services or any(s not in allowed_services for s in analysis.services)):
         listed = f" except {', '.join(f'<{s}>' for s in sorted(allowed_services))}" if allowed_services else ""
         return f"SERVICE is not allowed{listed}. {NO_REMOTE}: query this endpoint's own data."
@@ -391,6 +391,7 @@ def refusal(analysis: Analysis, allowed_services: frozenset[str] | tuple[str, ..
 
 
 NO_REMOTE = "This endpoint never fetches remote data"
+READ_ONLY = "This endpoint is read-only: SPARQL Update is not accepted."
 
 # Quoted strings; one left open at the end (a result the writer was stopped in) runs to the end.
 _STRINGS = {

@@ -28,7 +28,7 @@ from ..runner import (
     execute,
 )
 from ..service_description import service_description
-from ..sparql_guard import NO_REMOTE, Analysis, QueryRefused, analyse, refusal
+from ..sparql_guard import NO_REMOTE, READ_ONLY, Analysis, QueryRefused, analyse, refusal
 from ..store import OxigraphStore
 from . import get_site, public_url
 from .cors import ROW_LIMIT_HEADER, TRUNCATED_HEADER
@@ -39,7 +39,6 @@ bp = Blueprint("sparql", __name__)
 FORM_TYPE = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
-READ_ONLY = "This endpoint is read-only: SPARQL Update is not accepted."
 
 
 class SparqlError(HTTPException):
