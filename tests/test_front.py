@@ -183,10 +183,14 @@ def test_behind_a_trusted_proxy_the_client_is_the_address_it_forwards():
 
 
 def cached_answer(server, query: str, **headers) -> tuple[int, dict, bytes]:
+    return get(server, "/sparql?" + urllib.parse.urlencode({"query": query}), **headers)
+
+
+def get(server, target: str, **headers) -> tuple[int, dict, bytes]:
     port = int(server.url.rsplit(":", 1)[1])
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=GIVE_UP)
     try:
-        conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": query}), headers=headers)
+        conn.request("GET", target, headers=headers)
         response = conn.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
@@ -206,6 +210,20 @@ def test_the_front_gives_kept_answers_again_and_revalidates_them(server):
     for _ in range(2):
         assert "X-Front-Cache" not in cached_answer(server, "SELECT (RAND() AS ?r) WHERE {}")[1]
     assert "X-Front-Cache" not in cached_answer(server, query, Authorization="Basic eDp5")[1]
+
+
+def test_a_network_figure_is_drawn_once_per_build_and_parameters(server):
+    """A new layout seed costs a drawing (charged to the client's share like any request); asked again, it is kept."""
+    target = "/network.png?seed=4242"
+    status, first, figure = get(server, target)
+    assert status == 200 and figure.startswith(b"\x89PNG") and first["ETag"] and "public" in first["Cache-Control"]
+    assert "X-Front-Cache" not in first
+    status, again, same = get(server, target)
+    assert status == 200 and again["X-Front-Cache"] == "hit" and same == figure
+    status, _, empty = get(server, target, **{"If-None-Match": first["ETag"]})
+    assert status == 304 and empty == b""
+    status, other, _ = get(server, "/network.png?seed=4243")
+    assert status == 200 and "X-Front-Cache" not in other
 
 
 def test_a_reload_empties_the_kept_answers(tmp_path, data_copy):

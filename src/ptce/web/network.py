@@ -12,6 +12,7 @@ from ..formats import NETWORK_FORMATS
 from ..network import Network, NetworkParams, build_network
 from ..network_export import export, node_link
 from . import get_site
+from .caching import cached
 
 bp = Blueprint("network", __name__)
 
@@ -107,6 +108,7 @@ def downloads(params: NetworkParams) -> list[dict]:
 
 
 @bp.get("/network")
+@cached
 def page():
     params = params_from_request()
     if params.project != "ptce":
@@ -133,12 +135,14 @@ def page():
 
 
 @bp.get("/network.json")
+@cached
 def node_link_json():
     net = network_for(params_from_request())
     return node_link(net)
 
 
 @bp.get("/network.<suffix>")
+@cached
 def download(suffix: str):
     fmt = BY_SUFFIX.get(suffix)
     if fmt is None:
