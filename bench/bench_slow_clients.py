@@ -8,7 +8,9 @@ For each server:
 - slow bodies: the same, each connection sending complete headers announcing a 100-byte body, then 3 bytes;
 - greedy client: 8 threads sending cross products in a loop from 127.0.0.2 (each stopped by the time limit),
   while another client, 127.0.0.3, sends simple queries one after the other: their median and p99 latency,
-  against the same client's when nobody else is there.
+  against the same client's when nobody else is there;
+- repeated crashers: the same, the 8 threads sending queries that kill their query process (an engine panic)
+  or hit its memory cap, in turn.
 
 Every slow connection is closed at the end of its attack. Writes the "Serving: slow clients" section of
 bench/RESULTS.md. Needs `granian` (PyPI) for the second server.
@@ -37,6 +39,7 @@ from bench_endpoint import free_port, machine, wait_for, write_section
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.live_server import stop_process
+from tests.sample_queries import MEMORY_BOMB, SORT_PANIC
 from tests.test_query_of_death import busy_query_processes
 
 from ptce.publish import publish_build
@@ -92,6 +95,10 @@ def attack(url: str, payload: bytes, connections: int, patience: float) -> str:
 
 
 CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+GREEDY = [
+    ("8 looping cross products from another client", [CROSS_PRODUCT], True),
+    ("8 looping crashers (engine panic, memory bomb) from another client", [SORT_PANIC, MEMORY_BOMB], False),
+]
 
 
 def timed_query(url: str, source: str, query: str, timeout: float = 60) -> float:
@@ -115,28 +122,40 @@ def simple_latencies(url: str, count: int) -> tuple[float, float]:
     return statistics.median(times) * 1000, times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
 
 
-def greedy(url: str, process: subprocess.Popen, count: int) -> str:
+def greedy(url: str, process: subprocess.Popen, count: int, queries: list[str], busy: bool) -> str:
+    """127.0.0.3's simple-query latencies, alone and while 8 threads of 127.0.0.2 send `queries` in turn.
+
+    `busy`: wait until the greedy client's queries hold query processes before timing (queries that run long);
+    queries that crash their process at once are timed from the start.
+    """
     alone = simple_latencies(url, count)
     stop = threading.Event()
+    sent = []
 
-    def loop():
+    def loop(offset: int):
         while not stop.is_set():
-            timed_query(url, "127.0.0.2", CROSS_PRODUCT + f" # {time.time_ns()}")
+            query = queries[(offset + len(sent)) % len(queries)]
+            timed_query(url, "127.0.0.2", query + f"\n# {time.time_ns()}")
+            sent.append(1)
 
-    threads = [threading.Thread(target=loop) for _ in range(8)]
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
     try:
         live = SimpleNamespace(process=process)
-        while len(busy_query_processes(live)) < 2:  # the greedy client's queries are running
+        while busy and len(busy_query_processes(live)) < 2:  # the greedy client's queries are running
             time.sleep(0.05)
+        before = len(sent)
         crowded = simple_latencies(url, count)
+        during = len(sent) - before
     finally:
         stop.set()
         for t in threads:
             t.join()
+    crashes = f"; {during} crashing queries answered meanwhile" if not busy else ""
     return (
         f"median {crowded[0]:.1f} ms, p99 {crowded[1]:.1f} ms (alone: median {alone[0]:.1f} ms, p99 {alone[1]:.1f} ms)"
+        + crashes
     )
 
 
@@ -163,9 +182,10 @@ def main() -> None:
                 waited = attack(url, payload, args.connections, args.patience)
                 rows.append((kind, name, waited))
                 print(kind, name, waited, flush=True)
-            waited = greedy(url, process, args.simple)
-            rows.append((kind, "8 looping cross products from another client", waited))
-            print(kind, "greedy", waited, flush=True)
+            for name, queries, busy in GREEDY:
+                waited = greedy(url, process, args.simple, queries, busy)
+                rows.append((kind, name, waited))
+                print(kind, name, waited, flush=True)
         finally:
             stop_process(process)
     lines = [
