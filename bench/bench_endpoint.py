@@ -119,6 +119,7 @@ CEILINGS = {
         f"    return [{CONSTANT!r}]\n"
     ),
 }
+BEHIND_FRONT = "ceiling: raw WSGI behind ptce's front"
 
 
 def start_ceiling(name: str, workers: int, folder: Path) -> Server:
@@ -129,6 +130,22 @@ def start_ceiling(name: str, workers: int, folder: Path) -> Server:
     cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "ceiling:app"]
     p = subprocess.Popen(cmd, cwd=folder, stdout=(folder / "log").open("w"), stderr=subprocess.STDOUT)
     return Server(name, f"http://127.0.0.1:{port}/sparql", [p])
+
+
+def start_ceiling_behind_front(build: Path, workers: int, folder: Path) -> Server:
+    """The raw WSGI callable in ptce's own stack (the front, its fair share, gunicorn on a Unix socket), caches off."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ceiling.py").write_text(CEILINGS["ceiling: raw WSGI under gunicorn"])
+    port = free_port()
+    code = (
+        "from ceiling import app\nfrom ptce.server import serve\n"
+        f"serve({{'BUILD_DIR': {str(build)!r}}}, port={port}, workers={workers}, "
+        "front_options={'cache_bytes': 0}, app_factory=lambda config: app)\n"
+    )
+    p = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=folder, stdout=(folder / "log").open("w"), stderr=subprocess.STDOUT
+    )
+    return Server(BEHIND_FRONT, f"http://127.0.0.1:{port}/sparql", [p])
 
 
 def start_oxigraph(build: Path, folder: Path) -> Server:
@@ -299,7 +316,8 @@ def report(results, names, args, command, triples, info) -> str:
         "Oxigraph server: `oxigraph serve-read-only` (the same engine, in Rust). Virtuoso: its anonymous /sparql "
         "endpoint, started on loopback with its own config and database folder. rdflib-endpoint: "
         "`rdflib-endpoint serve ptce.ttl` (one uvicorn process). Ceilings: a constant answer from Flask and from "
-        "a raw WSGI callable under gunicorn with the same workers (the same for every query). Other jobs may run "
+        "a raw WSGI callable under gunicorn with the same workers, and the raw callable behind ptce's front (the "
+        "stack `ptce serve` uses, caches off): the same for every query. Other jobs may run "
         "on the machine (see the load average): absolute numbers "
         "are indicative, ratios from one run are the point.",
         "",
@@ -374,6 +392,7 @@ def main() -> None:
         if "ceilings" not in args.skip:
             for i, name in enumerate(CEILINGS):
                 servers.append(start_ceiling(name, args.workers, work / f"ceiling-{i}"))
+            servers.append(start_ceiling_behind_front(build, args.workers, work / "ceiling-front"))
         for s in servers:
             wait_for(s.url)
         for q, text in QUERIES.items():

@@ -30,8 +30,8 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 from tests import virtuoso  # noqa: E402
 from tests.sample_queries import SAMPLE_QUERIES  # noqa: E402
 
+from ptce.build_folder import BuildInfo  # noqa: E402
 from ptce.namespaces import Iris  # noqa: E402
-from ptce.publish import BuildInfo  # noqa: E402
 from ptce.remote import SparqlStore, publish_to  # noqa: E402
 from ptce.store import open_build  # noqa: E402
 

@@ -37,12 +37,14 @@ def stages(data_dir: str, out_dir: str, whole_shacl_max: int, unhoisted_max: int
     import pyshacl
 
     from ptce import bulk, partition
+    from ptce.build_folder import LARGE_GRAPH, NETWORK_DUMP, STORE_DIR, BuildInfo
     from ptce.graph import build_graph
     from ptce.namespaces import Iris
-    from ptce.publish import NETWORK_DUMP, BuildInfo, publish_network
+    from ptce.publish import publish_network
+    from ptce.shacl_report import PYSHACL_OPTIONS
     from ptce.sources import load_sources
     from ptce.store import OxigraphStore
-    from ptce.validate import PYSHACL_OPTIONS, load_shapes, validate_graph
+    from ptce.validate import load_shapes, validate_graph
 
     iris = Iris()
     times = {}
@@ -63,7 +65,7 @@ def stages(data_dir: str, out_dir: str, whole_shacl_max: int, unhoisted_max: int
         t = time.perf_counter()
         pyshacl.validate(graph, shacl_graph=shapes, **PYSHACL_OPTIONS)
         times["shacl_whole_graph"] = time.perf_counter() - t
-    if triples >= partition.PARTITION_THRESHOLD and triples <= unhoisted_max:
+    if triples >= LARGE_GRAPH and triples <= unhoisted_max:
         hoist = partition.hoist
         partition.hoist = lambda shapes: (shapes, {})  # the partitioned run without hoisting, for comparison
         t = time.perf_counter()
@@ -74,7 +76,7 @@ def stages(data_dir: str, out_dir: str, whole_shacl_max: int, unhoisted_max: int
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     dumps = bulk.write_dumps(graph, folder, iris, "ptce")
-    store = bulk.loaded_store(folder / bulk.STORE_DIR, folder / dumps["nt"])
+    store = bulk.loaded_store(folder / STORE_DIR, folder / dumps["nt"])
     times["dumps_and_store"] = time.perf_counter() - t
     info = BuildInfo("bench", triples, iris.base, "2026-01-01T00:00:00+00:00", "bench", dumps)
     t = time.perf_counter()

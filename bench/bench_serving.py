@@ -48,8 +48,8 @@ from tests import virtuoso  # noqa: E402
 from tests.live_server import free_port, stop_process  # noqa: E402
 from tests.sample_queries import SAMPLE_QUERIES  # noqa: E402
 
+from ptce.build_folder import BuildInfo  # noqa: E402
 from ptce.namespaces import Iris  # noqa: E402
-from ptce.publish import BuildInfo  # noqa: E402
 from ptce.remote import publish_to  # noqa: E402
 from ptce.server import process_tree  # noqa: E402
 from ptce.store import open_build  # noqa: E402

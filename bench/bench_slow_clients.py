@@ -40,7 +40,7 @@ from bench_endpoint import free_port, machine, wait_for, write_section
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.live_server import stop_process
 from tests.sample_queries import MEMORY_BOMB, SORT_PANIC
-from tests.test_query_of_death import busy_query_processes
+from tests.waiting import busy_query_processes
 
 from ptce.publish import publish_build
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ptce.import_output import suggestion_quality
 from ptce.importer import read_document
-from ptce.paths import DATA_DIR
+from ptce.assets import DATA_DIR
 from ptce.sources import SourceError, load_sources
 
 

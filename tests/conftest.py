@@ -9,14 +9,24 @@ import pytest
 from click.testing import CliRunner
 from rdflib import Graph
 
+from ptce.assets import DATA_DIR
+from ptce.bundled import CACHE_ENV
 from ptce.namespaces import Iris
-from ptce.paths import DATA_DIR
 from ptce.publish import publish_build
 from ptce.web import create_app
 
 from .browser import has_chromium, launch
 
 IRIS = Iris()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Commands run without a build make the bundled data's build in a cache: this session's own, never the user's."""
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="module")

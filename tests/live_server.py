@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,14 +50,16 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(log_dir: Path, *args: str, startup: float = 60.0):
-    """A running `ptce serve ARGS --port P`; yields a LiveServer once /-/health answers."""
+def live_server(log_dir: Path, *args: str, startup: float = 120.0, ptce: Sequence[str] | None = None, **popen):
+    """A running `ptce serve ARGS --port P`; yields a LiveServer once /-/health answers.
+
+    `ptce`: the command to run instead of this interpreter's `python -m ptce`; `popen`: more Popen arguments
+    (cwd, env)."""
     port = free_port()
     log = log_dir / f"serve-{port}.log"
+    command = [*(ptce or (sys.executable, "-m", "ptce")), "serve", "--port", str(port), *args]
     with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ptce", "serve", "--port", str(port), *args], stdout=out, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, **popen)
     server = LiveServer(f"http://127.0.0.1:{port}", process, log)
     try:
         deadline = time.monotonic() + startup

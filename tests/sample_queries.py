@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ptce.paths import QUERIES_DIR
+from ptce.assets import QUERIES_DIR
 
 SAMPLE_QUERIES = {
     "ptces-per-department": """

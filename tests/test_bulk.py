@@ -7,9 +7,10 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import XSD
 
-from ptce import bulk
+from ptce import build_folder
+from ptce.build_folder import STORE_DIR, BuildInfo
 from ptce.cli import main
-from ptce.publish import BuildInfo, publish_build
+from ptce.publish import publish_build
 from ptce.stats import graph_stats
 from ptce.store import OxigraphStore, open_build
 
@@ -22,8 +23,8 @@ def memory_build(tmp_path_factory, synth_dir):
 
 
 def test_on_disk_build_has_store_and_same_version(synth_build, memory_build):
-    assert (synth_build / bulk.STORE_DIR).is_dir()
-    assert not (memory_build / bulk.STORE_DIR).exists()
+    assert (synth_build / STORE_DIR).is_dir()
+    assert not (memory_build / STORE_DIR).exists()
     assert BuildInfo.read(synth_build).version == BuildInfo.read(memory_build).version
 
 
@@ -66,12 +67,12 @@ def test_two_readers_share_the_store(synth_build):
 
 
 def test_build_chooses_the_on_disk_store_from_the_threshold(runner, tmp_path, synth_dir, monkeypatch):
-    monkeypatch.setattr(bulk, "ON_DISK_THRESHOLD", 1000)
+    monkeypatch.setattr(build_folder, "LARGE_GRAPH", 1000)
     result = runner.invoke(main, ["build", "--data", str(synth_dir), "--out", str(tmp_path / "auto")])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "auto" / bulk.STORE_DIR).is_dir()
+    assert (tmp_path / "auto" / STORE_DIR).is_dir()
     result = runner.invoke(
         main, ["build", "--data", str(synth_dir), "--out", str(tmp_path / "mem"), "--store-in-memory"]
     )
     assert result.exit_code == 0, result.output
-    assert not (tmp_path / "mem" / bulk.STORE_DIR).exists()
+    assert not (tmp_path / "mem" / STORE_DIR).exists()

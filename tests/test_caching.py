@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from werkzeug.http import http_date
 
-from ptce.web import create_app, get_site
+from ptce.web import create_app
+from ptce.web.site import get_site
 
 CACHED = ["/", "/page/ptce/cohose", "/data/ptce/cohose.ttl", "/dumps/ptce.nt", "/dumps/ptce.nt.gz", "/ontology"]
 CACHED += ["/catalog", "/.well-known/void", "/page/theme/alimentation"]

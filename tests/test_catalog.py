@@ -12,7 +12,8 @@ from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, SKOS, VOID, XSD
 from ptce.formats import GRAPH_FORMATS
 from ptce.metadata import ETALAB_LICENCE
 from ptce.namespaces import ORG, WD
-from ptce.web import create_app, get_site
+from ptce.web import create_app
+from ptce.web.site import get_site
 
 from .conftest import IRIS
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
+import socket
 import subprocess
+import sys
+import urllib.request
+from pathlib import Path
 
 from ptce.cli import main
-from ptce.paths import PROJECT_ROOT
+
+from .checkout import ROOT as PROJECT_ROOT
+from .waiting import GIVE_UP, wait_for
 
 
 def test_build_publishes_all_dumps(runner, tmp_path):
@@ -140,3 +149,104 @@ def test_publish_passes_the_update_endpoint(runner, build_dir, monkeypatch):
     assert "Published 7 triples" in result.output
     assert calls == [(("http://127.0.0.1:9/gsp", build_dir, None, "u:p"), {"update_url": "http://127.0.0.1:9/update"})]
     assert "--update URL" in runner.invoke(main, ["publish", "--help"]).output
+
+
+def test_without_a_build_commands_read_the_bundled_one_made_once(runner, tmp_path, monkeypatch):
+    """Right after an install (no --build, no dist/), a reading command uses the bundled data's cached build."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PTCE_CACHE_DIR", str(cache))
+    monkeypatch.chdir(tmp_path)
+    first = runner.invoke(main, ["stats"])
+    assert first.exit_code == 0, first.output
+    assert "No build in dist/: using the bundled data's build." in first.stderr
+    assert "Made it in the cache: " + str(cache / "bundled-") in first.stderr
+    assert "triples" in first.stdout.lower()
+    (made,) = cache.glob("bundled-*")
+    again = runner.invoke(main, ["query", "ASK { ?p a ptce:PTCE }"])
+    assert again.exit_code == 0 and again.stdout == "true\n"
+    assert f"Found it in the cache: {made}/" in again.stderr
+    # a build in ./dist is preferred, silently
+    assert runner.invoke(main, ["build", "--out", "dist"]).exit_code == 0
+    third = runner.invoke(main, ["query", "ASK { ?p a ptce:PTCE }"])
+    assert third.exit_code == 0 and third.stderr == ""
+
+
+def test_a_new_data_version_is_a_new_cached_build(tmp_path, monkeypatch):
+    from ptce import bundled
+
+    monkeypatch.setenv("PTCE_CACHE_DIR", str(tmp_path))
+    old = tmp_path / "bundled-0000000000000000"
+    (old / "store").mkdir(parents=True)
+    folder, made = bundled.bundled_build()
+    assert made and folder.name == f"bundled-{bundled.data_version()}" and (folder / "build.json").is_file()
+    assert not old.exists()  # an earlier version's build is cleared away
+    monkeypatch.setattr(bundled, "__version__", "0.0.0-other")
+    assert bundled.data_version() != folder.name.removeprefix("bundled-")
+
+
+def test_help_examples_keep_their_lines(runner):
+    for command, example in [
+        ("query", '  ptce query "SELECT ?name WHERE { ?p a ptce:PTCE ; skos:prefLabel ?name }"'),
+        ("validate", "  ptce validate dist/ptce.ttl --format json"),
+        ("publish", "  ptce publish --build dist/ --to http://127.0.0.1:8890/sparql-graph-crud-auth"),
+    ]:
+        result = runner.invoke(main, [command, "--help"], terminal_width=50)
+        assert result.exit_code == 0 and example.strip() in map(str.strip, result.output.splitlines()), result.output
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line(build_dir):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "ptce", "serve", "--build", str(build_dir), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=GIVE_UP,
+        )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"Port {port} on 127.0.0.1 is already in use: stop what uses it, or choose another with --port."
+    ]
+
+
+def test_ctrl_c_stops_the_whole_server_quietly(build_dir, tmp_path):
+    """Ctrl+C reaches every process of the terminal's group: the front, gunicorn, its workers, the query processes."""
+    from ptce.server import process_tree
+
+    from .live_server import free_port
+
+    port = free_port()
+    with (tmp_path / "out").open("w") as out, (tmp_path / "err").open("w") as err:
+        command = [sys.executable, "-m", "ptce", "serve", "--build", str(build_dir), "--port", str(port)]
+        process = subprocess.Popen([*command, "--workers", "2"], stdout=out, stderr=err, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _answers(f"{url}/-/health"), "the server to start")
+        assert _answers(f"{url}/sparql?query=ASK%7B%7D")  # query processes are running too
+        tree = process_tree(process.pid)
+        assert len(tree) >= 5
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(GIVE_UP) == 0
+        wait_for(lambda: not any(_alive(pid) for pid in tree), "every process of the server to end")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert (tmp_path / "err").read_text() == ""
+    assert (tmp_path / "out").read_text().startswith(f"Serving {build_dir}/ (Ctrl+C to stop)\n")
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=GIVE_UP) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False

@@ -7,8 +7,9 @@ import re
 import pytest
 
 from ptce.cli import main
-from ptce.paths import PROJECT_ROOT
 from ptce.web import DEFAULTS
+
+from .checkout import ROOT as PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 

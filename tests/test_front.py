@@ -23,7 +23,7 @@ from ptce.front import FairShare, Front, FrontConfig, Refused, Request
 
 from .live_server import live_server
 from .sample_queries import QUERIES_OF_DEATH, SIMPLE_QUERY
-from .test_query_of_death import GIVE_UP, busy_query_processes, wait_for
+from .waiting import GIVE_UP, busy_query_processes, wait_for
 
 pytestmark = pytest.mark.server
 WORKERS = 3

@@ -7,11 +7,11 @@ import re
 
 import pytest
 
+from ptce.build_folder import OUTLINES
 from ptce.geo import parse_point_wkt, point_in_polygon, point_wkt
-from ptce.paths import PROJECT_ROOT
-from ptce.publish import OUTLINES
 from ptce.store import open_build
 
+from .checkout import ROOT as PROJECT_ROOT
 from .conftest import IRIS
 
 # A 4×4 square with a 2×2 hole, and a second square apart: a MultiPolygon.

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ptce.assets import DATA_DIR
 from ptce.cli import main
 from ptce.import_output import suggestion_quality
 from ptce.importer import DocumentError, parse_document, read_document
-from ptce.paths import DATA_DIR, PROJECT_ROOT
 from ptce.sources import load_sources
+
+from .checkout import ROOT as PROJECT_ROOT
 
 DOCUMENT = DATA_DIR / "source" / "carte-regionale-ptce-hauts-de-france.txt"
 TEST_DATA = Path(__file__).parent / "data"
@@ -229,7 +231,7 @@ def test_unreadable_document(runner, tmp_path):
 
 def test_import_help_has_an_example(runner):
     result = runner.invoke(main, ["import", "--help"])
-    assert result.exit_code == 0 and "Example: ptce import" in result.output
+    assert result.exit_code == 0 and "Example:\n    ptce import carte.txt --out imported/" in result.output
 
 
 def test_quality_script_prints_the_figures_the_readme_states(sources, imported):

@@ -10,9 +10,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from ptce.build_folder import OUTLINES
 from ptce.cli import main
-from ptce.publish import OUTLINES
-from ptce.web import create_app, get_site
+from ptce.web import create_app
+from ptce.web.site import get_site
 
 PTCE_NAMES = """SELECT ?name WHERE { ?p a ptce:PTCE ; skos:prefLabel ?name } ORDER BY ?name"""
 SCRIPT_TAG = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S)
@@ -165,7 +166,7 @@ def test_cli_map_without_a_build(runner, tmp_path):
 
 def test_cli_map_help_has_an_example(runner):
     result = runner.invoke(main, ["map", "--help"])
-    assert result.exit_code == 0 and "Example: ptce map" in result.output
+    assert result.exit_code == 0 and "Example:\n    ptce map" in result.output
 
 
 def test_outlines_served_when_the_build_folder_is_given_relative(build_dir, monkeypatch):

@@ -322,7 +322,7 @@ def test_bridges_are_nodes_linking_communities():
 
 
 def test_every_output_carries_its_metadata(store, build_dir):
-    from ptce.publish import BuildInfo
+    from ptce.build_folder import BuildInfo
 
     version = BuildInfo.read(build_dir).version
     net = build_network(store, NetworkParams(weight="newman", min_weight=0.3), build_version=version)

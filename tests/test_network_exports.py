@@ -11,10 +11,10 @@ import networkx as nx
 import pytest
 from PIL import Image
 
+from ptce.build_folder import BuildInfo
 from ptce.cli import main
 from ptce.network import NetworkParams, build_network
 from ptce.network_export import JOIN, export
-from ptce.publish import BuildInfo
 from ptce.store import open_build
 
 EDGE_NUMBERS = ("weight", "shared", "jaccard", "newman", "p_value")
@@ -168,4 +168,4 @@ def test_cli_network_refuses_bad_input_clearly(runner, build_dir, tmp_path):
 
 def test_cli_network_help_has_an_example(runner):
     result = runner.invoke(main, ["network", "--help"])
-    assert result.exit_code == 0 and "Example: ptce network" in result.output
+    assert result.exit_code == 0 and "Example:\n    ptce network" in result.output

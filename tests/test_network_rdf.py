@@ -8,13 +8,14 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
 from ptce import network as network_module
 from ptce import network_rdf
+from ptce.build_folder import NETWORK_DUMP
 from ptce.graph import load_ontology
 from ptce.network import build_network
-from ptce.paths import PROJECT_ROOT
-from ptce.publish import NETWORK_DUMP, BuildFailed, publish_build
+from ptce.publish import BuildFailed, publish_build
 from ptce.store import open_build
 from ptce.validate import load_shapes, validate_graph
 
+from .checkout import ROOT as PROJECT_ROOT
 from .conftest import IRIS
 from .test_shapes import test_constraint_catches_violation as check_violation
 

@@ -12,8 +12,8 @@ import pytest
 from rdflib.namespace import RDF
 
 from ptce import network as network_module
+from ptce.build_folder import BuildInfo
 from ptce.formats import NETWORK_FORMATS
-from ptce.publish import BuildInfo
 from ptce.web import create_app
 from ptce.web import network as web_network
 

@@ -8,12 +8,13 @@ from rdflib import Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
-from ptce import partition
+from ptce import build_folder, partition
+from ptce.assets import DATA_DIR
 from ptce.graph import build_graph
 from ptce.namespaces import Iris
-from ptce.paths import DATA_DIR
+from ptce.shacl_report import PYSHACL_OPTIONS, readable_report
 from ptce.sources import load_sources
-from ptce.validate import PYSHACL_OPTIONS, load_shapes, readable_report, validate_graph
+from ptce.validate import load_shapes, validate_graph
 
 IRIS = Iris()
 
@@ -75,12 +76,12 @@ def test_validate_graph_partitions_large_graphs(shapes, monkeypatch):
     graph = break_graph(build_graph(load_sources(DATA_DIR), IRIS))
     calls = []
     original = partition.validate_partitioned
-    monkeypatch.setattr(partition, "PARTITION_THRESHOLD", 1)
+    monkeypatch.setattr(build_folder, "LARGE_GRAPH", 1)
     monkeypatch.setattr(partition, "validate_partitioned", lambda *a, **k: calls.append(a) or original(*a, **k))
     report = validate_graph(graph, shapes)
     assert len(calls) == 1
     assert report.as_dict() == whole(graph, shapes).as_dict()
-    monkeypatch.setattr(partition, "PARTITION_THRESHOLD", len(graph) + 1)
+    monkeypatch.setattr(build_folder, "LARGE_GRAPH", len(graph) + 1)
     validate_graph(graph, shapes)
     assert len(calls) == 1
 

@@ -41,7 +41,7 @@ def set_field(data_dir, slug, name, value):
 
 @pytest.fixture(scope="module")
 def geography():
-    from ptce.paths import DATA_DIR
+    from ptce.assets import DATA_DIR
 
     sources = load_sources(DATA_DIR)
     return sources, sources.geography

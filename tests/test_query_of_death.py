@@ -15,23 +15,20 @@ import json
 import os
 import signal
 import threading
-import time
-from pathlib import Path
 
 import pytest
 
-from ptce.runner import BUSY_THREAD
-from ptce.server import process_tree, process_tree_rss
+from ptce.server import process_tree_rss
 
 from .live_server import fetch, live_server
 from .sample_queries import DEEP_NESTING, LONG_CHAIN, MEMORY_BOMB, SORT_PANIC
 from .sample_queries import QUERIES_OF_DEATH as DEATHS
 from .sample_queries import SIMPLE_QUERY as SIMPLE
+from .waiting import GIVE_UP, busy_query_processes, wait_for
 
 pytestmark = pytest.mark.server
 WORKERS = 2
 MEMORY_MIB = 256
-GIVE_UP = 300  # seconds: only ever reached when something is broken, never in a passing run
 
 
 @pytest.fixture(scope="module")
@@ -52,27 +49,6 @@ def patient(build_dir, tmp_path_factory):
 def answers(server, source: str | None = None) -> bool:
     status, body = fetch(server, SIMPLE, source=source)
     return status == 200 and json.loads(body)["boolean"] is True
-
-
-def busy_query_processes(server) -> list[int]:
-    """The query processes of the server that are evaluating a query (their thread says so)."""
-    busy = []
-    for pid in process_tree(server.process.pid):
-        try:
-            names = [p.read_text().strip() for p in Path(f"/proc/{pid}/task").glob("*/comm")]
-        except OSError:
-            continue
-        if BUSY_THREAD in names:
-            busy.append(pid)
-    return busy
-
-
-def wait_for(condition, what: str):
-    deadline = time.monotonic() + GIVE_UP
-    while not (found := condition()):
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.02)
-    return found
 
 
 def in_thread(server, query: str) -> tuple[threading.Thread, list]:

@@ -17,15 +17,16 @@ from rdflib import Graph
 from rdflib.namespace import SKOS
 
 from ptce import remote as remote_module
+from ptce.assets import DATA_DIR
+from ptce.build_folder import BuildInfo
 from ptce.cli import main
 from ptce.namespaces import Iris
-from ptce.paths import DATA_DIR
-from ptce.publish import BuildInfo
 from ptce.remote import RemoteStoreError, SparqlStore, publish_to, query_form
 from ptce.sources import load_sources
 from ptce.stats import graph_stats
 from ptce.store import open_build
-from ptce.web import create_app, get_site
+from ptce.web import create_app
+from ptce.web.site import get_site
 
 from . import virtuoso
 from .sample_queries import all_queries

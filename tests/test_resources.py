@@ -16,7 +16,8 @@ from ptce.graph import load_ontology
 from ptce.namespaces import ORG, SCHEMA
 from ptce.network import ptces_sharing_themes
 from ptce.publish import publish_build
-from ptce.web import create_app, get_site
+from ptce.web import create_app
+from ptce.web.site import get_site
 
 from .conftest import IRIS
 

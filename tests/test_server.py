@@ -186,13 +186,17 @@ def test_serve_refuses_a_bad_build(runner, data_copy):
     assert both.exit_code == 2
 
 
-def test_serve_with_no_arguments_builds_the_bundled_data(tmp_path, graph):
-    """What `pip install -e . && ptce serve` does on a fresh clone: build, validate, serve; clean up on exit."""
-    with live_server(tmp_path, "--workers", "1") as live:
+def test_serve_with_no_arguments_serves_the_bundled_data(tmp_path, graph, private_cache):
+    """What `pip install -e . && ptce serve` does on a fresh machine: build and validate the bundled data once (in
+    the cache), serve it; the next start reuses that build."""
+    (tmp_path / "empty").mkdir()
+    with live_server(tmp_path, "--workers", "1", cwd=tmp_path / "empty") as live:
         status, body = fetch(live, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
         assert status == 200
         assert json.loads(body)["results"]["bindings"][0]["n"]["value"] == str(len(graph))
         served = live.output().split("Serving ", 1)[1].split("/ (", 1)[0]
-        assert served.endswith("dist")
-        assert (Path(served) / "build.json").exists()
-    assert not Path(served).exists()
+        assert Path(served).parent == private_cache and (Path(served) / "build.json").exists()
+        assert "No build in dist/: using the bundled data's build." in live.output()
+    with live_server(tmp_path, "--workers", "1", cwd=tmp_path / "empty") as again:
+        assert f"Found it in the cache: {served}/" in again.output()
+    assert Path(served).exists()

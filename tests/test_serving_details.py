@@ -15,7 +15,8 @@ import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from ptce.publish import publish_build
-from ptce.web import create_app, get_site
+from ptce.web import create_app
+from ptce.web.site import get_site
 
 from .live_server import fetch, live_server
 from .sample_queries import QUERIES_OF_DEATH

@@ -6,9 +6,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, SKOS, XSD
 
+from ptce.assets import DATA_DIR
 from ptce.graph import build_graph
 from ptce.namespaces import GEO, IGEO, ORG, ROV, SCHEMA
-from ptce.paths import DATA_DIR
 from ptce.sources import load_sources
 from ptce.validate import load_shapes, validate_graph
 

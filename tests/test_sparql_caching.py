@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from ptce.publish import publish_build
-from ptce.web import create_app, get_site
+from ptce.web import create_app
+from ptce.web.site import get_site
 
 NAME = "SELECT ?n WHERE { <https://w3id.org/ptce/id/ptce/cohose> skos:prefLabel ?n }"
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from ptce.paths import PROJECT_ROOT
+from .checkout import ROOT as PROJECT_ROOT
 
 RUFF = shutil.which("ruff")
 

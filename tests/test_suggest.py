@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ptce.paths import DATA_DIR
+from ptce.assets import DATA_DIR
 from ptce.sources import Theme, load_sources
 from ptce.suggest import Quality, Suggestion, ThemeMatcher, fold, measure, stem, words
 

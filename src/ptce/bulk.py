@@ -14,47 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph
 
 from .formats import GRAPH_FORMATS
-from .namespaces import PREFIXES, Iris
-from .store import _GRAPH_FORMATS as _WRITERS
-
-STORE_DIR = "store"
-# From this many triples, `ptce build` writes the on-disk store and uses Oxigraph's writers (see README).
-ON_DISK_THRESHOLD = 50_000
-
-
-def oxigraph_term(term, cache: dict) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """The Oxigraph term for an rdflib term (memoised: IRIs and literals repeat a lot)."""
-    found = cache.get(term)
-    if found is None:
-        if isinstance(term, URIRef):
-            found = ox.NamedNode(str(term))
-        elif isinstance(term, BNode):
-            found = ox.BlankNode(str(term))
-        elif isinstance(term, Literal):
-            if term.language:
-                found = ox.Literal(str(term), language=term.language)
-            elif term.datatype:
-                found = ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-            else:
-                found = ox.Literal(str(term))
-        else:
-            raise TypeError(f"unsupported RDF term {term!r}")
-        cache[term] = found
-    return found
-
-
-def oxigraph_triples(graph: Graph) -> Iterator[ox.Triple]:
-    """The triples of an rdflib graph as Oxigraph triples (in the graph's order: grouped by subject)."""
-    cache: dict = {}
-    for s, p, o in graph:
-        yield ox.Triple(oxigraph_term(s, cache), oxigraph_term(p, cache), oxigraph_term(o, cache))
-
-
-def prefixes(iris: Iris) -> dict[str, str]:
-    return {**{p: str(ns) for p, ns in PREFIXES.items()}, "ptce": str(iris.vocab)}
+from .namespaces import Iris, prefix_map
+from .store import load_dumps, oxigraph_triples, rdf_format
 
 
 @contextmanager
@@ -83,27 +47,20 @@ def write_dumps(graph: Graph, folder: Path, iris: Iris, name: str) -> dict[str, 
     for key, file_name in names.items():
         if key != "nt":
             triples = ox.parse(path=str(nt), format=ox.RdfFormat.N_TRIPLES)
-            ox.serialize(triples, str(folder / file_name), _WRITERS[key], prefixes=prefixes(iris))
+            ox.serialize(triples, str(folder / file_name), rdf_format(key), prefixes=prefix_map(iris))
     return names
-
-
-def load_store(path: Path, *dumps: Path) -> None:
-    """Create the on-disk store at `path` from dumps (N-Triples, N-Quads…; bulk loaded, then compacted)."""
-    finish_store(loaded_store(path, *dumps))
 
 
 def loaded_store(path: Path | None, *dumps: Path) -> ox.Store:
     """A new store, on disk at `path` (or in memory), with the dumps bulk loaded; see `finish_store`."""
     store = ox.Store(str(path)) if path is not None else ox.Store()
-    for dump in dumps:
-        store.bulk_load(path=str(dump), format=ox.RdfFormat.from_extension(Path(dump).suffix.lstrip(".")))
+    load_dumps(store, *dumps)
     return store
 
 
 def finish_store(store: ox.Store, *dumps: Path) -> None:
     """Bulk load more dumps into an on-disk store, then compact it and write it out (the store is then done)."""
-    for dump in dumps:
-        store.bulk_load(path=str(dump), format=ox.RdfFormat.from_extension(Path(dump).suffix.lstrip(".")))
+    load_dumps(store, *dumps)
     store.optimize()
     store.flush()
 

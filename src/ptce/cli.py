@@ -13,9 +13,9 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .assets import DATA_DIR
 from .formats import NETWORK_FORMATS
-from .namespaces import DEFAULT_BASE_IRI, Iris
-from .paths import DATA_DIR, DEFAULT_BUILD_DIR
+from .namespaces import DEFAULT_BASE_IRI, Iris, prefix_map
 from .sources import SourceError
 
 data_option = click.option(
@@ -26,13 +26,31 @@ data_option = click.option(
     show_default="the bundled data/",
     help="Folder of YAML source files.",
 )
+DEFAULT_BUILD_DIR = Path("dist")
+
+
+def resolve_build(build_dir: Path | None) -> Path:
+    """The build a command reads: --build, else ./dist, else the bundled data's build (made once, cached)."""
+    from .build_folder import BUILD_INFO
+    from .bundled import bundled_build
+
+    if build_dir is not None:
+        return build_dir
+    if (DEFAULT_BUILD_DIR / BUILD_INFO).is_file():
+        return DEFAULT_BUILD_DIR
+    click.echo(f"No build in {DEFAULT_BUILD_DIR}/: using the bundled data's build.", err=True)
+    folder, made = build_or_fail(bundled_build)
+    click.echo(f"{'Made' if made else 'Found'} it in the cache: {folder}/", err=True)
+    return folder
+
+
 build_option = click.option(
     "--build",
     "build_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_BUILD_DIR,
-    show_default=True,
-    help="Folder of a published build.",
+    callback=lambda _ctx, _param, value: resolve_build(value),
+    help=f"Folder of a published build.  [default: {DEFAULT_BUILD_DIR}/ if it holds one, else the bundled data's "
+    "build, made once and cached]",
 )
 base_option = click.option(
     "--base-iri", default=DEFAULT_BASE_IRI, show_default=True, help="Base IRI of the dataset's identifiers."
@@ -83,7 +101,9 @@ def build(data_dir: Path, base_iri: str, out: Path, on_disk: bool | None) -> Non
     The output folder is replaced only when the graph conforms; otherwise it is left as it
     was, the problems are printed and the exit code is 1.
 
-    Example: ptce build --out dist/
+    \b
+    Example:
+      ptce build --out dist/
     """
     from .publish import publish_build
 
@@ -103,6 +123,11 @@ def build_or_fail(builder, *args):
         fail(f"The source data has {len(exc.problems)} problem(s); nothing was published:\n{exc}")
     except BuildFailed as exc:
         fail(f"The graph does not conform to the shapes; nothing was published.\n{exc.report.as_text()}")
+    except OSError as exc:  # a full disk, a read-only or missing output folder
+        where = f" ({exc.filename})" if exc.filename else ""
+        fail(
+            f"Cannot write the build: {exc.strerror or exc}{where}. Nothing was published; the last build is untouched."
+        )
 
 
 @main.command()
@@ -114,7 +139,10 @@ def validate(paths: tuple[Path, ...], base_iri: str, fmt: str) -> None:
 
     Prints which resource, which field and what was expected; exit code 1 on any violation.
 
-    Examples: ptce validate            ptce validate dist/ptce.ttl --format json
+    \b
+    Examples:
+      ptce validate
+      ptce validate dist/ptce.ttl --format json
     """
     from rdflib import Graph
 
@@ -128,7 +156,10 @@ def validate(paths: tuple[Path, ...], base_iri: str, fmt: str) -> None:
         else:
             graph = Graph()
             for path in paths:
-                graph.parse(path)
+                try:
+                    graph.parse(path)
+                except Exception as exc:  # rdflib's parsers raise many kinds of errors
+                    fail(f"Cannot read RDF from {path}: {exc}")
             report = validate_graph(graph, load_shapes(iris))
     except SourceError as exc:
         if fmt == "json":
@@ -141,8 +172,6 @@ def validate(paths: tuple[Path, ...], base_iri: str, fmt: str) -> None:
             )
             sys.exit(1)
         fail(f"The source data has {len(exc.problems)} problem(s):\n{exc}")
-    except Exception as exc:  # a file rdflib cannot parse
-        fail(f"Cannot read RDF: {exc}")
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
@@ -177,12 +206,14 @@ def query(sparql: str, build_dir: Path, fmt: str, timeout: float) -> None:
     through the endpoint's guard (no update, no SERVICE) and runs as the endpoint's do, in a query process
     with no network access (see the README's Safety section).
 
-    Example: ptce query "SELECT ?name WHERE { ?p a ptce:PTCE ; skos:prefLabel ?name }"
+    \b
+    Example:
+      ptce query "SELECT ?name WHERE { ?p a ptce:PTCE ; skos:prefLabel ?name }"
     """
-    from .publish import BuildInfo
+    from .build_folder import BuildInfo
     from .runner import ProcessRunner, QueryCrashed, QueryJob, QueryOutOfMemory, QueryRejected, QueryTimeout
     from .sparql_guard import QueryRefused, analyse, refusal
-    from .store import engine_prefixes, json_term_value
+    from .store import json_term_value
 
     try:
         info = BuildInfo.read(build_dir)
@@ -190,7 +221,7 @@ def query(sparql: str, build_dir: Path, fmt: str, timeout: float) -> None:
         fail(f"No build found in {build_dir}/ ({exc}). Run `ptce build` first.")
     text = sys.stdin.read() if sparql == "-" else sparql
     try:
-        analysis = analyse(text, engine_prefixes(Iris(info.base_iri)))
+        analysis = analyse(text, prefix_map(Iris(info.base_iri)))
     except QueryRefused as exc:
         fail(f"Refused query: {exc}", 2)
     refused = refusal(analysis)
@@ -243,7 +274,9 @@ def format_table(names: list[str], rows: list[list]) -> str:
 def stats(build_dir: Path) -> None:
     """Counts of the built graph: triples, PTCEs per department, themes, organisations.
 
-    Example: ptce stats --build dist/
+    \b
+    Example:
+      ptce stats --build dist/
     """
     from .stats import graph_stats
 
@@ -272,7 +305,9 @@ def import_map(document: Path, out: Path, region: str, data_dir: Path, diff: boo
     from, and themes suggested from its text, which you review before filling in `themes`.
     What the importer cannot place is reported, never guessed.
 
-    Example: ptce import carte.txt --out imported/ && ptce validate imported/
+    \b
+    Example:
+      ptce import carte.txt --out imported/ && ptce validate imported/
     """
     from .import_output import diff_document, import_summary, write_data_folder
     from .importer import DocumentError, read_document
@@ -305,7 +340,9 @@ def import_map(document: Path, out: Path, region: str, data_dir: Path, diff: boo
 def map_command(build_dir: Path, fmt: str | None, out: Path) -> None:
     """Draw the regional map for reports: department outlines, the PTCEs numbered and coloured by department, a key.
 
-    Example: ptce map --format svg --out carte-ptce.svg
+    \b
+    Example:
+      ptce map --format svg --out carte-ptce.svg
     """
     from .staticmap import write_map
 
@@ -331,7 +368,9 @@ def synth(orgs: int, seed: int, out: Path) -> None:
     with skewed popularity. About 17 triples per organisation: --orgs 60000 builds about 1M triples.
     The folder is replaced whole, and only if it is new, empty or an earlier synthetic folder.
 
-    Example: ptce synth --orgs 6000 --seed 1 --out synth/ && ptce build --data synth/ --out synth-dist/
+    \b
+    Example:
+      ptce synth --orgs 6000 --seed 1 --out synth/ && ptce build --data synth/ --out synth-dist/
     """
     from .synth import generate
 
@@ -366,11 +405,13 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
 
     Every output states its parameters, the build version and the date.
 
-    Example: ptce network --weight jaccard --format gexf --out ptce.gexf
+    \b
+    Example:
+      ptce network --weight jaccard --format gexf --out ptce.gexf
     """
+    from .build_folder import BuildInfo
     from .network import NetworkParams, build_network
     from .network_export import export
-    from .publish import BuildInfo
 
     store = open_store(build_dir)
     try:
@@ -472,21 +513,27 @@ def serve(
 ) -> None:
     """Serve the SPARQL endpoint and the web app over the validated graph.
 
-    Builds the data first (into a temporary folder) unless --build names a published build; a build that
-    fails its checks is never served (exit code 1).
+    Serves the build --build names; or builds --data first (into a temporary folder); or, with neither,
+    ./dist if it holds a build, else the bundled data's build (made once per data version and cached). A
+    build that fails its checks is never served (exit code 1).
 
     With --store sparql:URL, everything (endpoint, pages, map, network) is answered by that server; the
     build folder still provides the dumps and metadata.
 
-    Example: ptce serve --port 8000 --timeout 5
+    \b
+    Example:
+      ptce serve --port 8000 --timeout 5
     """
     from .server import build_to_temp
     from .server import serve as run_server
 
     if data_dir and build_dir:
         fail("Give --data or --build, not both.", 2)
-    if build_dir is None:
-        build_dir = build_or_fail(build_to_temp, data_dir or DATA_DIR, Iris(base_iri))
+    if data_dir is not None:
+        build_dir = build_or_fail(build_to_temp, data_dir, Iris(base_iri))
+    elif build_dir is None:
+        build_dir = resolve_build(None) if base_iri == DEFAULT_BASE_IRI else None
+        build_dir = build_dir or build_or_fail(build_to_temp, DATA_DIR, Iris(base_iri))
     config = {
         "BUILD_DIR": str(build_dir),
         "QUERY_TIMEOUT": timeout,
@@ -502,6 +549,7 @@ def serve(
         click.echo(f"Serving {build_dir}/ (Ctrl+C to stop)")
         for url in urls:
             click.echo(f"  {url}")
+        sys.stdout.flush()  # now, even when stdout is a file or a pipe
 
     front = {"header_timeout": header_timeout, "body_timeout": body_timeout, "trusted_proxies": frozenset(trust_proxy)}
     try:
@@ -532,10 +580,12 @@ def publish(build_dir: Path, url: str, graph: str | None, auth: str | None, upda
     GSP endpoints: Virtuoso /sparql-graph-crud-auth (digest authentication; updates: /sparql-auth), Fuseki
     /DATASET/data (updates: /DATASET/update), QLever / (with its access token, for both).
 
-    Example: ptce publish --build dist/ --to http://127.0.0.1:8890/sparql-graph-crud-auth
+    \b
+    Example:
+      ptce publish --build dist/ --to http://127.0.0.1:8890/sparql-graph-crud-auth
     --update http://127.0.0.1:8890/sparql-auth --auth dba:dba
     """
-    from .publish import BuildInfo
+    from .build_folder import BuildInfo
     from .remote import RemoteStoreError, publish_to
 
     try:

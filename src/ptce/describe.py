@@ -11,14 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 
-from .namespaces import IGEO, ORG, PREFIXES, ROV, SCHEMA, Iris, bind_prefixes
-from .store import Store
+from .namespaces import IGEO, ORG, PREFIXES, ROV, SCHEMA, Iris, bind_prefixes, language_rank
+from .store import Store, is_engine_iri
 
-LANGUAGES = ("fr", "en", "")
 LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 
 # French names of the external properties the dataset uses (the ontology's own terms carry their labels).
@@ -87,10 +85,8 @@ def iri_ref(iri: str) -> str:
     """`<iri>` for a SPARQL query; ValueError for anything that is not a plain absolute IRI."""
     if ":" not in iri or _UNSAFE_IRI.search(iri):
         raise ValueError(f"not an IRI: {iri!r}")
-    try:
-        ox.NamedNode(iri)  # the engine's own IRI check (percent-encoding, code points)
-    except (ValueError, UnicodeError):
-        raise ValueError(f"not an IRI: {iri!r}") from None
+    if not is_engine_iri(iri):
+        raise ValueError(f"not an IRI: {iri!r}")
     return f"<{iri}>"
 
 
@@ -100,12 +96,6 @@ def curie(iri: str) -> str:
         if iri.startswith(str(ns)) and len(iri) > len(str(ns)):
             return f"{prefix}:{iri[len(str(ns)) :]}"
     return iri
-
-
-def language_rank(literal: Literal) -> tuple[int, str]:
-    """Sort key putting French first, then English, then untagged, then other languages."""
-    lang = (literal.language or "").lower()
-    return (LANGUAGES.index(lang) if lang in LANGUAGES else len(LANGUAGES), str(literal))
 
 
 @dataclass(frozen=True)
@@ -189,9 +179,6 @@ class Description:
             if isinstance(o, Literal) and (lang is None or o.language == lang)
         )
 
-    def literal(self, prop: URIRef) -> Literal | None:
-        return next((o for o in self.graph.objects(self.iri, prop) if isinstance(o, Literal)), None)
-
     def links(self, prop: URIRef, node: URIRef | None = None) -> list[Value]:
         """The IRIs a property points to, as links sorted by label."""
         nodes = {o for o in self.graph.objects(node or self.iri, prop) if isinstance(o, URIRef)}
@@ -228,26 +215,7 @@ def describe_graph(store: Store, nodes: list[str], iris: Iris) -> Graph:
     bind_prefixes(graph, iris)
     if not nodes:
         return graph
-    result = store.query(DESCRIBE % " ".join(iri_ref(n) for n in nodes))
-    if isinstance(result, ox.QueryTriples):  # the embedded store: convert terms, no text round trip
-        graph.addN((_term(t.subject), _term(t.predicate), _term(t.object), graph) for t in result)
-    else:
-        data = store.serialize(result, "nt")
-        if data.strip():
-            graph.parse(data=data, format="nt")
-    return graph
-
-
-def _term(term):
-    """An rdflib term for an Oxigraph term (plain strings keep no xsd:string datatype, as rdflib parses them)."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        return Literal(term.value, datatype=None if datatype == str(XSD.string) else URIRef(datatype))
-    return BNode(term.value)
+    return store.construct_graph(DESCRIBE % " ".join(iri_ref(n) for n in nodes), graph)
 
 
 def describe(store: Store, iri: str, iris: Iris) -> Description:

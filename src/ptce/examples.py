@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import QUERIES_DIR
+from .assets import QUERIES_DIR
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import reprlib
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,14 @@ import yaml
 from .records import Problem
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+INSEE_DEPT_RE = re.compile(r"^(?:0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
+INSEE_COMMUNE_RE = re.compile(r"^(?:[0-9]{2}|2A|2B)[0-9]{3}$")
+WIKIDATA_RE = re.compile(r"^Q[1-9][0-9]*$")
+MAX_FILE_BYTES = 256 * 1024**2  # one source file
+MAX_TEXT = 20_000  # characters in one text value (a description is a few hundred)
+# Characters no source text may hold: controls (but tab and line feed) and the bidirectional embeddings,
+# overrides and isolates that make a name display other than it reads (U+202E).
+FORBIDDEN_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 # ---- YAML with line numbers ---------------------------------------------------------------------
@@ -26,7 +37,13 @@ class _Map(dict):
 
 # libyaml's C parser when PyYAML was built with it (about ten times faster); its nodes carry the same marks.
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    pass
+    def construct_object(self, node, deep=False):
+        """Refuse aliases: a value used twice (`*name`) is how a few hundred bytes expand to gigabytes."""
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise yaml.constructor.ConstructorError(
+                None, None, "YAML aliases (*name) are not accepted: write the value out again", node.start_mark
+            )
+        return super().construct_object(node, deep)
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
@@ -45,6 +62,11 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
 
+
+_SHORT = reprlib.Repr()  # a value shown in a message: cut before it is written out, however large it is
+_SHORT.maxstring = _SHORT.maxother = 60
+_SHORT.maxlist = _SHORT.maxdict = 4
+_SHORT.maxlevel = 2
 
 # ---- field checking -------------------------------------------------------------------------------
 
@@ -93,7 +115,9 @@ class Checker:
                 continue
             value = data[key]
             at = lines.get(key, line)
-            if self._ok(kind, value):
+            if self._ok(kind, value) and (bad := text_problem(value)):
+                self.fail(at, name, bad)
+            elif self._ok(kind, value):
                 out[key] = value
                 if kind == SLUG and not SLUG_RE.match(value):
                     self.fail(at, name, f"{value!r} is not a slug (lower-case ASCII letters, digits, hyphens)")
@@ -104,7 +128,7 @@ class Checker:
                 if kind in (TEXT, SLUG) and not value.strip():
                     self.fail(at, name, "must not be empty")
             else:
-                self.fail(at, name, f"expected {kind}, got {type(value).__name__} {value!r:.60}")
+                self.fail(at, name, f"expected {kind}, got {type(value).__name__} {_SHORT.repr(value)}")
         return out
 
     @staticmethod
@@ -132,6 +156,39 @@ class Checker:
         raise AssertionError(kind)
 
 
+def text_problem(value: Any) -> str | None:
+    """Why a text value (or any text inside a list or mapping of texts) is not accepted, or None."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return next(filter(None, map(text_problem, value)), None)
+    if not isinstance(value, str):
+        return None
+    if len(value) > MAX_TEXT:
+        return f"text of {len(value):,} characters; at most {MAX_TEXT:,}"
+    if found := FORBIDDEN_RE.search(value):
+        char = found.group()
+        label = unicodedata.name(char, "a control character")
+        return f"U+{ord(char):04X} ({label}) at character {found.start() + 1} is not allowed in text"
+    return None
+
+
+def folder_problems(data_dir: Path) -> list[Problem]:
+    """Links that lead out of the data folder, and files too large to read: nothing is read from such a folder."""
+    root = data_dir.resolve()
+    problems = []
+    for folder, dirs, files in os.walk(data_dir, followlinks=False):
+        for name in [*dirs, *files]:
+            path = Path(folder) / name
+            rel = relative_name(path, data_dir)
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                problems.append(Problem(rel, 0, "", f"is a link to {path.resolve()}, outside the data folder"))
+            elif path.is_file() and not path.is_symlink() and path.stat().st_size > MAX_FILE_BYTES:
+                size = path.stat().st_size
+                problems.append(Problem(rel, 0, "", f"{size:,} bytes; a source file may have {MAX_FILE_BYTES:,}"))
+    return problems
+
+
 def join_field(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
@@ -148,7 +205,7 @@ def read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
         problems.append(Problem(rel, 0, "", f"cannot read file: {exc}"))
         return None
     try:
-        return yaml.load(text, Loader=_Loader)
+        document = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark else 0
@@ -156,8 +213,12 @@ def read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
         context = getattr(exc, "context_mark", None)
         if context is not None and mark is not None and context.line != mark.line:
             reason += f" ({getattr(exc, 'context', None) or 'in the part'} starting at line {context.line + 1})"
-        problems.append(Problem(rel, line, "", f"YAML syntax error: {reason}"))
+        kind = "YAML" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error"
+        problems.append(Problem(rel, line, "", f"{kind}: {reason}"))
         return None
+    if document is None:
+        problems.append(Problem(rel, 1, "", "the file holds no data (it is empty, or only comments)"))
+    return document
 
 
 def relative_name(path: Path, data_dir: Path) -> str:

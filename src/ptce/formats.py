@@ -12,19 +12,20 @@ class Format:
     suffix: str
     rdflib: str | None  # rdflib serialiser name (graph formats)
     label: str
+    w3c: str | None = None  # local name of the format's IRI under http://www.w3.org/ns/formats/
 
 
 GRAPH_FORMATS = (
-    Format("ttl", "text/turtle", "ttl", "turtle", "Turtle"),
-    Format("nt", "application/n-triples", "nt", "nt", "N-Triples"),
-    Format("rdf", "application/rdf+xml", "rdf", "xml", "RDF/XML"),
-    Format("jsonld", "application/ld+json", "jsonld", "json-ld", "JSON-LD"),
+    Format("ttl", "text/turtle", "ttl", "turtle", "Turtle", "Turtle"),
+    Format("nt", "application/n-triples", "nt", "nt", "N-Triples", "N-Triples"),
+    Format("rdf", "application/rdf+xml", "rdf", "xml", "RDF/XML", "RDF_XML"),
+    Format("jsonld", "application/ld+json", "jsonld", "json-ld", "JSON-LD", "JSON-LD"),
 )
 RESULT_FORMATS = (
-    Format("json", "application/sparql-results+json", "srj", None, "SPARQL JSON"),
-    Format("xml", "application/sparql-results+xml", "srx", None, "SPARQL XML"),
-    Format("csv", "text/csv", "csv", None, "CSV"),
-    Format("tsv", "text/tab-separated-values", "tsv", None, "TSV"),
+    Format("json", "application/sparql-results+json", "srj", None, "SPARQL JSON", "SPARQL_Results_JSON"),
+    Format("xml", "application/sparql-results+xml", "srx", None, "SPARQL XML", "SPARQL_Results_XML"),
+    Format("csv", "text/csv", "csv", None, "CSV", "SPARQL_Results_CSV"),
+    Format("tsv", "text/tab-separated-values", "tsv", None, "TSV", "SPARQL_Results_TSV"),
 )
 # Exports of the co-theme network (`ptce network --format`, /network.<suffix>).
 NETWORK_FORMATS = (
@@ -49,13 +50,7 @@ ALIASES = {
 }
 
 
-def graph_format(key: str) -> Format:
-    """The graph format with this short name (ttl, nt, rdf, jsonld)."""
-    for f in GRAPH_FORMATS:
-        if f.key == key:
-            return f
-    raise KeyError(key)
-
-
 # The HTML view of a resource (pages, the query UI), negotiated next to the RDF formats.
 HTML = Format("html", "text/html", "html", None, "HTML")
+
+W3C_FORMATS = "http://www.w3.org/ns/formats/"

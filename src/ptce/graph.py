@@ -7,8 +7,8 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VANN, XSD
 
+from .assets import ONTOLOGY_FILE
 from .namespaces import GEO, IGEO, ORG, ROV, SCHEMA, WD, Iris, bind_prefixes
-from .paths import ONTOLOGY_FILE
 from .slugs import slugify
 from .sources import Initiative, Organisation, Place, Ptce, Sources
 

@@ -12,15 +12,18 @@ from typing import Any, Protocol
 
 import yaml
 
+from .build_folder import staged_copy
+from .fields import read_yaml
 from .importer import DocumentError, ImportedDocument, ImportedPtce
 from .places import OUTLINES_FILE, PLACES_FILE, SOURCE_FILE
+from .records import DATASET_FILE, GEOGRAPHY_FILE, ORGANISATIONS_FILE, PTCE_FOLDER, THEMES_FILE
 from .slugs import slugify
 from .sources import Problem, Sources
 from .suggest import Quality, measure
 
 SOURCE_FOLDER = "source"
 # Reference files an imported folder shares with the data it was imported against (the region's geography).
-COPIED_FILES = ("geography.yaml", "themes.yaml", PLACES_FILE, OUTLINES_FILE, SOURCE_FILE)
+COPIED_FILES = (GEOGRAPHY_FILE, THEMES_FILE, PLACES_FILE, OUTLINES_FILE, SOURCE_FILE)
 NOT_IMPORTED = "territoires, roles, working_groups, initiatives, recognised, collective_approach_since"
 
 
@@ -96,7 +99,7 @@ def ptce_yaml(record: ImportedPtce, document: str) -> str:
 
 def dataset_yaml(doc: ImportedDocument, data_dir: Path) -> str:
     """The dataset description of the reference data, with the imported document as its source."""
-    dataset = yaml.safe_load((data_dir / "dataset.yaml").read_text(encoding="utf-8"))
+    dataset = yaml.safe_load((data_dir / DATASET_FILE).read_text(encoding="utf-8"))
     dataset["source"] = {
         "slug": slugify(doc.path.stem),
         "title": doc.title or doc.path.stem,
@@ -118,10 +121,7 @@ class Written:
 def _existing_ptces(folder: Path) -> list[_Existing]:
     found = []
     for path in sorted(folder.glob("*.yaml")):
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            raw = None
+        raw = read_yaml(path, folder, [])  # its problems are the user's to fix later, not the import's
         raw = raw if isinstance(raw, dict) else {}
         found.append(
             _Existing(str(raw.get("slug", path.stem)), str(raw.get("name") or ""), raw.get("source_name"), path.name)
@@ -130,7 +130,16 @@ def _existing_ptces(folder: Path) -> list[_Existing]:
 
 
 def write_data_folder(doc: ImportedDocument, out: Path, data_dir: Path) -> Written:
-    """Write `doc` as a data folder in `out`: PTCE files, the document, and the shared files it needs."""
+    """Write `doc` as a data folder in `out`: PTCE files, the document, and the shared files it needs.
+
+    All or nothing: the files are written into a copy of `out` that replaces it at the end, so an import that
+    fails or is interrupted leaves `out` as it was."""
+    with staged_copy(out) as staging:
+        result = _write_data_folder(doc, staging, data_dir)
+    return Written(*[[out / path.relative_to(staging) for path in paths] for paths in (result.written, result.kept)])
+
+
+def _write_data_folder(doc: ImportedDocument, out: Path, data_dir: Path) -> Written:
     source = out / SOURCE_FOLDER / doc.path.name
     if source.exists() and source.read_bytes() != doc.path.read_bytes():
         raise DocumentError(
@@ -152,16 +161,16 @@ def write_data_folder(doc: ImportedDocument, out: Path, data_dir: Path) -> Writt
     put(source, copy_from=doc.path)
     for name in COPIED_FILES:
         put(out / name, copy_from=data_dir / name)
-    put(out / "organisations.yaml", "# Carrier and partner organisations, to add by hand.\norganisations: []\n")
-    put(out / "dataset.yaml", dataset_yaml(doc, data_dir))
-    existing = _existing_ptces(out / "ptce")
+    put(out / ORGANISATIONS_FILE, "# Carrier and partner organisations, to add by hand.\norganisations: []\n")
+    put(out / DATASET_FILE, dataset_yaml(doc, data_dir))
+    existing = _existing_ptces(out / PTCE_FOLDER)
     for record, found in match(doc.ptces, existing):
         if record is None:
             continue
         if found is not None:
-            result.kept.append(out / "ptce" / found.file)
+            result.kept.append(out / PTCE_FOLDER / found.file)
         else:
-            put(out / "ptce" / f"{record.slug}.yaml", ptce_yaml(record, f"{SOURCE_FOLDER}/{doc.path.name}"))
+            put(out / PTCE_FOLDER / f"{record.slug}.yaml", ptce_yaml(record, f"{SOURCE_FOLDER}/{doc.path.name}"))
     return result
 
 

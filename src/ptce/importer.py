@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .records import GEOGRAPHY_FILE
 from .slugs import slugify
 from .sources import Place, Problem, SourceError, Sources
 from .suggest import Suggestion, ThemeMatcher, words
@@ -26,6 +27,7 @@ HEADING_RE = re.compile(
     r"(?P<name>.+?)\s*\(\s*(?P<code>[0-9A-Za-z]+)\s*\)\s*:?$",
     re.IGNORECASE,
 )
+
 HEADING_HINT_RE = re.compile(r"^(?:les\s+)?ptce\s+(?:situ|implant)", re.IGNORECASE)
 BULLET_RE = re.compile(r"^[-–•]\s+")
 EMPHASIS_RE = re.compile(r"\*([^*\n]+)\*")
@@ -264,7 +266,7 @@ def parse_document(path: Path, text: str, sources: Sources, region: str = "32") 
         raise DocumentError(
             [
                 Problem(
-                    str(sources.data_dir / "geography.yaml"),
+                    str(sources.data_dir / GEOGRAPHY_FILE),
                     0,
                     "region",
                     f"region {region!r} is not the one the data describes ({sources.region.insee}, "

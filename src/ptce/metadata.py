@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, VOID, XSD
 
-from .formats import GRAPH_FORMATS, Format
-from .namespaces import PREFIXES, WD, Iris, bind_prefixes
+from .formats import GRAPH_FORMATS, W3C_FORMATS, Format
+from .namespaces import PREFIXES, WD, Iris, bind_prefixes, preferred_text
 from .store import Store
 
 if TYPE_CHECKING:
-    from .publish import BuildInfo
+    from .build_folder import BuildInfo
     from .sources import Dataset
 
 VOID_FILE = "void.ttl"
@@ -27,8 +27,7 @@ CATALOG_FILE = "catalog.ttl"
 ETALAB_LICENCE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
 LICENCE_NAMES = {ETALAB_LICENCE: "Licence Ouverte / Open Licence 2.0 (Etalab)"}
 IANA = Namespace("https://www.iana.org/assignments/media-types/")
-W3C_FORMATS = Namespace("http://www.w3.org/ns/formats/")
-FORMAT_FEATURES = {"ttl": "Turtle", "nt": "N-Triples", "rdf": "RDF_XML", "jsonld": "JSON-LD"}
+FORMATS_NS = Namespace(W3C_FORMATS)
 FRENCH = URIRef("http://publications.europa.eu/resource/authority/language/FRA")
 SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
 GZIP = "application/gzip"
@@ -60,7 +59,7 @@ class Download:
 
 def downloads(folder: Path, info: BuildInfo) -> list[Download]:
     """The dumps of a build and their gzip variants, in the order of the format table."""
-    from .publish import gzip_name
+    from .build_folder import gzip_name
 
     found = []
     for fmt in GRAPH_FORMATS:
@@ -95,7 +94,7 @@ def void_graph(store: Store, iris: Iris, info: BuildInfo, dataset: Dataset, file
     for download in files:
         if not download.compressed:
             g.add((ds, VOID.dataDump, iris.document(f"dumps/{download.name}")))
-            g.add((ds, VOID.feature, W3C_FORMATS[FORMAT_FEATURES[download.fmt.key]]))
+            g.add((ds, VOID.feature, FORMATS_NS[download.fmt.w3c]))
     for row in store.select(EXAMPLES):
         g.add((ds, VOID.exampleResource, URIRef(row["s"])))
     g.add((ds, VOID.rootResource, iris.theme_scheme))
@@ -223,11 +222,6 @@ def read_metadata(folder: Path, name: str, license: str | None = None) -> Graph:
     return g
 
 
-def _french(g: Graph, node, prop) -> str | None:
-    values = sorted(g.objects(node, prop), key=lambda lit: (getattr(lit, "language", None) != "fr", str(lit)))
-    return str(values[0]) if values else None
-
-
 def dataset_summary(catalog: Graph, iris: Iris) -> dict:
     """What the home and catalog pages say about the dataset, read from its DCAT description."""
     ds = iris.dataset
@@ -236,7 +230,7 @@ def dataset_summary(catalog: Graph, iris: Iris) -> dict:
         url = str(catalog.value(dist, DCAT.downloadURL))
         dists.append(
             {
-                "title": _french(catalog, dist, DCTERMS.title),
+                "title": preferred_text(catalog, dist, DCTERMS.title),
                 "url": url,
                 "href": iris.path_of(url) or url,
                 "media_type": str(catalog.value(dist, DCAT.mediaType)).removeprefix(str(IANA)),
@@ -246,12 +240,12 @@ def dataset_summary(catalog: Graph, iris: Iris) -> dict:
         )
     license = catalog.value(ds, DCTERMS.license)
     return {
-        "title": _french(catalog, ds, DCTERMS.title),
-        "description": _french(catalog, ds, DCTERMS.description),
+        "title": preferred_text(catalog, ds, DCTERMS.title),
+        "description": preferred_text(catalog, ds, DCTERMS.description),
         "keywords": sorted(str(k) for k in catalog.objects(ds, DCAT.keyword)),
         "license": str(license) if license else None,
         "license_name": LICENCE_NAMES.get(str(license), str(license)) if license else None,
-        "rights": _french(catalog, ds, DCTERMS.rights),
+        "rights": preferred_text(catalog, ds, DCTERMS.rights),
         "issued": str(catalog.value(ds, DCTERMS.issued) or ""),
         "modified": str(catalog.value(ds, DCTERMS.modified) or ""),
         "distributions": sorted(dists, key=lambda d: (d["compressed"], d["url"])),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rdflib import Namespace, URIRef
+from rdflib import Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
 
 DEFAULT_BASE_IRI = "https://w3id.org/ptce/"
@@ -17,7 +17,6 @@ GEO = Namespace("http://www.opengis.net/ont/geosparql#")
 VANN = Namespace("http://purl.org/vocab/vann/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
-ESS = Namespace("http://purl.org/essglobal/vocab/")
 WD = Namespace("http://www.wikidata.org/entity/")
 
 # Kinds of things, as they appear in IRIs: {base}id/{kind}/{slug}
@@ -122,8 +121,29 @@ class Iris:
         return "/" + iri[len(self.base) :] if iri.startswith(self.base) else None
 
 
+def prefix_map(iris: Iris) -> dict[str, str]:
+    """The usual prefixes and `ptce:` for the ontology: predeclared in queries, bound in dumps and contexts."""
+    return {**{p: str(ns) for p, ns in PREFIXES.items()}, "ptce": str(iris.vocab)}
+
+
 def bind_prefixes(graph, iris: Iris) -> None:
     """Bind the usual prefixes, plus the dataset's own, on an rdflib graph."""
-    for prefix, ns in PREFIXES.items():
+    for prefix, ns in prefix_map(iris).items():
         graph.bind(prefix, ns, override=True)
-    graph.bind("ptce", iris.vocab, override=True)
+
+
+LANGUAGES = ("fr", "en", "")  # the order texts are shown in: French first, then English, then untagged
+
+
+def language_rank(literal: Literal) -> tuple[int, str]:
+    """Sort key putting French first, then English, then untagged, then other languages."""
+    lang = (getattr(literal, "language", None) or "").lower()
+    return (LANGUAGES.index(lang) if lang in LANGUAGES else len(LANGUAGES), str(literal))
+
+
+def preferred_text(graph, node, prop, lang: str = "fr") -> str | None:
+    """The text of `prop` on `node` in `lang` if there is one, else in the usual order (`language_rank`)."""
+    values = [o for o in graph.objects(node, prop) if isinstance(o, Literal)]
+    if not values:
+        return None
+    return str(min(values, key=lambda o: ((o.language or "").lower() != lang, language_rank(o))))

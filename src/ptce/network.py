@@ -8,7 +8,6 @@ only each node's top-k neighbours. See the README section "Co-theme network" for
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict, dataclass, replace
 from typing import NamedTuple
 
@@ -17,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import __version__
-from .namespaces import Iris
+from .build_folder import utc_now
 from .projection import WEIGHTS, project
 from .store import Store
 
@@ -118,10 +117,6 @@ SELECT DISTINCT ?ptce ?theme WHERE { ?ptce a ptce:PTCE ; dcterms:subject ?theme 
 """
 
 
-def _iris_of(store: Store) -> Iris:
-    return getattr(store, "iris", None) or Iris()
-
-
 def _fallback_label(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1]
 
@@ -134,7 +129,7 @@ def load_bipartite(store: Store, broader: bool = False, lang: str = "fr") -> Bip
     """
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}")
-    scheme = str(_iris_of(store).theme_scheme)
+    scheme = str(store.iris.theme_scheme)
     rows = store.select(PTCES_QUERY.replace("LANG", lang))
     ptces = sorted(
         (Item(r["ptce"], r["label"] or _fallback_label(r["ptce"]), r["dept"], r["deptLabel"]) for r in rows),
@@ -267,7 +262,7 @@ def build_network(
         "parameters": params.as_dict(),
         "build_version": build_version,
         "software_version": __version__,
-        "generated_at": generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "generated_at": generated_at or utc_now(),
         "nodes": g.number_of_nodes(),
         "edges": g.number_of_edges(),
         "modularity": modularity,

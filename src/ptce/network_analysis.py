@@ -17,7 +17,6 @@ PALETTE = (
     "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000",
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
 )  # fmt: skip
-CENTRALITIES = ("degree", "strength", "eigenvector", "betweenness", "participation")
 BETWEENNESS_SAMPLES = 300  # source nodes of the betweenness estimate of larger networks (exact below)
 
 

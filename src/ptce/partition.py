@@ -24,10 +24,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from .namespaces import SH
-from .validate import PYSHACL_OPTIONS, ValidationReport, readable_report
+from .shacl_report import PYSHACL_OPTIONS, ValidationReport, plain_validation, readable_report
 
-# From this many triples, `validate_graph` partitions.
-PARTITION_THRESHOLD = 50_000
 BATCH_SIZE = 8_000
 
 # What a forked worker validates: graphs, targets by shape, hoisted copies (set by the parent before it forks).
@@ -155,8 +153,7 @@ def validate_partitioned(
     by_shape = targets(data, hoisted)
     nodes = set().union(*by_shape.values())
     if not all(isinstance(n, URIRef) for n in nodes):
-        conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, **PYSHACL_OPTIONS)
-        return readable_report(bool(conforms), report, data, shapes)
+        return plain_validation(data, shapes)
     nodes = sorted(nodes if only is None else nodes & set(only))
     batches = [nodes[i : i + batch_size] for i in range(0, len(nodes), batch_size)] or [[]]
     workers = max(1, min(workers or os.cpu_count() or 1, len(batches)))

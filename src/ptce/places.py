@@ -10,13 +10,12 @@ from __future__ import annotations
 import csv
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
-from .fields import SLUG_RE, Checker, read_yaml, relative_name
-from .geo import features_by, point_in_polygon, point_wkt
-from .records import Place, Problem, Ptce
-from .sources import INSEE_COMMUNE_RE
+from .fields import INSEE_COMMUNE_RE, SLUG_RE, Checker, read_yaml, relative_name
+from .geo import features_by, point_in_polygon
+from .records import Geography, GeographySource, Location, Place, Problem, Ptce
 
 PLACES_FILE = "geo/places.csv"
 OUTLINES_FILE = "geo/hauts-de-france.geojson"
@@ -24,60 +23,6 @@ SOURCE_FILE = "geo/source.yaml"
 COLUMNS = ("slug", "name", "precision", "insee_codes", "method", "lon", "lat", "parts")
 PRECISIONS = ("commune", "territoire", "departement")
 _SOURCE = {"slug": ("slug", True), "title": ("text", True), "url": ("text", True)}
-
-
-@dataclass(frozen=True)
-class Location:
-    """A point standing for a place, with what it stands for (`precision`) and how it was computed."""
-
-    slug: str
-    name: str
-    precision: str
-    insee_codes: tuple[str, ...]
-    method: str
-    lon: float
-    lat: float
-    parts: tuple[str, ...] = ()
-    departement: str = ""
-
-    @property
-    def kind(self) -> str:
-        """'departement', 'territoire' (a territory or commune of geography.yaml) or 'territoires' (a combination)."""
-        if self.parts:
-            return "territoires"
-        return "departement" if self.precision == "departement" else "territoire"
-
-    @property
-    def geometry_slug(self) -> str:
-        """Slug of the place's geometry node, e.g. 'territoire-pays-de-saint-omer'."""
-        return f"{self.kind}-{self.slug}"
-
-    @property
-    def wkt(self) -> str:
-        return point_wkt(self.lon, self.lat)
-
-
-@dataclass(frozen=True)
-class GeographySource:
-    slug: str
-    title: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Geography:
-    """The located places, keyed by slug, and where they come from."""
-
-    source: GeographySource
-    locations: dict[str, Location] = field(default_factory=dict)
-
-    def location_of(self, ptce: Ptce) -> Location:
-        """Where a PTCE is placed: its one territory, the combination of its territories, or its department."""
-        if len(ptce.territoires) == 1:
-            return self.locations[ptce.territoires[0]]
-        if ptce.territoires:
-            return next(loc for loc in self.locations.values() if set(loc.parts) == set(ptce.territoires))
-        return self.locations[ptce.departement]
 
 
 def _row_location(c: Checker, row: dict[str, str], line: int) -> Location | None:

@@ -2,35 +2,39 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import json
-import os
 import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph
 
-from . import __version__, bulk
-from .formats import GRAPH_FORMATS, Format
+from . import __version__, build_folder, bulk
+from .assets import DATA_DIR, SHAPES_DIR
+from .build_folder import (
+    BUILD_INFO,
+    CONTEXT,
+    DUMP_NAME,
+    NETWORK_DUMP,
+    OUTLINES,
+    REPORT_TEXT,
+    REPORT_TTL,
+    STORE_DIR,
+    BuildInfo,
+    gzip_name,
+    staged_dir,
+    utc_now,
+)
+from .formats import GRAPH_FORMATS
 from .graph import build_graph
-from .namespaces import PREFIXES, Iris
-from .paths import DATA_DIR, SHAPES_DIR
+from .namespaces import Iris
+from .partition import validate_partitioned
 from .places import OUTLINES_FILE
+from .serialize import jsonld_context, serialize_graph
+from .shacl_report import ValidationReport
 from .sources import load_sources
 from .store import OxigraphStore
-from .validate import ValidationReport, load_shapes, validate_graph
-
-DUMP_NAME = "ptce"
-BUILD_INFO = "build.json"
-REPORT_TEXT = "validation-report.txt"
-REPORT_TTL = "validation-report.ttl"
-OUTLINES = "hauts-de-france.geojson"  # the region and department outlines, copied from data/geo/ for the map
-NETWORK_DUMP = "network.nq"  # the co-theme links, in the named graph Iris.network_graph
+from .validate import load_shapes, validate_graph
 
 
 class BuildFailed(Exception):
@@ -41,29 +45,14 @@ class BuildFailed(Exception):
         super().__init__(report.as_text())
 
 
-@dataclass(frozen=True)
-class BuildInfo:
-    """What `build.json` says about a published build."""
-
-    version: str
-    triples: int
-    base_iri: str
-    built_at: str
-    software_version: str
-    dumps: dict[str, str]
-
-    @classmethod
-    def read(cls, build_dir: Path) -> BuildInfo:
-        return cls(**json.loads((Path(build_dir) / BUILD_INFO).read_text(encoding="utf-8")))
-
-
 def graph_version(graph: Graph) -> str:
     """A content hash of the graph: identical triples give the same version (the ETag of a build)."""
     return bulk.lines_version(graph.serialize(format="nt", encoding="utf-8").splitlines())
 
 
-def jsonld_context(iris: Iris) -> dict:
-    return {"@context": {**{p: str(ns) for p, ns in PREFIXES.items()}, "ptce": str(iris.vocab)}}
+def write_context(folder: Path, iris: Iris) -> None:
+    """The dumps' JSON-LD context, beside them."""
+    (folder / CONTEXT).write_text(json.dumps(jsonld_context(iris), indent=2), encoding="utf-8")
 
 
 def compile_graph(data_dir: Path = DATA_DIR, iris: Iris | None = None, shapes_dir: Path = SHAPES_DIR):
@@ -80,21 +69,9 @@ def _compile(data_dir: Path, iris: Iris, shapes_dir: Path):
         return graph, validate_graph(graph, load_shapes(iris, shapes_dir)), sources.dataset
 
 
-def serialize_graph(graph: Graph, fmt: Format, iris: Iris, destination: Path | None = None) -> bytes | None:
-    """The graph in one format (bytes, or written to `destination`); JSON-LD is compacted with the context."""
-    options = {"context": jsonld_context(iris)["@context"], "auto_compact": True} if fmt.key == "jsonld" else {}
-    data = graph.serialize(destination=destination, format=fmt.rdflib, encoding="utf-8", **options)
-    return None if destination else data
-
-
-def gzip_name(name: str) -> str:
-    """File name of the gzip variant of a dump."""
-    return f"{name}.gz"
-
-
 def write_dumps(graph: Graph, folder: Path, iris: Iris) -> dict[str, str]:
     """Serialise the graph in every format, each with a gzip variant; returns {format key: file name}."""
-    (folder / "context.jsonld").write_text(json.dumps(jsonld_context(iris), indent=2), encoding="utf-8")
+    write_context(folder, iris)
     dumps = {}
     for fmt in GRAPH_FORMATS:
         name = f"{DUMP_NAME}.{fmt.suffix}"
@@ -113,7 +90,6 @@ def publish_network(
     `graph` (already validated) gets the links added, and only the links' subjects are validated again, in it:
     what a full run would report on them, without validating the data twice."""
     from .network_rdf import published_network, write_network_dump
-    from .partition import validate_partitioned
 
     iris = Iris(info.base_iri)
     links = published_network(store, info.version, info.built_at)
@@ -122,31 +98,6 @@ def publish_network(
     if not report.conforms:
         raise BuildFailed(report)
     write_network_dump(links, folder / NETWORK_DUMP, iris)
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Put `new` in place of `target`: the old folder is moved aside, then deleted."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(new, target)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-@contextmanager
-def staged_dir(target: Path) -> Iterator[Path]:
-    """A new folder beside `target` that replaces it when the block succeeds, and is deleted when it fails."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
-    try:
-        yield tmp
-        tmp.chmod(0o755)
-        replace_dir(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def publish_build(
@@ -159,7 +110,7 @@ def publish_build(
     """Build, validate, publish to `out_dir`; on SourceError or BuildFailed `out_dir` is left as it was.
 
     `on_disk` also writes the on-disk store (`store/`) and the dumps with Oxigraph's writers; by default
-    it is chosen for graphs of `bulk.ON_DISK_THRESHOLD` triples or more.
+    it is chosen for graphs of `build_folder.LARGE_GRAPH` triples or more.
     """
     iris = iris or Iris()
     graph, report, dataset = _compile(data_dir, iris, shapes_dir)
@@ -167,10 +118,10 @@ def publish_build(
         raise BuildFailed(report)
     with staged_dir(Path(out_dir)) as tmp:
         if on_disk is None:
-            on_disk = len(graph) >= bulk.ON_DISK_THRESHOLD
+            on_disk = len(graph) >= build_folder.LARGE_GRAPH
         if on_disk:
             dumps = bulk.write_dumps(graph, tmp, iris, DUMP_NAME)
-            (tmp / "context.jsonld").write_text(json.dumps(jsonld_context(iris), indent=2), encoding="utf-8")
+            write_context(tmp, iris)
             version = bulk.ntriples_version(tmp / dumps["nt"])
         else:
             dumps = write_dumps(graph, tmp, iris)
@@ -182,13 +133,13 @@ def publish_build(
             version=version,
             triples=len(graph),
             base_iri=iris.base,
-            built_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            built_at=utc_now(),
             software_version=__version__,
             dumps=dumps,
         )
         # One store of the data for the links and the VoID statistics: the on-disk store of a large build (the
         # links are added to it afterwards), or an in-memory one.
-        store = bulk.loaded_store(tmp / bulk.STORE_DIR if on_disk else None, tmp / dumps["nt"])
+        store = bulk.loaded_store(tmp / STORE_DIR if on_disk else None, tmp / dumps["nt"])
         data = OxigraphStore(store, iris)
         publish_network(graph, tmp, info, data, shapes_dir)
         (tmp / BUILD_INFO).write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")

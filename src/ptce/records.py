@@ -5,10 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .places import Geography
+from .geo import point_wkt
+
+# The files of a data folder (`data/`), beside `ptce/<slug>.yaml` and `geo/` (see `places`).
+DATASET_FILE = "dataset.yaml"
+GEOGRAPHY_FILE = "geography.yaml"
+THEMES_FILE = "themes.yaml"
+ORGANISATIONS_FILE = "organisations.yaml"
+PTCE_FOLDER = "ptce"
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,60 @@ class Dataset:
     source_title: str
     source_file: str
     source_language: str
+
+
+@dataclass(frozen=True)
+class Location:
+    """A point standing for a place, with what it stands for (`precision`) and how it was computed."""
+
+    slug: str
+    name: str
+    precision: str
+    insee_codes: tuple[str, ...]
+    method: str
+    lon: float
+    lat: float
+    parts: tuple[str, ...] = ()
+    departement: str = ""
+
+    @property
+    def kind(self) -> str:
+        """'departement', 'territoire' (a territory or commune of geography.yaml) or 'territoires' (a combination)."""
+        if self.parts:
+            return "territoires"
+        return "departement" if self.precision == "departement" else "territoire"
+
+    @property
+    def geometry_slug(self) -> str:
+        """Slug of the place's geometry node, e.g. 'territoire-pays-de-saint-omer'."""
+        return f"{self.kind}-{self.slug}"
+
+    @property
+    def wkt(self) -> str:
+        return point_wkt(self.lon, self.lat)
+
+
+@dataclass(frozen=True)
+class GeographySource:
+    slug: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Geography:
+    """The located places, keyed by slug, and where they come from."""
+
+    source: GeographySource
+    locations: dict[str, Location] = field(default_factory=dict)
+
+    def location_of(self, ptce: Ptce) -> Location:
+        """Where a PTCE is placed: its one territory, the combination of its territories, or its department."""
+        if len(ptce.territoires) == 1:
+            return self.locations[ptce.territoires[0]]
+        if ptce.territoires:
+            return next(loc for loc in self.locations.values() if set(loc.parts) == set(ptce.territoires))
+        return self.locations[ptce.departement]
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from .formats import GRAPH_FORMATS, RESULT_FORMATS
-from .namespaces import Iris
+from .namespaces import Iris, prefix_map
 from .sparql_guard import QUERY_FORMS, analyse
-from .store import Store, engine_prefixes, json_term_value
+from .store import Store, json_term_value
 
 _MEDIA = {f.key: f.media_type for f in (*GRAPH_FORMATS, *RESULT_FORMATS)}
 _DECLARED_RE = re.compile(r"\bPREFIX\s+([^\s:]*):", re.IGNORECASE)
@@ -33,6 +33,7 @@ _DECLARED_RE = re.compile(r"\bPREFIX\s+([^\s:]*):", re.IGNORECASE)
 
 # Triples per Graph Store Protocol request when publishing (see `publish_to`).
 CHUNK_TRIPLES = 50_000
+UPDATE_TYPE = "application/sparql-update"
 
 
 class RemoteStoreError(OSError):
@@ -65,7 +66,7 @@ class SparqlStore(Store):
         self.graph = graph
         self.iris = iris or Iris()
         self.timeout = timeout
-        self.prefixes = engine_prefixes(self.iris)
+        self.prefixes = prefix_map(self.iris)
 
     def _with_prefixes(self, sparql: str) -> str:
         """The query with the usual prefixes declared, except those it declares itself."""
@@ -140,12 +141,13 @@ class SparqlStore(Store):
 # ---- publishing with the Graph Store Protocol ------------------------------------------------------
 
 
-def _probe(url: str, authorization: str | None = None) -> tuple[int, str]:
-    """POST nothing to `url` (appends no triple: harmless on any Graph Store); its status and challenge.
+def _probe(url: str, authorization: str | None = None, content_type: str = "text/turtle") -> tuple[int, str]:
+    """POST nothing to `url` (no triple for a Graph Store, an empty update for an update endpoint: harmless);
+    its status and challenge.
 
     A probe with an empty body rather than HEAD: Virtuoso answers HEAD by building the graph, which hung
     while a previous piece of a large build was still being committed."""
-    headers = {"Content-Type": "text/turtle", **({"Authorization": authorization} if authorization else {})}
+    headers = {"Content-Type": content_type, **({"Authorization": authorization} if authorization else {})}
     request = urllib.request.Request(url, data=b"", headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -157,10 +159,10 @@ def _probe(url: str, authorization: str | None = None) -> tuple[int, str]:
         raise RemoteStoreError(f"cannot reach {url}: {exc}") from None
 
 
-def _authorization(url: str, method: str, auth: str | None) -> str | None:
+def _authorization(url: str, method: str, auth: str | None, content_type: str = "text/turtle") -> str | None:
     """An Authorization header for `method url` answering the server's challenge (Basic or Digest), checked
     before any data is sent; None when the server asks for none."""
-    status, challenge = _probe(url)
+    status, challenge = _probe(url, content_type=content_type)
     if status != 401:
         return None
     if not auth:
@@ -180,7 +182,7 @@ def _authorization(url: str, method: str, auth: str | None) -> str | None:
             raise RemoteStoreError(f"{url}: unsupported digest challenge {params!r}")
         return f"Digest {value}"
 
-    if _probe(url, header("POST"))[0] == 401:
+    if _probe(url, header("POST"), content_type)[0] == 401:
         raise RemoteStoreError(f"{url} refused the credentials of user {user!r}")
     return header(method)
 
@@ -216,17 +218,12 @@ def _send(target: str, method: str, body: bytes, auth: str | None, attempts: int
 
 def _update(url: str, update: str, auth: str | None) -> None:
     """One SPARQL 1.1 Update request (`application/sparql-update`), answering a Basic or Digest challenge."""
-    handlers = []
-    if auth:
-        user, _, password = auth.partition(":")
-        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-        passwords.add_password(None, url, user, password)
-        handlers = [urllib.request.HTTPDigestAuthHandler(passwords), urllib.request.HTTPBasicAuthHandler(passwords)]
-    request = urllib.request.Request(
-        url, data=update.encode(), headers={"Content-Type": "application/sparql-update"}, method="POST"
-    )
+    headers = {"Content-Type": UPDATE_TYPE}
+    if header := _authorization(url, "POST", auth, UPDATE_TYPE):
+        headers["Authorization"] = header
+    request = urllib.request.Request(url, data=update.encode(), headers=headers, method="POST")
     try:
-        with urllib.request.build_opener(*handlers).open(request, timeout=3600) as response:
+        with urllib.request.urlopen(request, timeout=3600) as response:
             response.read()
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode("utf-8", "replace").strip()
@@ -257,7 +254,7 @@ def publish_to(
     into a staging graph, then switched into place by one `MOVE` request, so readers see the old graph or the
     new one, never a part; without it, straight into `graph` (a PUT, then POSTs), so readers may see part of it
     until the last request. Returns the number of triples sent."""
-    from .publish import BuildInfo
+    from .build_folder import BuildInfo
 
     build_dir = Path(build_dir)
     info = BuildInfo.read(build_dir)

@@ -57,7 +57,7 @@ def reload_build(flask_app) -> None:
     The old workers finish their requests and stop; the new ones serve the new build. If the folder does not
     load, the last good build stays in service.
     """
-    from .web import get_site
+    from .web.site import get_site
 
     try:
         build = get_site(flask_app).reload()
@@ -90,15 +90,17 @@ def serve(
     on_ready: Callable[[list[str]], None] | None = None,
     gunicorn_options: dict[str, Any] | None = None,
     front_options: dict[str, Any] | None = None,
+    app_factory: Callable[[dict[str, Any]], Any] | None = None,
 ) -> int:
     """Serve the app for `config` (see `ptce.web.DEFAULTS`) until interrupted; returns the exit status.
 
     This process runs the front (`ptce.front`) on host:port; a child process runs gunicorn behind it, on a
     private Unix socket. SIGHUP reloads the build (forwarded to gunicorn); SIGINT or SIGTERM stop both.
-    `gunicorn_options` and `front_options` (fields of `FrontConfig`) override ours.
+    `gunicorn_options` and `front_options` (fields of `FrontConfig`) override ours. `app_factory` makes another
+    WSGI app from the config in place of ours (the benchmarks' ceiling: the same stack around a bare callable).
     """
+    from .build_folder import BuildInfo
     from .front import FrontConfig, run_front
-    from .publish import BuildInfo
     from .web import DEFAULTS
 
     BuildInfo.read(Path(config["BUILD_DIR"]))  # FileNotFoundError now, not in the child
@@ -116,7 +118,7 @@ def serve(
     child = os.fork()
     if child == 0:
         listener.close()
-        os._exit(_run_gunicorn(config, backend, workers, urls, on_ready, gunicorn_options))
+        os._exit(_run_gunicorn(config, backend, workers, urls, on_ready, gunicorn_options, app_factory))
     front = FrontConfig(
         backend=str(backend),
         slots=workers,
@@ -154,7 +156,7 @@ def _wait_or_kill(pid: int, grace: float) -> None:
         os.waitpid(pid, 0)
 
 
-def _run_gunicorn(config, backend: Path, workers: int, urls, on_ready, gunicorn_options) -> int:
+def _run_gunicorn(config, backend: Path, workers: int, urls, on_ready, gunicorn_options, app_factory=None) -> int:
     """In the child: gunicorn's arbiter on the Unix socket `backend`; returns its exit status."""
     from gunicorn.app.base import BaseApplication
 
@@ -162,7 +164,7 @@ def _run_gunicorn(config, backend: Path, workers: int, urls, on_ready, gunicorn_
 
     status = 1
     try:
-        app = create_app(config)
+        app = (app_factory or create_app)(config)
         options = {
             "bind": f"unix:{backend}",
             "workers": workers,
@@ -174,7 +176,7 @@ def _run_gunicorn(config, backend: Path, workers: int, urls, on_ready, gunicorn_
             "loglevel": "warning",
             "proc_name": "ptce",
             "when_ready": lambda _server: on_ready and on_ready(urls),
-            "on_reload": lambda _arbiter: reload_build(app),
+            "on_reload": lambda _arbiter: app_factory is None and reload_build(app),
             **(gunicorn_options or {}),
         }
 

@@ -5,23 +5,11 @@ from __future__ import annotations
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, VOID, XSD
 
-from .formats import GRAPH_FORMATS, RESULT_FORMATS
+from .formats import GRAPH_FORMATS, RESULT_FORMATS, W3C_FORMATS
 from .namespaces import SD, Iris, bind_prefixes
 
-FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
+FORMATS_NS = Namespace(W3C_FORMATS)
 ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
-# W3C's IRIs for the formats the endpoint writes (https://www.w3.org/ns/formats/), by `formats` key.
-W3C_FORMATS = {
-    "json": FORMATS_NS.SPARQL_Results_JSON,
-    "xml": FORMATS_NS.SPARQL_Results_XML,
-    "csv": FORMATS_NS.SPARQL_Results_CSV,
-    "tsv": FORMATS_NS.SPARQL_Results_TSV,
-    "ttl": FORMATS_NS.Turtle,
-    "nt": FORMATS_NS["N-Triples"],
-    "rdf": FORMATS_NS.RDF_XML,
-    "jsonld": FORMATS_NS["JSON-LD"],
-}
-assert set(W3C_FORMATS) == {f.key for f in (*RESULT_FORMATS, *GRAPH_FORMATS)}
 
 
 def service_description(endpoint: str, iris: Iris, triples: int, named_graphs: dict[str, int]) -> Graph:
@@ -34,8 +22,8 @@ def service_description(endpoint: str, iris: Iris, triples: int, named_graphs: d
     g.add((service, SD.endpoint, service))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
     g.add((service, SD.defaultEntailmentRegime, ENTAILMENT.Simple))
-    for key in W3C_FORMATS.values():
-        g.add((service, SD.resultFormat, key))
+    for fmt in (*RESULT_FORMATS, *GRAPH_FORMATS):
+        g.add((service, SD.resultFormat, FORMATS_NS[fmt.w3c]))
     dataset, default_graph = BNode(), BNode()
     g.add((service, SD.defaultDataset, dataset))
     g.add((dataset, RDF.type, SD.Dataset))

@@ -6,13 +6,14 @@ either returns a complete `Sources` or raises `SourceError` listing every proble
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .fields import (
     DATE,
+    INSEE_COMMUNE_RE,
+    INSEE_DEPT_RE,
     INT,
     LANG_TEXT,
     LANG_TEXTS,
@@ -23,14 +24,22 @@ from .fields import (
     SLUGS,
     TEXT,
     TEXTS,
+    WIKIDATA_RE,
     YEAR,
     Checker,
+    folder_problems,
     join_field,
     line_of,
     read_yaml,
     relative_name,
 )
+from .places import load_geography
 from .records import (
+    DATASET_FILE,
+    GEOGRAPHY_FILE,
+    ORGANISATIONS_FILE,
+    PTCE_FOLDER,
+    THEMES_FILE,
     Dataset,
     Initiative,
     Organisation,
@@ -134,9 +143,6 @@ _INITIATIVE = {
     "partner_shops": (INT, False),
     "subscribers": (INT, False),
 }
-INSEE_DEPT_RE = re.compile(r"^(?:0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
-INSEE_COMMUNE_RE = re.compile(r"^(?:[0-9]{2}|2A|2B)[0-9]{3}$")
-WIKIDATA_RE = re.compile(r"^Q[1-9][0-9]*$")
 
 
 def _load_dataset(path: Path, c: Checker, raw: Any) -> Dataset | None:
@@ -262,7 +268,7 @@ class _Known:
         """Report each slug in data[key] that names no known thing of `kind`."""
         value = data.get(key) if isinstance(data, dict) else None
         known = getattr(self, kind)
-        for slug in [value] if isinstance(value, str) else value or []:
+        for slug in [value] if isinstance(value, str) else value if isinstance(value, list) else []:
             if isinstance(slug, str) and slug not in known:
                 c.fail(
                     line_of(data, key),
@@ -335,6 +341,8 @@ def load_sources(data_dir: Path | str) -> Sources:
     problems: list[Problem] = []
     if not data_dir.is_dir():
         raise SourceError([Problem(str(data_dir), 0, "", "data folder not found")])
+    if unsafe := folder_problems(data_dir):
+        raise SourceError(unsafe)
 
     def read(name: str) -> tuple[Checker, Any]:
         path = data_dir / name
@@ -344,19 +352,19 @@ def load_sources(data_dir: Path | str) -> Sources:
             return checker, None
         return checker, read_yaml(path, data_dir, problems)
 
-    c, raw = read("dataset.yaml")
-    dataset = _load_dataset(data_dir / "dataset.yaml", c, raw) if raw is not None else None
-    c, raw = read("geography.yaml")
+    c, raw = read(DATASET_FILE)
+    dataset = _load_dataset(data_dir / DATASET_FILE, c, raw) if raw is not None else None
+    c, raw = read(GEOGRAPHY_FILE)
     region, departements, territoires = _load_geography(c, raw) if raw is not None else (None, [], [])
     dept_slugs = {d.slug for d in departements}
     for t in territoires:
         if t.departement not in dept_slugs:
             c.fail(0, f"territoires.{t.slug}.departement", f"unknown departement {t.departement!r}")
     _duplicates(problems, [(p.slug, c.file, 0) for p in [*departements, *territoires]], "place")
-    c, raw = read("themes.yaml")
+    c, raw = read(THEMES_FILE)
     scheme, themes = _load_themes(c, raw) if raw is not None else ({}, [])
     _duplicates(problems, [(t.slug, c.file, 0) for t in themes], "theme")
-    c, raw = read("organisations.yaml")
+    c, raw = read(ORGANISATIONS_FILE)
     organisations = _load_organisations(c, raw) if raw is not None else []
     _duplicates(problems, [(o.slug, c.file, 0) for o in organisations], "organisation")
     known = _Known(dept_slugs, {t.slug for t in territoires}, {t.slug for t in themes}, {o.slug for o in organisations})
@@ -367,9 +375,9 @@ def load_sources(data_dir: Path | str) -> Sources:
     ptces: list[Ptce] = []
     ptce_slugs: list[tuple[str, str, int]] = []
     initiative_slugs: list[tuple[str, str, int]] = []
-    ptce_files = sorted((data_dir / "ptce").glob("*.yaml"))
+    ptce_files = sorted((data_dir / PTCE_FOLDER).glob("*.yaml"))
     if not ptce_files:
-        problems.append(Problem(relative_name(data_dir / "ptce", data_dir), 0, "", "no PTCE files (*.yaml) found"))
+        problems.append(Problem(relative_name(data_dir / PTCE_FOLDER, data_dir), 0, "", "no PTCE files (*.yaml) found"))
     for path in ptce_files:
         checker = Checker(relative_name(path, data_dir), problems)
         raw = read_yaml(path, data_dir, problems)
@@ -381,8 +389,6 @@ def load_sources(data_dir: Path | str) -> Sources:
                     initiative_slugs.append((item["slug"], ptce.file, line_of(item, "slug")))
     _duplicates(problems, ptce_slugs, "PTCE")
     _duplicates(problems, initiative_slugs, "initiative")
-    from .places import load_geography  # places reads with this module's checker
-
     geography = load_geography(data_dir, departements, territoires, ptces, problems)
 
     if problems or dataset is None or region is None or geography is None:

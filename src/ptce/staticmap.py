@@ -7,9 +7,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .build_folder import OUTLINES
 from .geo import polygon_rings
 from .locations import PRECISION_LABELS, MapData, read_map
-from .publish import OUTLINES
 from .store import Store
 
 FORMATS = ("png", "svg")

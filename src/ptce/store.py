@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
 
 from .formats import GRAPH_FORMATS, RESULT_FORMATS
-from .namespaces import PREFIXES, Iris
+from .namespaces import Iris, prefix_map
 
-_RESULT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-_GRAPH_FORMATS = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "rdf": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
-assert set(_RESULT_FORMATS) == {f.key for f in RESULT_FORMATS}
-assert set(_GRAPH_FORMATS) == {f.key for f in GRAPH_FORMATS}
+BY_KEY = {f.key: f for f in (*RESULT_FORMATS, *GRAPH_FORMATS)}
+
+
+def rdf_format(key: str) -> ox.RdfFormat:
+    """Oxigraph's writer for a graph format of `formats` (found by media type: no second table)."""
+    return ox.RdfFormat.from_media_type(BY_KEY[key].media_type)
+
+
+def results_format(key: str) -> ox.QueryResultsFormat:
+    """Oxigraph's writer for a result format of `formats`."""
+    return ox.QueryResultsFormat.from_media_type(BY_KEY[key].media_type)
 
 
 def term_value(term: Any) -> Any:
@@ -52,11 +53,6 @@ class UnwritableResult(ValueError):
     """The result holds what the format asked for cannot express (RDF 1.2 triple terms in JSON-LD)."""
 
 
-def engine_prefixes(iris: Iris) -> dict[str, str]:
-    """The prefixes predeclared for every query: the usual vocabularies, and `ptce:` for the ontology."""
-    return {**{p: str(ns) for p, ns in PREFIXES.items()}, "ptce": str(iris.vocab)}
-
-
 def json_term_value(term: dict | None) -> Any:
     """A Python value for a SPARQL JSON results term, as `term_value` gives for Oxigraph terms."""
     if term is None:
@@ -66,8 +62,65 @@ def json_term_value(term: dict | None) -> Any:
     return term["value"]
 
 
+def rdflib_term(term):
+    """An rdflib term for an Oxigraph term (plain strings keep no xsd:string datatype, as rdflib parses them)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value, datatype=None if datatype == str(XSD.string) else URIRef(datatype))
+    return BNode(term.value)
+
+
+def oxigraph_term(term, cache: dict) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """The Oxigraph term for an rdflib term (memoised: IRIs and literals repeat a lot)."""
+    found = cache.get(term)
+    if found is None:
+        if isinstance(term, URIRef):
+            found = ox.NamedNode(str(term))
+        elif isinstance(term, BNode):
+            found = ox.BlankNode(str(term))
+        elif isinstance(term, Literal):
+            if term.language:
+                found = ox.Literal(str(term), language=term.language)
+            elif term.datatype:
+                found = ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+            else:
+                found = ox.Literal(str(term))
+        else:
+            raise TypeError(f"unsupported RDF term {term!r}")
+        cache[term] = found
+    return found
+
+
+def oxigraph_triples(graph: Graph) -> Iterator[ox.Triple]:
+    """The triples of an rdflib graph as Oxigraph triples (in the graph's order: grouped by subject)."""
+    cache: dict = {}
+    for s, p, o in graph:
+        yield ox.Triple(oxigraph_term(s, cache), oxigraph_term(p, cache), oxigraph_term(o, cache))
+
+
+def is_engine_iri(iri: str) -> bool:
+    """Whether the engine takes `iri` as an IRI (its own check: percent-encoding, code points)."""
+    try:
+        ox.NamedNode(iri)
+    except (ValueError, UnicodeError):
+        return False
+    return True
+
+
 class Store(ABC):
-    """Read access to the published graph through SPARQL."""
+    """Read access to the published graph through SPARQL.
+
+    `iris`: the dataset's identifiers; `prefixes`: those predeclared in every query (`prefix_map`);
+    `embedded`: the store is the build's own (its queries can run in walled-in processes that open the build),
+    not a server elsewhere."""
+
+    iris: Iris
+    prefixes: dict[str, str]
+    embedded: bool = False
 
     @abstractmethod
     def query(
@@ -97,29 +150,42 @@ class Store(ABC):
 
     def select(self, sparql: str) -> list[dict[str, Any]]:
         """Rows of a SELECT query as dicts of Python values (for the app's own queries)."""
-        result = self.query(sparql)
-        names = [v.value for v in result.variables]
-        return [{n: term_value(row[n]) for n in names} for row in result]
+        data = json.loads(self.serialize(self.query(sparql), "json"))
+        names = data["head"]["vars"]
+        return [{n: json_term_value(row.get(n)) for n in names} for row in data["results"]["bindings"]]
 
     def ask(self, sparql: str) -> bool:
-        return bool(self.query(sparql))
+        return bool(json.loads(self.serialize(self.query(sparql), "json"))["boolean"])
+
+    def construct_graph(self, sparql: str, graph: Graph) -> Graph:
+        """Add the triples of a CONSTRUCT or DESCRIBE query to an rdflib graph; returns it."""
+        data = self.serialize(self.query(sparql), "nt")
+        if data.strip():
+            graph.parse(data=data, format="nt")
+        return graph
+
+
+def load_dumps(store: ox.Store, *dumps: Path) -> None:
+    """Bulk load dump files into an Oxigraph store, each in the format its extension names (nt, nq, ttl, ...)."""
+    for dump in dumps:
+        store.bulk_load(path=str(dump), format=ox.RdfFormat.from_extension(Path(dump).suffix.lstrip(".")))
 
 
 class OxigraphStore(Store):
     """An embedded pyoxigraph store, in memory or on disk."""
 
+    embedded = True
+
     def __init__(self, store: ox.Store | None = None, iris: Iris | None = None):
         self.store = store if store is not None else ox.Store()
         self.iris = iris or Iris()
-        self.prefixes = engine_prefixes(self.iris)
+        self.prefixes = prefix_map(self.iris)
 
     @classmethod
     def from_files(cls, *paths: Path, iris: Iris | None = None) -> OxigraphStore:
         """Load N-Triples / Turtle / N-Quads files into a new in-memory store."""
         s = cls(iris=iris)
-        for path in paths:
-            fmt = ox.RdfFormat.from_extension(Path(path).suffix.lstrip("."))
-            s.store.bulk_load(path=str(path), format=fmt)
+        load_dumps(s.store, *paths)
         return s
 
     def query(self, sparql, default_graph_uris=None, named_graph_uris=None):
@@ -132,13 +198,28 @@ class OxigraphStore(Store):
 
     def serialize(self, result, format_key, output=None):
         if not isinstance(result, ox.QueryTriples):
-            return result.serialize(output, format=_RESULT_FORMATS[format_key])
+            return result.serialize(output, format=results_format(format_key))
         try:
-            return result.serialize(output, format=_GRAPH_FORMATS[format_key])
+            return result.serialize(output, format=rdf_format(format_key))
         except OSError as exc:  # the writer's own refusal (the same type as the store's read errors)
             if "does not support" in str(exc):
                 raise UnwritableResult(f"{exc}: ask for Turtle or N-Triples") from None
             raise
+
+    def select(self, sparql: str) -> list[dict[str, Any]]:
+        result = self.query(sparql)
+        names = [v.value for v in result.variables]
+        return [{n: term_value(row[n]) for n in names} for row in result]
+
+    def ask(self, sparql: str) -> bool:
+        return bool(self.query(sparql))
+
+    def construct_graph(self, sparql: str, graph: Graph) -> Graph:
+        """Terms converted one by one: no text round trip."""
+        graph.addN(
+            (rdflib_term(t.subject), rdflib_term(t.predicate), rdflib_term(t.object), graph) for t in self.query(sparql)
+        )
+        return graph
 
     def result_kind(self, result):
         if isinstance(result, ox.QueryTriples):
@@ -155,8 +236,7 @@ class OxigraphStore(Store):
 def open_build(build_dir: Path) -> OxigraphStore:
     """The store of a published build (see `publish`): the default graph and the network graph. Large builds
     have an on-disk store (`store/`), opened read-only; others are loaded in memory from their dumps."""
-    from .bulk import STORE_DIR
-    from .publish import NETWORK_DUMP, BuildInfo
+    from .build_folder import NETWORK_DUMP, STORE_DIR, BuildInfo
 
     build_dir = Path(build_dir)
     info = BuildInfo.read(build_dir)

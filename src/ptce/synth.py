@@ -18,7 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from .paths import DATA_DIR
+from .assets import DATA_DIR
+from .records import DATASET_FILE, GEOGRAPHY_FILE, ORGANISATIONS_FILE, PTCE_FOLDER, THEMES_FILE
 from .slugs import slugify
 
 MARKER = "SYNTHETIC.md"
@@ -101,7 +102,7 @@ class _Names:
         return self.rng.choice(_PLACE_PATTERNS).format(self.word())
 
 
-def theme_slugs(themes_file: Path = DATA_DIR / "themes.yaml") -> list[str]:
+def theme_slugs(themes_file: Path = DATA_DIR / THEMES_FILE) -> list[str]:
     """The slugs of the narrower concepts of the real scheme (the ones PTCEs are tagged with)."""
     data = yaml.safe_load(themes_file.read_text(encoding="utf-8"))
     return [n["slug"] for c in data["concepts"] for n in c.get("narrower", [])]
@@ -222,8 +223,8 @@ class _Generator:
 
     def write(self, out: Path) -> SynthSummary:
         geography, depts, by_dept = self.geography()
-        (out / "geography.yaml").write_text(geography, encoding="utf-8")
-        shutil.copyfile(DATA_DIR / "themes.yaml", out / "themes.yaml")
+        (out / GEOGRAPHY_FILE).write_text(geography, encoding="utf-8")
+        shutil.copyfile(DATA_DIR / THEMES_FILE, out / THEMES_FILE)
         slugs = theme_slugs()
         themes = (slugs, _zipf_weights(len(slugs), self.rng))
         ptce_depts = self.rng.choices(depts, weights=self.dept_weights, k=self.ptces)
@@ -241,13 +242,13 @@ class _Generator:
             members[home].append(slug)
             if self.rng.random() < 0.1 and self.ptces > 1:  # a second membership elsewhere
                 members[self.rng.randrange(self.ptces)].append(slug)
-        (out / "organisations.yaml").write_text(
+        (out / ORGANISATIONS_FILE).write_text(
             "# Synthetic organisations; their roles are in ptce/*.yaml.\norganisations:\n"
             + "\n".join(org_items)
             + "\n",
             encoding="utf-8",
         )
-        (out / "ptce").mkdir()
+        (out / PTCE_FOLDER).mkdir()
         self.initiative_count = 0
         combinations: set[tuple[str, ...]] = set()
         for k in range(self.ptces):
@@ -257,7 +258,7 @@ class _Generator:
             areas = sorted(set(self.rng.sample(local, min(len(local), self.rng.randint(1, 3))))) if local else []
             group = list(dict.fromkeys(members[k]))
             text = self.ptce(slug, name, ptce_depts[k], areas, group, themes)
-            (out / "ptce" / f"{slug}.yaml").write_text(text, encoding="utf-8")
+            (out / PTCE_FOLDER / f"{slug}.yaml").write_text(text, encoding="utf-8")
             if len(areas) > 1:
                 combinations.add(tuple(areas))
         write_geo(out / "geo", depts, self.places, sorted(combinations), self.seed)
@@ -356,13 +357,13 @@ source:
 
 def generate(out: Path | str, orgs: int, seed: int = 0) -> SynthSummary:
     """Write a synthetic data folder to `out` (replaced whole; refused if it holds other data)."""
-    from .publish import staged_dir
+    from .build_folder import staged_dir
 
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise FileExistsError(f"{out} exists and is not a synthetic data folder; choose an empty or new folder")
     with staged_dir(out) as tmp:
-        (tmp / "dataset.yaml").write_text(_DATASET.format(seed=seed, orgs=orgs), encoding="utf-8")
+        (tmp / DATASET_FILE).write_text(_DATASET.format(seed=seed, orgs=orgs), encoding="utf-8")
         (tmp / "source").mkdir()
         (tmp / "source" / "synthetique.txt").write_text(
             "Annuaire synthétique des PTCE : données générées, sans contenu réel.\n", encoding="utf-8"

@@ -8,13 +8,11 @@ from typing import Any
 from flask import Flask
 
 from ..metadata import ETALAB_LICENCE
-from ..namespaces import DEFAULT_BASE_IRI
 from .site import Site
 
 DEFAULTS: dict[str, Any] = {
     # A published build folder (see `ptce build`); required.
     "BUILD_DIR": "dist",
-    "BASE_IRI": DEFAULT_BASE_IRI,
     # Where users reach the site (ending in /): absolute URLs the app writes (service description, robots.txt,
     # sitemap.xml, redirects) start with it, never with the request's Host header. None: the build's base IRI.
     "PUBLIC_URL": None,
@@ -75,18 +73,3 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     caching.init_app(app)
     return app
-
-
-def public_url(path: str = "") -> str:
-    """The absolute URL of `path` (no leading slash) on the public site (config PUBLIC_URL)."""
-    from flask import current_app
-
-    root = current_app.config["PUBLIC_URL"] or get_site().build.iris.base
-    return root.rstrip("/") + "/" + path.lstrip("/")
-
-
-def get_site(app: Flask | None = None) -> Site:
-    """The `Site` (store + build) of the current app."""
-    from flask import current_app
-
-    return (app or current_app).extensions["ptce"]

@@ -16,8 +16,8 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from werkzeug.exceptions import HTTPException
 
 from .. import __version__
-from . import get_site
 from .negotiation import wants_json
+from .site import get_site
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -11,23 +11,23 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, send_from_directory
 from rdflib import Graph
-from werkzeug.exceptions import HTTPException
 
+from ..build_folder import CONTEXT
 from ..formats import GRAPH_FORMATS, Format
 from ..metadata import CATALOG_FILE, VOID_FILE, dataset_summary, downloads, read_metadata
-from ..pages import Page
-from ..publish import serialize_graph
-from . import get_site, public_url
+from ..pages import Page, home_page
+from ..serialize import serialize_graph
 from .caching import cached
-from .negotiation import HTML, PAGE_OR_GRAPH
-from .resources import choose, vary
+from .negotiation import HTML, PAGE_OR_GRAPH, choose, vary
+from .site import get_site, public_url
 
 bp = Blueprint("catalog", __name__)
 
-EXTRA_FILES = {"context.jsonld": "application/ld+json"}
+EXTRA_FILES = {CONTEXT: "application/ld+json"}
 SITEMAP_PAGES = ("/", "/catalog", "/ontology", "/map", "/network", "/sparql")
+SITEMAP_MAX_URLS = 50_000  # what one sitemap may list (sitemaps.org protocol)
 SITEMAP_THINGS = """
-SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "%s")) } ORDER BY ?s LIMIT 50000
+SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "%s")) } ORDER BY ?s LIMIT %d
 """
 
 
@@ -55,6 +55,17 @@ def metadata_response(name: str, fmt: Format, negotiated: bool) -> Response:
     if key is None:
         abort(404, description=f"Cette publication n'a pas de fichier {name} ; relancez `ptce build`.")
     return vary(Response(_serialized(*key, fmt), mimetype=fmt.media_type), negotiated)
+
+
+@bp.get("/")
+@cached
+def home():
+    """The home page: the dataset as its catalog describes it, and the PTCEs."""
+    build = get_site().build
+    page = home_page(build.store, build.iris)
+    info = dataset_info()
+    page.jsonld = dataset_jsonld(info) if info else {}
+    return render_template(page.template, page=page, dataset=info, alternates=[])
 
 
 def dataset_info() -> dict:
@@ -126,20 +137,11 @@ def dataset_jsonld(info: dict) -> dict:
 def sitemap():
     """Every page of the site, with the build time as last modification."""
     build = get_site().build
-    things = build.store.select(SITEMAP_THINGS % build.iris.document("id/"))
-    paths = [p for p in SITEMAP_PAGES if _routed(p)]
+    things = build.store.select(SITEMAP_THINGS % (build.iris.document("id/"), SITEMAP_MAX_URLS - len(SITEMAP_PAGES)))
+    paths = list(SITEMAP_PAGES)
     paths += ["/page/" + row["s"].removeprefix(str(build.iris.document("id/"))) for row in things]
     body = render_template("sitemap.xml", urls=[public_url(p) for p in paths], lastmod=build.info.built_at)
     return Response(body, mimetype="application/xml")
-
-
-def _routed(path: str) -> bool:
-    """Whether the app serves a path (the map, network and SPARQL views are optional blueprints)."""
-    try:
-        current_app.url_map.bind("localhost").match(path, method="GET")
-    except HTTPException:
-        return False
-    return True
 
 
 @bp.get("/favicon.ico")

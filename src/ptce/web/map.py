@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask import Blueprint, Response, abort, render_template, send_file
 
+from ..build_folder import OUTLINES
 from ..locations import PRECISION_LABELS, read_map
-from ..publish import OUTLINES
-from . import get_site
+from .caching import cached
+from .site import get_site
 
 bp = Blueprint("map", __name__)
 GEOJSON = "application/geo+json"
@@ -19,13 +20,8 @@ CSP = (
 )
 
 
-def _conditional(response: Response) -> Response:
-    """ETag of the build: a client's cached copy stays valid until the next build."""
-    response.set_etag(get_site().build.info.version)
-    return response.make_conditional(request)
-
-
 @bp.get("/map")
+@cached
 def page():
     """The map page; the list under the map carries the same content for readers without JavaScript."""
     build = get_site().build
@@ -40,20 +36,22 @@ def page():
         )
     )
     response.headers.setdefault("Content-Security-Policy", CSP)
-    return _conditional(response)
+    return response
 
 
 @bp.get("/map.geojson")
+@cached
 def geojson():
-    """The 15 PTCEs as a GeoJSON FeatureCollection (RFC 7946) for GIS tools."""
+    """The PTCEs as a GeoJSON FeatureCollection (RFC 7946) for GIS tools."""
     data = read_map(get_site().build.store)
     response = Response(json.dumps(data.geojson(), ensure_ascii=False), mimetype=GEOJSON)
     response.headers["Content-Disposition"] = 'inline; filename="ptce-hauts-de-france.geojson"'
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return _conditional(response)
+    return response
 
 
 @bp.get("/map/departements.geojson")
+@cached
 def outlines():
     """Outlines of the region and its departments, as published with the build."""
     path = get_site().build.folder / OUTLINES
@@ -61,4 +59,4 @@ def outlines():
         abort(404, description="This build has no department outlines; run `ptce build` again.")
     response = send_file(path, mimetype=GEOJSON, etag=False, conditional=False)
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return _conditional(response)
+    return response

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from flask import request
+from flask import Response, abort, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import NotAcceptable
 from werkzeug.http import parse_accept_header
@@ -98,3 +98,20 @@ def negotiate_resource(formats: Sequence[Format], suffix: str | None = None) -> 
 def wants_json() -> bool:
     """Whether the client prefers JSON to HTML (for error bodies)."""
     return _cached_best((HTML, JSON), request.headers.get("Accept", ""), ()) is JSON
+
+
+def choose(offers, suffix: str | None = None) -> tuple[Format, bool]:
+    """The format to answer in, or abort: 400 for an unknown `?format=`, 406 when no offer fits Accept."""
+    try:
+        fmt, negotiated = negotiate_resource(offers, suffix)
+    except UnknownFormat as exc:
+        abort(400, description=str(exc))
+    if fmt is None:
+        abort(406, description="Formats disponibles : " + ", ".join(f.media_type for f in offers))
+    return fmt, negotiated
+
+
+def vary(response: Response, negotiated: bool) -> Response:
+    if negotiated:
+        response.vary.add("Accept")
+    return response

@@ -11,8 +11,8 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from ..formats import NETWORK_FORMATS
 from ..network import Network, NetworkParams, build_network
 from ..network_export import export, node_link
-from . import get_site
 from .caching import cached
+from .site import get_site
 
 bp = Blueprint("network", __name__)
 

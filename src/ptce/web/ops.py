@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from .. import __version__
-from . import get_site
+from .site import get_site
 
 bp = Blueprint("ops", __name__, url_prefix="/-")
 

@@ -5,36 +5,19 @@ Served locally, the app answers for the base IRI's paths: `/id/ptce/x` is about 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask import Blueprint, Response, redirect, render_template, url_for
 from rdflib import Graph
 from rdflib.namespace import OWL
 
 from ..describe import describe, iri_ref, known
 from ..formats import GRAPH_FORMATS, Format
-from ..pages import Page, home_page, resource_page
-from ..publish import serialize_graph
-from . import get_site
+from ..pages import Page, resource_page
+from ..serialize import serialize_graph
 from .caching import cached
-from .negotiation import HTML, PAGE_OR_GRAPH, UnknownFormat, negotiate_resource
+from .negotiation import HTML, PAGE_OR_GRAPH, choose, vary
+from .site import get_site
 
 bp = Blueprint("resources", __name__)
-
-
-def choose(offers, suffix: str | None = None) -> tuple[Format, bool]:
-    """The format to answer in, or abort: 400 for an unknown `?format=`, 406 when no offer fits Accept."""
-    try:
-        fmt, negotiated = negotiate_resource(offers, suffix)
-    except UnknownFormat as exc:
-        abort(400, description=str(exc))
-    if fmt is None:
-        abort(406, description="Formats disponibles : " + ", ".join(f.media_type for f in offers))
-    return fmt, negotiated
-
-
-def vary(response: Response, negotiated: bool) -> Response:
-    if negotiated:
-        response.vary.add("Accept")
-    return response
 
 
 def rdf_response(graph: Graph, fmt: Format, negotiated: bool, status: int = 200) -> Response:
@@ -73,18 +56,6 @@ def thing_iri(rest: str) -> str | None:
     except ValueError:
         return None
     return iri
-
-
-@bp.get("/")
-@cached
-def home():
-    from .catalog import dataset_info, dataset_jsonld
-
-    build = get_site().build
-    page = home_page(build.store, build.iris)
-    info = dataset_info()
-    page.jsonld = dataset_jsonld(info) if info else {}
-    return render_template(page.template, page=page, dataset=info, alternates=[])
 
 
 @bp.get("/id/<path:rest>")

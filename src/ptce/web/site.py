@@ -24,9 +24,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ..bulk import STORE_DIR
+from flask import Flask, current_app
+
+from ..build_folder import STORE_DIR, BuildInfo
 from ..namespaces import Iris
-from ..publish import BuildInfo
 from ..remote import open_store
 from ..store import Store, open_build
 
@@ -140,3 +141,14 @@ class Site:
                 remove_snapshot(self._previous.pop(0).folder)
             self._build = new
             return new
+
+
+def public_url(path: str = "") -> str:
+    """The absolute URL of `path` (no leading slash) on the public site (config PUBLIC_URL)."""
+    root = current_app.config["PUBLIC_URL"] or get_site().build.iris.base
+    return root.rstrip("/") + "/" + path.lstrip("/")
+
+
+def get_site(app: Flask | None = None) -> Site:
+    """The `Site` (store + build) of the current app."""
+    return (app or current_app).extensions["ptce"]

@@ -29,10 +29,9 @@ from ..runner import (
 )
 from ..service_description import service_description
 from ..sparql_guard import NO_REMOTE, READ_ONLY, Analysis, QueryRefused, analyse, refusal
-from ..store import OxigraphStore
-from . import get_site, public_url
 from .cors import ROW_LIMIT_HEADER, TRUNCATED_HEADER
 from .negotiation import FORMAT_PARAM, best_format, negotiate, not_acceptable_message
+from .site import get_site, public_url
 
 bp = Blueprint("sparql", __name__)
 
@@ -143,7 +142,7 @@ def run(job: QueryJob, analysis: Analysis):
     """
     config = current_app.config
     store = get_site().build.store
-    if not isinstance(store, OxigraphStore):
+    if not store.embedded:
         return execute(store, job, config["MAX_RESULT_BYTES"])
     return _runner(network=analysis.service).run(job, config["QUERY_TIMEOUT"])
 
@@ -163,7 +162,7 @@ def answer_query(query: str, defaults: list[str], named: list[str]) -> Response:
     limited, _ = analysis.limited(row_limit + 1)  # one row more than the limit: tells a cut result from a full one
     job = QueryJob(limited.text, *keys, tuple(defaults), tuple(named), row_limit)
     key = etag = None
-    if isinstance(store, OxigraphStore) and not analysis.service and not analysis.volatile:
+    if store.embedded and not analysis.service and not analysis.volatile:
         key = (build.info.version, __version__, job)  # a build's answers never change (for one software version)
         etag = etag_of(key)
         if request.if_none_match.contains(etag):

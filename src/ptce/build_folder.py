@@ -1,0 +1,95 @@
+"""The build-folder contract: the files a published build holds, `build.json`, and how a folder is replaced.
+
+The writer (`publish`) and every reader (the store, the web, the metadata) agree through this module alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+DUMP_NAME = "ptce"
+BUILD_INFO = "build.json"
+REPORT_TEXT = "validation-report.txt"
+REPORT_TTL = "validation-report.ttl"
+OUTLINES = "hauts-de-france.geojson"  # the region and department outlines, copied from data/geo/ for the map
+NETWORK_DUMP = "network.nq"  # the co-theme links, in the named graph Iris.network_graph
+STORE_DIR = "store"  # the on-disk Oxigraph store of a large build, opened read-only by servers
+CONTEXT = "context.jsonld"  # the JSON-LD context of the dumps
+# From this many triples a build is large: `ptce build` writes the on-disk store with Oxigraph's writers, and
+# SHACL validation runs by partition (see README).
+LARGE_GRAPH = 50_000
+
+
+def utc_now() -> str:
+    """The time now, to the second, in UTC, as ISO 8601 (when a build, or a network report, was made)."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """What `build.json` says about a published build."""
+
+    version: str
+    triples: int
+    base_iri: str
+    built_at: str
+    software_version: str
+    dumps: dict[str, str]
+
+    @classmethod
+    def read(cls, build_dir: Path) -> BuildInfo:
+        return cls(**json.loads((Path(build_dir) / BUILD_INFO).read_text(encoding="utf-8")))
+
+
+def gzip_name(name: str) -> str:
+    """File name of the gzip variant of a dump."""
+    return f"{name}.gz"
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Put `new` in place of `target`: the old folder is moved aside, then deleted."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(new, target)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def staged_dir(target: Path) -> Iterator[Path]:
+    """A new folder beside `target` that replaces it when the block succeeds, and is deleted when it fails."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        yield tmp
+        tmp.chmod(0o755)
+        replace_dir(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+@contextmanager
+def staged_copy(target: Path) -> Iterator[Path]:
+    """Like `staged_dir`, the new folder starting as a copy of `target` (hard links: files are added, never edited)."""
+    with staged_dir(target) as tmp:
+        if target.is_dir():
+            shutil.copytree(target, tmp, symlinks=True, copy_function=_link_or_copy, dirs_exist_ok=True)
+        yield tmp
