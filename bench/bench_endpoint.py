@@ -38,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.live_server import free_port, stop_process
 
-from ptce.publish import publish_build
+from ptce.build.pipeline import publish_build
 
 PREFIXES = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -100,7 +100,7 @@ def start_ptce(build: Path, workers: int, cached: bool, log: Path) -> Server:
     config = {"BUILD_DIR": str(build), **({} if cached else {"RESULT_CACHE_BYTES": 0})}
     front = {} if cached else {"cache_bytes": 0}
     call = f"serve({config!r}, port={port}, workers={workers}, front_options={front!r})"
-    code = f"from ptce.server import serve\n{call}\n"
+    code = f"from ptce.web.server import serve\n{call}\n"
     p = subprocess.Popen([sys.executable, "-c", code], stdout=log.open("w"), stderr=subprocess.STDOUT)
     return Server("ptce, cached" if cached else "ptce, cold", f"http://127.0.0.1:{port}/sparql", [p])
 
@@ -138,7 +138,7 @@ def start_ceiling_behind_front(build: Path, workers: int, folder: Path) -> Serve
     (folder / "ceiling.py").write_text(CEILINGS["ceiling: raw WSGI under gunicorn"])
     port = free_port()
     code = (
-        "from ceiling import app\nfrom ptce.server import serve\n"
+        "from ceiling import app\nfrom ptce.web.server import serve\n"
         f"serve({{'BUILD_DIR': {str(build)!r}}}, port={port}, workers={workers}, "
         "front_options={'cache_bytes': 0}, app_factory=lambda config: app)\n"
     )

@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.sample_queries import QUERIES_OF_DEATH as DEATHS
 from tests.sample_queries import SIMPLE_QUERY as SIMPLE
 
-from ptce.examples import load_examples
-from ptce.publish import publish_build
-from ptce.server import process_tree_rss
+from ptce.build.pipeline import publish_build
+from ptce.web.examples import load_examples
+from ptce.web.server import process_tree_rss
 
 HEADING = "Reliability: load and query of death"
 

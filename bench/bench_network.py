@@ -1,4 +1,4 @@
-"""Co-theme network at scale: ptce.projection vs networkx's bipartite.weighted_projected_graph.
+"""Co-theme network at scale: ptce.network.projection vs networkx's bipartite.weighted_projected_graph.
 
 Synthetic bipartite graphs of N organisations × 300 themes (N = 1k, 10k, 100k by default): each organisation
 holds 1 + Poisson(4) themes (at most 30, mean about 5), drawn without replacement with popularity ∝ rank^-0.5,
@@ -8,7 +8,7 @@ projection: the table reports wall time and peak memory above that baseline. net
 (--limit-gb) and a time limit (--timeout); hitting either is reported, not hidden.
 
 Methods:
-- `ptce top-k`: ptce.projection.project(B, top_k=K): organisations, K strongest neighbours each (all weights,
+- `ptce top-k`: ptce.network.projection.project(B, top_k=K): organisations, K strongest neighbours each (all weights,
   p-values); row blocks of B·Bᵀ bounded in non-zeros, never N×N;
 - `ptce exact`: the same, every pair kept (only where N is small enough: the output itself grows with N²);
 - `networkx`: nx.bipartite.weighted_projected_graph(B, organisations): every pair, shared count only;
@@ -60,7 +60,7 @@ def run_one(method: str, n: int, top_k: int) -> dict:
 
     import networkx as nx
 
-    from ptce.projection import project
+    from ptce.network.projection import project
 
     b = synthetic(n)
     if method.startswith("networkx"):
@@ -183,7 +183,7 @@ def main() -> None:
     command = "python bench/bench_network.py " + " ".join(sys.argv[1:])
     body = "\n\n".join(
         [
-            "ptce.projection (sparse B·Bᵀ in bounded row blocks, top-k neighbours) against networkx's "
+            "ptce.network.projection (sparse B·Bᵀ in bounded row blocks, top-k neighbours) against networkx's "
             "`bipartite.weighted_projected_graph`, on synthetic bipartite graphs of N organisations × 300 themes "
             "(each organisation holds 1 + Poisson(4) themes, popularity ∝ rank^-0.5). Each run is its own "
             "process; time and peak RSS are measured around the projection only (input built beforehand), with "

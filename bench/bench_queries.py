@@ -2,7 +2,7 @@
 
 Backends, all answering SPARQL JSON bytes for the same queries, one client, one query at a time:
 - `embedded`: the build's on-disk Oxigraph store opened read-only, in this process (what a worker does);
-- `sparqlstore`: `ptce.remote.SparqlStore` over Virtuoso (the remote backend of `ptce serve --store`);
+- `sparqlstore`: `ptce.store.remote.SparqlStore` over Virtuoso (the remote backend of `ptce serve --store`);
 - `virtuoso`: Virtuoso's /sparql directly, a bare HTTP POST (the reference for the ratios).
 Virtuoso is a private instance on loopback (tests/virtuoso.py), loaded with `publish_to` (timed).
 
@@ -30,10 +30,11 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 from tests import virtuoso  # noqa: E402
 from tests.sample_queries import SAMPLE_QUERIES  # noqa: E402
 
+from ptce.build.gsp import publish_to  # noqa: E402
 from ptce.build_folder import BuildInfo  # noqa: E402
-from ptce.namespaces import Iris  # noqa: E402
-from ptce.remote import SparqlStore, publish_to  # noqa: E402
-from ptce.store import open_build  # noqa: E402
+from ptce.rdf.namespaces import Iris  # noqa: E402
+from ptce.store.engine import open_build  # noqa: E402
+from ptce.store.remote import SparqlStore  # noqa: E402
 
 GRAPH = str(Iris().dataset)
 

@@ -36,15 +36,16 @@ def stages(data_dir: str, out_dir: str, whole_shacl_max: int, unhoisted_max: int
     """Run the build's stages in this process; seconds per stage and peak RSS (MB)."""
     import pyshacl
 
-    from ptce import bulk, partition
+    from ptce.build.pipeline import publish_network
     from ptce.build_folder import LARGE_GRAPH, NETWORK_DUMP, STORE_DIR, BuildInfo
     from ptce.graph import build_graph
-    from ptce.namespaces import Iris
-    from ptce.publish import publish_network
-    from ptce.shacl_report import PYSHACL_OPTIONS
-    from ptce.sources import load_sources
-    from ptce.store import OxigraphStore
-    from ptce.validate import load_shapes, validate_graph
+    from ptce.rdf.namespaces import Iris
+    from ptce.sources.loader import load_sources
+    from ptce.store import bulk
+    from ptce.store.engine import OxigraphStore
+    from ptce.validate import partition
+    from ptce.validate.report import PYSHACL_OPTIONS
+    from ptce.validate.shacl import load_shapes, validate_graph
 
     iris = Iris()
     times = {}
@@ -135,7 +136,7 @@ def run_size(orgs: int, seed: int, work: Path, whole_shacl_max: int, unhoisted_m
     found["build_command_peak_rss_mb"] = int(rss_file.read_text().split()[-1]) / 1024
     # Serving: a process that opens the build as a server worker does and answers the sample queries.
     code = (
-        f"import resource,sys; sys.path.insert(0, {str(ROOT)!r}); from ptce.store import open_build; "
+        f"import resource,sys; sys.path.insert(0, {str(ROOT)!r}); from ptce.store.engine import open_build; "
         "from tests.sample_queries import SAMPLE_QUERIES as Q; "
         f"s = open_build({str(out)!r}); [s.serialize(s.query(q), 'json') for n, q in Q.items() if n not in {SKIP!r}]; "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"

@@ -6,7 +6,7 @@ Servers, all on loopback, all asked with the same SPARQL Protocol GET (full quer
 - Virtuoso: its own /sparql, with `default-graph-uri` set to the dataset graph (the reference for the ratios);
 - rdflib-endpoint: `rdflib-endpoint serve ptce.nt` (rdflib's in-memory store, one uvicorn process).
 
-Virtuoso is a private instance (tests/virtuoso.py) loaded with `ptce.remote.publish_to` (atomically: pieces into
+Virtuoso is a private instance (tests/virtuoso.py) loaded with `ptce.build.gsp.publish_to` (atomically: pieces into
 a staging graph, then one MOVE). Two mixes: the sample queries of tests/sample_queries.py (aggregations over the
 whole graph) and lookups of random PTCEs and organisations (what resource pages ask). Each server must give the
 same number of rows for each query before anything is timed.
@@ -48,11 +48,11 @@ from tests import virtuoso  # noqa: E402
 from tests.live_server import free_port, stop_process  # noqa: E402
 from tests.sample_queries import SAMPLE_QUERIES  # noqa: E402
 
+from ptce.build.gsp import publish_to  # noqa: E402
 from ptce.build_folder import BuildInfo  # noqa: E402
-from ptce.namespaces import Iris  # noqa: E402
-from ptce.remote import publish_to  # noqa: E402
-from ptce.server import process_tree  # noqa: E402
-from ptce.store import open_build  # noqa: E402
+from ptce.rdf.namespaces import Iris  # noqa: E402
+from ptce.store.engine import open_build  # noqa: E402
+from ptce.web.server import process_tree  # noqa: E402
 
 ACCEPT = "application/sparql-results+json"
 HEADING = "Serving at 1M triples: ptce serve, Virtuoso, rdflib-endpoint"

@@ -42,7 +42,7 @@ from tests.live_server import stop_process
 from tests.sample_queries import MEMORY_BOMB, SORT_PANIC
 from tests.waiting import busy_query_processes
 
-from ptce.publish import publish_build
+from ptce.build.pipeline import publish_build
 
 HEADING = "Serving: slow clients"
 ATTACKS = {

@@ -15,10 +15,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ptce.import_output import suggestion_quality
-from ptce.importer import read_document
 from ptce.assets import DATA_DIR
-from ptce.sources import SourceError, load_sources
+from ptce.importer.output import suggestion_quality
+from ptce.importer.reader import read_document
+from ptce.sources.loader import SourceError, load_sources
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from rdflib import Graph
 
 from ptce.assets import DATA_DIR
-from ptce.bundled import CACHE_ENV
-from ptce.namespaces import Iris
-from ptce.publish import publish_build
+from ptce.build.bundled import CACHE_ENV
+from ptce.build.pipeline import publish_build
+from ptce.rdf.namespaces import Iris
 from ptce.web import create_app
 
 from .browser import has_chromium, launch

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ptce import serialize
 from ptce.cli import main
+from ptce.rdf import serialize
 
 from .checkout import ROOT
 
@@ -126,7 +126,7 @@ def test_a_full_disk_is_a_clear_error_and_keeps_the_last_build(runner, data_copy
 
 
 def test_an_interrupted_import_leaves_the_output_folder_as_it_was(runner, tmp_path, monkeypatch):
-    from ptce import import_output
+    from ptce.importer import output as import_output
 
     document = ROOT / "data" / "source" / "carte-regionale-ptce-hauts-de-france.txt"
     out = tmp_path / "imported"

@@ -8,11 +8,11 @@ from rdflib import Graph, Literal
 from rdflib.namespace import XSD
 
 from ptce import build_folder
+from ptce.build.pipeline import publish_build
 from ptce.build_folder import STORE_DIR, BuildInfo
 from ptce.cli import main
-from ptce.publish import publish_build
-from ptce.stats import graph_stats
-from ptce.store import OxigraphStore, open_build
+from ptce.linkeddata.stats import graph_stats
+from ptce.store.engine import OxigraphStore, open_build
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,7 @@ def test_each_representation_has_its_own_etag(client):
 
 
 def test_a_new_build_changes_the_etag(tmp_path, data_copy, client):
-    from ptce.publish import publish_build
+    from ptce.build.pipeline import publish_build
 
     (data_copy / "ptce" / "cohose.yaml").write_text(
         (data_copy / "ptce" / "cohose.yaml").read_text(encoding="utf-8").replace("name: CoHose", "name: CoHose bis"),

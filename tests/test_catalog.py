@@ -9,9 +9,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, SKOS, VOID, XSD
 
-from ptce.formats import GRAPH_FORMATS
-from ptce.metadata import ETALAB_LICENCE
-from ptce.namespaces import ORG, WD
+from ptce.rdf.formats import GRAPH_FORMATS
+from ptce.rdf.namespaces import ETALAB_LICENCE, ORG, WD
 from ptce.web import create_app
 from ptce.web.site import get_site
 
@@ -226,7 +225,7 @@ def test_a_suffix_wins_over_accept(client):
 def test_a_build_without_metadata_still_serves_its_pages(tmp_path, build_dir):
     import shutil
 
-    from ptce.metadata import CATALOG_FILE, VOID_FILE
+    from ptce.build_folder import CATALOG_FILE, VOID_FILE
 
     old = tmp_path / "old"
     shutil.copytree(build_dir, old)

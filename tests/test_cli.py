@@ -123,8 +123,8 @@ def test_console_script_is_installed():
 
 
 def test_network_top_k_option_and_its_documented_defaults(runner, build_dir):
-    from ptce.network import AUTO_TOP_K, LARGE_NETWORK
-    from ptce.network_analysis import BETWEENNESS_SAMPLES
+    from ptce.network.analysis import BETWEENNESS_SAMPLES
+    from ptce.network.cotheme import AUTO_TOP_K, LARGE_NETWORK
 
     result = runner.invoke(main, ["network", "--build", str(build_dir), "--top-k", "2", "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -139,10 +139,10 @@ def test_network_top_k_option_and_its_documented_defaults(runner, build_dir):
 
 
 def test_publish_passes_the_update_endpoint(runner, build_dir, monkeypatch):
-    from ptce import remote
+    from ptce.build import gsp
 
     calls = []
-    monkeypatch.setattr(remote, "publish_to", lambda *args, **kwargs: calls.append((args, kwargs)) or 7)
+    monkeypatch.setattr(gsp, "publish_to", lambda *args, **kwargs: calls.append((args, kwargs)) or 7)
     args = ["publish", "--build", str(build_dir), "--to", "http://127.0.0.1:9/gsp", "--auth", "u:p"]
     result = runner.invoke(main, [*args, "--update", "http://127.0.0.1:9/update"])
     assert result.exit_code == 0, result.output
@@ -172,7 +172,7 @@ def test_without_a_build_commands_read_the_bundled_one_made_once(runner, tmp_pat
 
 
 def test_a_new_data_version_is_a_new_cached_build(tmp_path, monkeypatch):
-    from ptce import bundled
+    from ptce.build import bundled
 
     monkeypatch.setenv("PTCE_CACHE_DIR", str(tmp_path))
     old = tmp_path / "bundled-0000000000000000"
@@ -213,7 +213,7 @@ def test_serve_on_a_busy_port_says_so_in_one_line(build_dir):
 
 def test_ctrl_c_stops_the_whole_server_quietly(build_dir, tmp_path):
     """Ctrl+C reaches every process of the terminal's group: the front, gunicorn, its workers, the query processes."""
-    from ptce.server import process_tree
+    from ptce.web.server import process_tree
 
     from .live_server import free_port
 

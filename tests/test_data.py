@@ -6,7 +6,7 @@ import pytest
 from rdflib import OWL, Literal
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
-from ptce.namespaces import IGEO, ORG, ROV, SCHEMA, WD
+from ptce.rdf.namespaces import IGEO, ORG, ROV, SCHEMA, WD
 
 from .conftest import IRIS
 

@@ -19,7 +19,7 @@ import urllib.parse
 
 import pytest
 
-from ptce.front import FairShare, Front, FrontConfig, Refused, Request
+from ptce.web.front import FairShare, Front, FrontConfig, Refused, Request
 
 from .live_server import live_server
 from .sample_queries import QUERIES_OF_DEATH, SIMPLE_QUERY
@@ -227,7 +227,7 @@ def test_a_network_figure_is_drawn_once_per_build_and_parameters(server):
 
 
 def test_a_reload_empties_the_kept_answers(tmp_path, data_copy):
-    from ptce.publish import publish_build
+    from ptce.build.pipeline import publish_build
 
     out = tmp_path / "dist"
     publish_build(out, data_copy)
@@ -247,7 +247,7 @@ def test_a_reload_empties_the_kept_answers(tmp_path, data_copy):
 
 
 def test_what_the_front_keeps_and_for_how_long():
-    from ptce.front import AnswerCache
+    from ptce.web.front import AnswerCache
 
     def answer(build: str, **headers) -> bytes:
         fields = {"Cache-Control": "public, max-age=300", "ETag": '"e1"', "Vary": "Accept", **headers}

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from ptce.build_folder import OUTLINES
-from ptce.geo import parse_point_wkt, point_in_polygon, point_wkt
-from ptce.store import open_build
+from ptce.rdf.geometry import parse_point_wkt, point_in_polygon, point_wkt
+from ptce.store.engine import open_build
 
 from .checkout import ROOT as PROJECT_ROOT
 from .conftest import IRIS

@@ -14,10 +14,10 @@ import pytest
 import yaml
 from rdflib import Graph, URIRef
 
-from ptce import fields
 from ptce.assets import DATA_DIR
-from ptce.namespaces import Iris
-from ptce.publish import publish_build
+from ptce.build.pipeline import publish_build
+from ptce.rdf.namespaces import Iris
+from ptce.sources import fields
 from ptce.web import create_app
 from ptce.web.bidi import close_bidi
 

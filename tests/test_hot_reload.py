@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from ptce.publish import publish_build
+from ptce.build.pipeline import publish_build
 
 from .live_server import fetch, live_server
 

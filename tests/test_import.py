@@ -12,9 +12,9 @@ import yaml
 
 from ptce.assets import DATA_DIR
 from ptce.cli import main
-from ptce.import_output import suggestion_quality
-from ptce.importer import DocumentError, parse_document, read_document
-from ptce.sources import load_sources
+from ptce.importer.output import suggestion_quality
+from ptce.importer.reader import DocumentError, parse_document, read_document
+from ptce.sources.loader import load_sources
 
 from .checkout import ROOT as PROJECT_ROOT
 

@@ -16,10 +16,11 @@ from rdflib import URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 from scipy.stats import hypergeom
 
-from ptce import network as network_module
-from ptce import network_analysis
-from ptce import projection as projection_module
-from ptce.network import (
+from ptce.network import analysis as network_analysis
+from ptce.network import cotheme as network_module
+from ptce.network import projection as projection_module
+from ptce.network.analysis import bridges, centralities, detect_communities, participation
+from ptce.network.cotheme import (
     NetworkParams,
     bipartite_graph,
     build_network,
@@ -27,9 +28,8 @@ from ptce.network import (
     projection_graph,
     ptces_sharing_themes,
 )
-from ptce.network_analysis import bridges, centralities, detect_communities, participation
-from ptce.projection import project
-from ptce.store import open_build
+from ptce.network.projection import project
+from ptce.store.engine import open_build
 
 from .conftest import IRIS
 
@@ -241,8 +241,8 @@ def test_parameters_are_checked(field, value, words):
 
 SNAPSHOT = """
 import json, sys
-from ptce.network import NetworkParams, build_network
-from ptce.store import open_build
+from ptce.network.cotheme import NetworkParams, build_network
+from ptce.store.engine import open_build
 
 def snapshot(net):
     return {

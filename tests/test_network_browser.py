@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ptce.network import ptces_sharing_themes
-from ptce.store import open_build
+from ptce.network.cotheme import ptces_sharing_themes
+from ptce.store.engine import open_build
 from ptce.web import create_app
 
 from .conftest import IRIS

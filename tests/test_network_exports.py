@@ -13,9 +13,9 @@ from PIL import Image
 
 from ptce.build_folder import BuildInfo
 from ptce.cli import main
-from ptce.network import NetworkParams, build_network
-from ptce.network_export import JOIN, export
-from ptce.store import open_build
+from ptce.network.cotheme import NetworkParams, build_network
+from ptce.network.export import JOIN, export
+from ptce.store.engine import open_build
 
 EDGE_NUMBERS = ("weight", "shared", "jaccard", "newman", "p_value")
 NODE_NUMBERS = ("community", "degree", "strength", "eigenvector", "betweenness", "participation")

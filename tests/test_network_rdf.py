@@ -6,14 +6,14 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
-from ptce import network as network_module
-from ptce import network_rdf
+from ptce.build.pipeline import BuildFailed, publish_build
 from ptce.build_folder import NETWORK_DUMP
 from ptce.graph import load_ontology
-from ptce.network import build_network
-from ptce.publish import BuildFailed, publish_build
-from ptce.store import open_build
-from ptce.validate import load_shapes, validate_graph
+from ptce.network import cotheme as network_module
+from ptce.network import rdf as network_rdf
+from ptce.network.cotheme import build_network
+from ptce.store.engine import open_build
+from ptce.validate.shacl import load_shapes, validate_graph
 
 from .checkout import ROOT as PROJECT_ROOT
 from .conftest import IRIS

@@ -11,9 +11,9 @@ import networkx as nx
 import pytest
 from rdflib.namespace import RDF
 
-from ptce import network as network_module
 from ptce.build_folder import BuildInfo
-from ptce.formats import NETWORK_FORMATS
+from ptce.network import cotheme as network_module
+from ptce.rdf.formats import NETWORK_FORMATS
 from ptce.web import create_app
 from ptce.web import network as web_network
 

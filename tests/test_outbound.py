@@ -19,8 +19,8 @@ import time
 import pytest
 
 from ptce.cli import main
-from ptce.runner import ProcessRunner, QueryJob, QueryRejected, RemoteFailed
-from ptce.sparql_guard import QueryRefused, analyse, refusal
+from ptce.query.guard import QueryRefused, analyse, refusal
+from ptce.query.runner import ProcessRunner, QueryJob, QueryRejected, RemoteFailed
 
 from .live_server import fetch, live_server
 
@@ -193,7 +193,7 @@ def test_the_sandbox_holds_for_the_whole_process_and_its_children(listener):
     script = (
         "import socket, subprocess, sys\n"
         "import pyoxigraph as ox\n"
-        "from ptce.sandbox import deny_network, network_denied\n"
+        "from ptce.query.sandbox import deny_network, network_denied\n"
         "deny_network()\n"
         "assert network_denied()\n"
         f"try:\n    list(ox.Store().query('SELECT * {{ SERVICE <{listener.url}/x> {{ ?s ?p ?o }} }}'))\n"

@@ -8,13 +8,14 @@ from rdflib import Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
-from ptce import build_folder, partition
+from ptce import build_folder
 from ptce.assets import DATA_DIR
 from ptce.graph import build_graph
-from ptce.namespaces import Iris
-from ptce.shacl_report import PYSHACL_OPTIONS, readable_report
-from ptce.sources import load_sources
-from ptce.validate import load_shapes, validate_graph
+from ptce.rdf.namespaces import Iris
+from ptce.sources.loader import load_sources
+from ptce.validate import partition
+from ptce.validate.report import PYSHACL_OPTIONS, readable_report
+from ptce.validate.shacl import load_shapes, validate_graph
 
 IRIS = Iris()
 

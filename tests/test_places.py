@@ -6,8 +6,8 @@ import csv
 
 import pytest
 
-from ptce.places import PLACES_FILE
-from ptce.sources import SourceError, load_sources
+from ptce.sources.loader import SourceError, load_sources
+from ptce.sources.places import PLACES_FILE
 
 from .test_sources import edit
 

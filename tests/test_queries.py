@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from ptce.examples import load_examples
+from ptce.web.examples import load_examples
 
 EXAMPLES = {e.name: e for e in load_examples()}
 

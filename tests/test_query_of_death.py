@@ -18,7 +18,7 @@ import threading
 
 import pytest
 
-from ptce.server import process_tree_rss
+from ptce.web.server import process_tree_rss
 
 from .live_server import fetch, live_server
 from .sample_queries import DEEP_NESTING, LONG_CHAIN, MEMORY_BOMB, SORT_PANIC

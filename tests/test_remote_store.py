@@ -16,15 +16,16 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import SKOS
 
-from ptce import remote as remote_module
 from ptce.assets import DATA_DIR
+from ptce.build import gsp as remote_module
+from ptce.build.gsp import publish_to
 from ptce.build_folder import BuildInfo
 from ptce.cli import main
-from ptce.namespaces import Iris
-from ptce.remote import RemoteStoreError, SparqlStore, publish_to, query_form
-from ptce.sources import load_sources
-from ptce.stats import graph_stats
-from ptce.store import open_build
+from ptce.linkeddata.stats import graph_stats
+from ptce.rdf.namespaces import Iris
+from ptce.sources.loader import load_sources
+from ptce.store.engine import open_build
+from ptce.store.remote import RemoteStoreError, SparqlStore, query_form
 from ptce.web import create_app
 from ptce.web.site import get_site
 

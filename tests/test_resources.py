@@ -12,10 +12,10 @@ import yaml
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
+from ptce.build.pipeline import publish_build
 from ptce.graph import load_ontology
-from ptce.namespaces import ORG, SCHEMA
-from ptce.network import ptces_sharing_themes
-from ptce.publish import publish_build
+from ptce.network.cotheme import ptces_sharing_themes
+from ptce.rdf.namespaces import ORG, SCHEMA
 from ptce.web import create_app
 from ptce.web.site import get_site
 
@@ -325,8 +325,8 @@ def test_literals_are_escaped(tmp_path, data_copy):
 
 def test_descriptions_include_their_parts_and_prefer_french_labels():
     """Blank nodes and `#` IRIs a resource links to are described with it; labels: French, else English."""
-    from ptce.describe import describe
-    from ptce.store import OxigraphStore
+    from ptce.linkeddata.describe import describe
+    from ptce.store.engine import OxigraphStore
 
     x, part = IRIS.thing("territoire", "x"), URIRef(f"{IRIS.thing('territoire', 'x')}#geometry")
     g = Graph()

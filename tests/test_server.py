@@ -18,7 +18,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
 from ptce.cli import main
-from ptce.namespaces import Iris
+from ptce.rdf.namespaces import Iris
 
 from .live_server import fetch, live_server
 

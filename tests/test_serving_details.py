@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from ptce.publish import publish_build
+from ptce.build.pipeline import publish_build
 from ptce.web import create_app
 from ptce.web.site import get_site
 

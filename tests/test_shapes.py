@@ -8,9 +8,9 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, SKOS, XSD
 
 from ptce.assets import DATA_DIR
 from ptce.graph import build_graph
-from ptce.namespaces import GEO, IGEO, ORG, ROV, SCHEMA
-from ptce.sources import load_sources
-from ptce.validate import load_shapes, validate_graph
+from ptce.rdf.namespaces import GEO, IGEO, ORG, ROV, SCHEMA
+from ptce.sources.loader import load_sources
+from ptce.validate.shacl import load_shapes, validate_graph
 
 from .conftest import IRIS
 

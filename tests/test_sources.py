@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from ptce.publish import publish_build
-from ptce.sources import SourceError, load_sources
+from ptce.build.pipeline import publish_build
+from ptce.sources.loader import SourceError, load_sources
 
 
 def edit(path, old, new):

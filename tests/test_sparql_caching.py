@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ptce.publish import publish_build
+from ptce.build.pipeline import publish_build
 from ptce.web import create_app
 from ptce.web.site import get_site
 

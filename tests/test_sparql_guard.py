@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ptce.sparql_guard import analyse, count_rows, tokenize
+from ptce.query.guard import analyse, count_rows, tokenize
 
 
 @pytest.mark.parametrize(

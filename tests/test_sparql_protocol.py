@@ -12,7 +12,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, SKOS, VOID
 
-from ptce.namespaces import SD, Iris
+from ptce.rdf.namespaces import SD, Iris
 from ptce.web import create_app
 
 # rdflib's JSON-LD parser still builds a ConjunctiveGraph internally.

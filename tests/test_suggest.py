@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ptce.assets import DATA_DIR
-from ptce.sources import Theme, load_sources
-from ptce.suggest import Quality, Suggestion, ThemeMatcher, fold, measure, stem, words
+from ptce.importer.suggest import Quality, Suggestion, ThemeMatcher, fold, measure, stem, words
+from ptce.sources.loader import Theme, load_sources
 
 
 def theme(slug, fr, en="", alt=()):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ptce.cli import main
-from ptce.sources import load_sources
-from ptce.store import open_build
+from ptce.sources.loader import load_sources
+from ptce.store.engine import open_build
 from ptce.synth import DEPARTMENT_CODES, generate
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ptce.runner import BUSY_THREAD
-from ptce.server import process_tree
+from ptce.query.runner import BUSY_THREAD
+from ptce.web.server import process_tree
 
 GIVE_UP = 300  # seconds: only ever reached when something is broken, never in a passing run
 

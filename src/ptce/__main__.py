@@ -1,5 +1,5 @@
 """`python -m ptce` runs the command line."""
 
-from .cli import main
+from ptce.cli import main
 
 main()

@@ -1,6 +1,6 @@
 """The build-folder contract: the files a published build holds, `build.json`, and how a folder is replaced.
 
-The writer (`publish`) and every reader (the store, the web, the metadata) agree through this module alone.
+The writer (`build.pipeline`) and every reader (the store, the web, the metadata) agree through this module alone.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ptce.rdf.formats import GRAPH_FORMATS, Format
+
 DUMP_NAME = "ptce"
 BUILD_INFO = "build.json"
 REPORT_TEXT = "validation-report.txt"
@@ -23,6 +25,9 @@ OUTLINES = "hauts-de-france.geojson"  # the region and department outlines, copi
 NETWORK_DUMP = "network.nq"  # the co-theme links, in the named graph Iris.network_graph
 STORE_DIR = "store"  # the on-disk Oxigraph store of a large build, opened read-only by servers
 CONTEXT = "context.jsonld"  # the JSON-LD context of the dumps
+VOID_FILE = "void.ttl"  # the VoID description
+CATALOG_FILE = "catalog.ttl"  # the DCAT catalog
+GZIP = "application/gzip"
 # From this many triples a build is large: `ptce build` writes the on-disk store with Oxigraph's writers, and
 # SHACL validation runs by partition (see README).
 LARGE_GRAPH = 50_000
@@ -93,3 +98,28 @@ def staged_copy(target: Path) -> Iterator[Path]:
         if target.is_dir():
             shutil.copytree(target, tmp, symlinks=True, copy_function=_link_or_copy, dirs_exist_ok=True)
         yield tmp
+
+
+@dataclass(frozen=True)
+class Download:
+    """One downloadable file of the dataset, as the catalog lists it."""
+
+    name: str
+    fmt: Format
+    compressed: bool
+    size: int
+
+    @property
+    def media_type(self) -> str:
+        return GZIP if self.compressed else self.fmt.media_type
+
+
+def downloads(folder: Path, info: BuildInfo) -> list[Download]:
+    """The dumps of a build and their gzip variants, in the order of the format table."""
+    found = []
+    for fmt in GRAPH_FORMATS:
+        name = info.dumps.get(fmt.key)
+        for file, compressed in ((name, False), (name and gzip_name(name), True)):
+            if file and (Path(folder) / file).is_file():
+                found.append(Download(file, fmt, compressed, (Path(folder) / file).stat().st_size))
+    return found

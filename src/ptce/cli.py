@@ -9,14 +9,16 @@ import json
 import sys
 from functools import partial
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from . import __version__
-from .assets import DATA_DIR
-from .formats import NETWORK_FORMATS
-from .namespaces import DEFAULT_BASE_IRI, Iris, prefix_map
-from .sources import SourceError
+from ptce import __version__
+from ptce.assets import DATA_DIR
+from ptce.errors import PtceError
+from ptce.rdf.formats import NETWORK_FORMATS
+from ptce.rdf.namespaces import DEFAULT_BASE_IRI, Iris, prefix_map
+from ptce.sources.loader import SourceError
 
 data_option = click.option(
     "--data",
@@ -31,8 +33,8 @@ DEFAULT_BUILD_DIR = Path("dist")
 
 def resolve_build(build_dir: Path | None) -> Path:
     """The build a command reads: --build, else ./dist, else the bundled data's build (made once, cached)."""
-    from .build_folder import BUILD_INFO
-    from .bundled import bundled_build
+    from ptce.build.bundled import bundled_build
+    from ptce.build_folder import BUILD_INFO
 
     if build_dir is not None:
         return build_dir
@@ -59,7 +61,7 @@ base_option = click.option(
 
 def check_store_spec(spec: str) -> str:
     """A click check of a `sparql:URL` store option."""
-    from .remote import store_url
+    from ptce.store.remote import store_url
 
     try:
         store_url(spec)
@@ -68,12 +70,32 @@ def check_store_spec(spec: str) -> str:
     return spec
 
 
-def fail(message: str, code: int = 1) -> None:
-    click.echo(message, err=True)
-    sys.exit(code)
+class CommandFailed(click.ClickException):
+    """A command's failure: its message on standard error as it is (no "Error:" prefix), and its exit code."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file=None) -> None:
+        click.echo(self.format_message(), err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def fail(message: str, code: int = 1) -> NoReturn:
+    raise CommandFailed(message, code)
+
+
+class Commands(click.Group):
+    """The command group: a `PtceError` no command handled itself is its message, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PtceError as exc:
+            raise CommandFailed(str(exc)) from None
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ptce")
 def main() -> None:
     """Build, validate, query and serve the linked data of the PTCEs of Hauts-de-France."""
@@ -105,7 +127,7 @@ def build(data_dir: Path, base_iri: str, out: Path, on_disk: bool | None) -> Non
     Example:
       ptce build --out dist/
     """
-    from .publish import publish_build
+    from ptce.build.pipeline import publish_build
 
     info = build_or_fail(partial(publish_build, on_disk=on_disk), out, data_dir, Iris(base_iri))
     click.echo(f"Built {info.triples} triples (version {info.version}) into {out}/")
@@ -115,7 +137,7 @@ def build(data_dir: Path, base_iri: str, out: Path, on_disk: bool | None) -> Non
 
 def build_or_fail(builder, *args):
     """Run a build function; on bad sources or a non-conforming graph print the report and exit 1."""
-    from .publish import BuildFailed
+    from ptce.build.pipeline import BuildFailed
 
     try:
         return builder(*args)
@@ -146,8 +168,8 @@ def validate(paths: tuple[Path, ...], base_iri: str, fmt: str) -> None:
     """
     from rdflib import Graph
 
-    from .publish import compile_graph
-    from .validate import load_shapes, validate_graph
+    from ptce.build.pipeline import compile_graph
+    from ptce.validate.shacl import load_shapes, validate_graph
 
     iris = Iris(base_iri)
     try:
@@ -181,7 +203,7 @@ def validate(paths: tuple[Path, ...], base_iri: str, fmt: str) -> None:
 
 def open_store(build_dir: Path):
     """The embedded store loaded from a published build, or exit with a clear message."""
-    from .store import open_build
+    from ptce.store.engine import open_build
 
     try:
         return open_build(build_dir)
@@ -210,10 +232,10 @@ def query(sparql: str, build_dir: Path, fmt: str, timeout: float) -> None:
     Example:
       ptce query "SELECT ?name WHERE { ?p a ptce:PTCE ; skos:prefLabel ?name }"
     """
-    from .build_folder import BuildInfo
-    from .runner import ProcessRunner, QueryCrashed, QueryJob, QueryOutOfMemory, QueryRejected, QueryTimeout
-    from .sparql_guard import QueryRefused, analyse, refusal
-    from .store import json_term_value
+    from ptce.build_folder import BuildInfo
+    from ptce.query.guard import QueryRefused, analyse, refusal
+    from ptce.query.runner import ProcessRunner, QueryCrashed, QueryJob, QueryOutOfMemory, QueryRejected, QueryTimeout
+    from ptce.store.engine import json_term_value
 
     try:
         info = BuildInfo.read(build_dir)
@@ -278,7 +300,7 @@ def stats(build_dir: Path) -> None:
     Example:
       ptce stats --build dist/
     """
-    from .stats import graph_stats
+    from ptce.linkeddata.stats import graph_stats
 
     store = open_store(build_dir)
     for label, value in graph_stats(store):
@@ -309,9 +331,9 @@ def import_map(document: Path, out: Path, region: str, data_dir: Path, diff: boo
     Example:
       ptce import carte.txt --out imported/ && ptce validate imported/
     """
-    from .import_output import diff_document, import_summary, write_data_folder
-    from .importer import DocumentError, read_document
-    from .sources import load_sources
+    from ptce.importer.output import diff_document, import_summary, write_data_folder
+    from ptce.importer.reader import DocumentError, read_document
+    from ptce.sources.loader import load_sources
 
     try:
         sources = load_sources(data_dir)
@@ -344,7 +366,7 @@ def map_command(build_dir: Path, fmt: str | None, out: Path) -> None:
     Example:
       ptce map --format svg --out carte-ptce.svg
     """
-    from .staticmap import write_map
+    from ptce.geo.staticmap import write_map
 
     store = open_store(build_dir)
     fmt = fmt or ("svg" if out.suffix.lower() == ".svg" else "png")
@@ -372,7 +394,7 @@ def synth(orgs: int, seed: int, out: Path) -> None:
     Example:
       ptce synth --orgs 6000 --seed 1 --out synth/ && ptce build --data synth/ --out synth-dist/
     """
-    from .synth import generate
+    from ptce.synth import generate
 
     try:
         summary = generate(out, orgs, seed)
@@ -409,9 +431,9 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     Example:
       ptce network --weight jaccard --format gexf --out ptce.gexf
     """
-    from .build_folder import BuildInfo
-    from .network import NetworkParams, build_network
-    from .network_export import export
+    from ptce.build_folder import BuildInfo
+    from ptce.network.cotheme import NetworkParams, build_network
+    from ptce.network.export import export
 
     store = open_store(build_dir)
     try:
@@ -524,8 +546,8 @@ def serve(
     Example:
       ptce serve --port 8000 --timeout 5
     """
-    from .server import build_to_temp
-    from .server import serve as run_server
+    from ptce.build.pipeline import build_to_temp
+    from ptce.web.server import serve as run_server
 
     if data_dir and build_dir:
         fail("Give --data or --build, not both.", 2)
@@ -585,8 +607,9 @@ def publish(build_dir: Path, url: str, graph: str | None, auth: str | None, upda
       ptce publish --build dist/ --to http://127.0.0.1:8890/sparql-graph-crud-auth
     --update http://127.0.0.1:8890/sparql-auth --auth dba:dba
     """
-    from .build_folder import BuildInfo
-    from .remote import RemoteStoreError, publish_to
+    from ptce.build.gsp import publish_to
+    from ptce.build_folder import BuildInfo
+    from ptce.store.remote import RemoteStoreError
 
     try:
         BuildInfo.read(build_dir)

@@ -7,10 +7,10 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VANN, XSD
 
-from .assets import ONTOLOGY_FILE
-from .namespaces import GEO, IGEO, ORG, ROV, SCHEMA, WD, Iris, bind_prefixes
-from .slugs import slugify
-from .sources import Initiative, Organisation, Place, Ptce, Sources
+from ptce.assets import ONTOLOGY_FILE
+from ptce.rdf.namespaces import GEO, IGEO, ORG, ROV, SCHEMA, WD, Iris, bind_prefixes
+from ptce.rdf.slugs import slugify
+from ptce.sources.loader import Initiative, Organisation, Place, Ptce, Sources
 
 ROLE_TERMS = {"porteur": "CarrierRole", "partenaire": "PartnerRole"}
 ROLE_SHORTCUTS = {"porteur": "carriedBy", "partenaire": "partner"}

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from .assets import DATA_DIR
-from .records import DATASET_FILE, GEOGRAPHY_FILE, ORGANISATIONS_FILE, PTCE_FOLDER, THEMES_FILE
-from .slugs import slugify
+from ptce.assets import DATA_DIR
+from ptce.rdf.slugs import slugify
+from ptce.sources.records import DATASET_FILE, GEOGRAPHY_FILE, ORGANISATIONS_FILE, PTCE_FOLDER, THEMES_FILE
 
 MARKER = "SYNTHETIC.md"
 DEPARTMENT_CODES = [f"{i:02d}" for i in range(1, 96) if i != 20] + ["2A", "2B"] + ["971", "972", "973", "974", "976"]
@@ -357,7 +357,7 @@ source:
 
 def generate(out: Path | str, orgs: int, seed: int = 0) -> SynthSummary:
     """Write a synthetic data folder to `out` (replaced whole; refused if it holds other data)."""
-    from .build_folder import staged_dir
+    from ptce.build_folder import staged_dir
 
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not (out / MARKER).is_file():

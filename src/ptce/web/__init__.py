@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Flask
 
-from ..metadata import ETALAB_LICENCE
-from .site import Site
+from ptce.rdf.namespaces import ETALAB_LICENCE
+from ptce.web.site import Site
 
 DEFAULTS: dict[str, Any] = {
     # A published build folder (see `ptce build`); required.
@@ -36,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
     ),
     # SPARQL endpoints a SERVICE clause may call (exact URLs); empty: the endpoint makes no outbound request at all.
     "FEDERATION_ALLOWLIST": (),
-    # Query processes per server process (see ptce.runner): users' queries run there, walled in, never in the
+    # Query processes per server process (see ptce.query.runner): users' queries run there, walled in, never in the
     # server process itself.
     "QUERY_PROCESSES": 2,
     # Bytes of memory one query may take in its query process (507 beyond); the server's worst case is about
@@ -57,15 +57,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
-    from .bidi import finalize
+    from ptce.web.bidi import finalize
 
     app.jinja_env.finalize = finalize
     site = Site.load(Path(app.config["BUILD_DIR"]), app.config["STORE"], app.config["QUERY_TIMEOUT"])
     app.extensions["ptce"] = site
 
-    from . import caching, catalog, cors, network, ops, resources, sparql
-    from . import map as map_views
-    from .bodies import BoundedBodies
+    from ptce.web import caching, catalog, cors, network, ops, resources, sparql
+    from ptce.web import map as map_views
+    from ptce.web.bodies import BoundedBodies
 
     app.wsgi_app = BoundedBodies(app.wsgi_app, lambda: app.config["MAX_CONTENT_LENGTH"])
     cors.init_app(app)

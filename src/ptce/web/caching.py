@@ -15,9 +15,9 @@ from collections.abc import Callable
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from .. import __version__
-from .negotiation import wants_json
-from .site import get_site
+from ptce import __version__
+from ptce.web.negotiation import wants_json
+from ptce.web.site import get_site
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -12,14 +12,14 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, send_from_directory
 from rdflib import Graph
 
-from ..build_folder import CONTEXT
-from ..formats import GRAPH_FORMATS, Format
-from ..metadata import CATALOG_FILE, VOID_FILE, dataset_summary, downloads, read_metadata
-from ..pages import Page, home_page
-from ..serialize import serialize_graph
-from .caching import cached
-from .negotiation import HTML, PAGE_OR_GRAPH, choose, vary
-from .site import get_site, public_url
+from ptce.build_folder import CATALOG_FILE, CONTEXT, VOID_FILE, downloads
+from ptce.linkeddata.dataset import dataset_summary, read_metadata
+from ptce.linkeddata.pages import Page, home_page
+from ptce.rdf.formats import GRAPH_FORMATS, Format
+from ptce.rdf.serialize import serialize_graph
+from ptce.web.caching import cached
+from ptce.web.negotiation import HTML, PAGE_OR_GRAPH, choose, vary
+from ptce.web.site import get_site, public_url
 
 bp = Blueprint("catalog", __name__)
 

@@ -6,10 +6,10 @@ import json
 
 from flask import Blueprint, Response, abort, render_template, send_file
 
-from ..build_folder import OUTLINES
-from ..locations import PRECISION_LABELS, read_map
-from .caching import cached
-from .site import get_site
+from ptce.build_folder import OUTLINES
+from ptce.geo.mapdata import PRECISION_LABELS, read_map
+from ptce.web.caching import cached
+from ptce.web.site import get_site
 
 bp = Blueprint("map", __name__)
 GEOJSON = "application/geo+json"

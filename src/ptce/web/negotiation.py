@@ -1,4 +1,4 @@
-"""Content negotiation over `ptce.formats`: a `format=` parameter, else `Accept` with q-values, else 406.
+"""Content negotiation over `ptce.rdf.formats`: a `format=` parameter, else `Accept` with q-values, else 406.
 
 `format=` is for clients that cannot set headers, such as a link in a page; when given it wins over `Accept`.
 It takes a short name (`ttl`), a media type, or the names clients commonly send (`turtle`, `rdf+xml`, `n3`, ...);
@@ -15,7 +15,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import NotAcceptable
 from werkzeug.http import parse_accept_header
 
-from ..formats import ALIASES, GRAPH_FORMATS, HTML, Format
+from ptce.rdf.formats import ALIASES, GRAPH_FORMATS, HTML, Format
 
 FORMAT_PARAM = "format"
 JSON = Format("json", "application/json", "json", None, "JSON")

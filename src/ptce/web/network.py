@@ -8,11 +8,11 @@ from collections import OrderedDict
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from ..formats import NETWORK_FORMATS
-from ..network import Network, NetworkParams, build_network
-from ..network_export import export, node_link
-from .caching import cached
-from .site import get_site
+from ptce.network.cotheme import Network, NetworkParams, build_network
+from ptce.network.export import export, node_link
+from ptce.rdf.formats import NETWORK_FORMATS
+from ptce.web.caching import cached
+from ptce.web.site import get_site
 
 bp = Blueprint("network", __name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from .. import __version__
-from .site import get_site
+from ptce import __version__
+from ptce.web.site import get_site
 
 bp = Blueprint("ops", __name__, url_prefix="/-")
 

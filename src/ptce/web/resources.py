@@ -9,13 +9,13 @@ from flask import Blueprint, Response, redirect, render_template, url_for
 from rdflib import Graph
 from rdflib.namespace import OWL
 
-from ..describe import describe, iri_ref, known
-from ..formats import GRAPH_FORMATS, Format
-from ..pages import Page, resource_page
-from ..serialize import serialize_graph
-from .caching import cached
-from .negotiation import HTML, PAGE_OR_GRAPH, choose, vary
-from .site import get_site
+from ptce.linkeddata.describe import describe, iri_ref, known
+from ptce.linkeddata.pages import Page, resource_page
+from ptce.rdf.formats import GRAPH_FORMATS, Format
+from ptce.rdf.serialize import serialize_graph
+from ptce.web.caching import cached
+from ptce.web.negotiation import HTML, PAGE_OR_GRAPH, choose, vary
+from ptce.web.site import get_site
 
 bp = Blueprint("resources", __name__)
 

@@ -26,10 +26,10 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from ..build_folder import STORE_DIR, BuildInfo
-from ..namespaces import Iris
-from ..remote import open_store
-from ..store import Store, open_build
+from ptce.build_folder import STORE_DIR, BuildInfo
+from ptce.rdf.namespaces import Iris
+from ptce.store.engine import Store, open_build
+from ptce.store.remote import open_store
 
 
 class Build:
@@ -67,7 +67,7 @@ class Build:
 
 def _try_in_a_child(folder: Path) -> None:
     """Open the build's store in a separate process; raise with its error if it does not open."""
-    script = "import sys; from ptce.store import open_build; open_build(sys.argv[1]).ask('ASK { ?s ?p ?o }')"
+    script = "import sys; from ptce.store.engine import open_build; open_build(sys.argv[1]).ask('ASK { ?s ?p ?o }')"
     done = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"the store of {folder} does not open: {done.stderr.strip().splitlines()[-1:]}")

@@ -10,11 +10,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from .. import __version__
-from ..examples import load_examples
-from ..formats import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format
-from ..result_cache import ResultCache, etag_of
-from ..runner import (
+from ptce import __version__
+from ptce.query.guard import NO_REMOTE, READ_ONLY, Analysis, QueryRefused, analyse, refusal
+from ptce.query.result_cache import ResultCache, etag_of
+from ptce.query.runner import (
     NoAcceptableFormat,
     ProcessRunner,
     QueryCrashed,
@@ -27,11 +26,12 @@ from ..runner import (
     ResultTooLarge,
     execute,
 )
-from ..service_description import service_description
-from ..sparql_guard import NO_REMOTE, READ_ONLY, Analysis, QueryRefused, analyse, refusal
-from .cors import ROW_LIMIT_HEADER, TRUNCATED_HEADER
-from .negotiation import FORMAT_PARAM, best_format, negotiate, not_acceptable_message
-from .site import get_site, public_url
+from ptce.rdf.formats import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format
+from ptce.web.cors import ROW_LIMIT_HEADER, TRUNCATED_HEADER
+from ptce.web.examples import load_examples
+from ptce.web.negotiation import FORMAT_PARAM, best_format, negotiate, not_acceptable_message
+from ptce.web.service_description import service_description
+from ptce.web.site import get_site, public_url
 
 bp = Blueprint("sparql", __name__)
 
@@ -123,10 +123,10 @@ def choose_formats(analysis: Analysis) -> tuple[Format | None, Format | None]:
 def _runner(network: bool) -> ProcessRunner:
     """This server process's pool of query processes for the build in service (`network`: for federation)."""
     config, folder = current_app.config, get_site().build.folder
-    key = ("ptce.runner", str(folder), network)
+    key = ("ptce.query.runner", str(folder), network)
     ext = current_app.extensions
     if key not in ext:
-        for old in [k for k in ext if isinstance(k, tuple) and k[0] == "ptce.runner" and k[1] != str(folder)]:
+        for old in [k for k in ext if isinstance(k, tuple) and k[0] == "ptce.query.runner" and k[1] != str(folder)]:
             ext.pop(old).close()  # the pool of a build no longer in service
         runner = ProcessRunner(folder, config["QUERY_PROCESSES"], memory_limit=config["MAX_QUERY_MEMORY"],
                                result_bytes=config["MAX_RESULT_BYTES"], network=network)  # fmt: skip
@@ -137,7 +137,7 @@ def _runner(network: bool) -> ProcessRunner:
 def run(job: QueryJob, analysis: Analysis):
     """Run the job within QUERY_TIMEOUT and the memory and size limits; returns the output (rows cut to ROW_LIMIT).
 
-    The embedded store's queries run in sandboxed query processes (`ptce.runner`); a remote store bounds its own
+    The embedded store's queries run in sandboxed query processes (`ptce.query.runner`); a remote store bounds its own
     time and runs in this thread.
     """
     config = current_app.config

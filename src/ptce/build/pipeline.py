@@ -1,0 +1,170 @@
+"""Build the published dataset: sources -> graph -> SHACL -> dumps, replacing the output folder atomically."""
+
+from __future__ import annotations
+
+import atexit
+import gzip
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from rdflib import Graph
+
+from ptce import __version__, build_folder
+from ptce.assets import DATA_DIR, SHAPES_DIR
+from ptce.build_folder import (
+    BUILD_INFO,
+    CONTEXT,
+    DUMP_NAME,
+    NETWORK_DUMP,
+    OUTLINES,
+    REPORT_TEXT,
+    REPORT_TTL,
+    STORE_DIR,
+    BuildInfo,
+    gzip_name,
+    staged_dir,
+    utc_now,
+)
+from ptce.errors import PtceError
+from ptce.graph import build_graph
+from ptce.rdf.formats import GRAPH_FORMATS
+from ptce.rdf.namespaces import Iris
+from ptce.rdf.serialize import jsonld_context, serialize_graph
+from ptce.sources.loader import load_sources
+from ptce.sources.places import OUTLINES_FILE
+from ptce.store import bulk
+from ptce.store.engine import OxigraphStore
+from ptce.validate.partition import validate_partitioned
+from ptce.validate.report import ValidationReport
+from ptce.validate.shacl import load_shapes, validate_graph
+
+
+class BuildFailed(PtceError):
+    """The graph does not conform; the previous build (if any) is left untouched."""
+
+    def __init__(self, report: ValidationReport):
+        self.report = report
+        super().__init__(report.as_text())
+
+
+def graph_version(graph: Graph) -> str:
+    """A content hash of the graph: identical triples give the same version (the ETag of a build)."""
+    return bulk.lines_version(graph.serialize(format="nt", encoding="utf-8").splitlines())
+
+
+def write_context(folder: Path, iris: Iris) -> None:
+    """The dumps' JSON-LD context, beside them."""
+    (folder / CONTEXT).write_text(json.dumps(jsonld_context(iris), indent=2), encoding="utf-8")
+
+
+def compile_graph(data_dir: Path = DATA_DIR, iris: Iris | None = None, shapes_dir: Path = SHAPES_DIR):
+    """Sources -> graph -> validation; returns (graph, report). Raises SourceError on bad input."""
+    graph, report, _ = _compile(data_dir, iris or Iris(), shapes_dir)
+    return graph, report
+
+
+def _compile(data_dir: Path, iris: Iris, shapes_dir: Path):
+    """(graph, report, the dataset's description from the sources)."""
+    with bulk.gc_paused():
+        sources = load_sources(data_dir)
+        graph = build_graph(sources, iris)
+        return graph, validate_graph(graph, load_shapes(iris, shapes_dir)), sources.dataset
+
+
+def write_dumps(graph: Graph, folder: Path, iris: Iris) -> dict[str, str]:
+    """Serialise the graph in every format, each with a gzip variant; returns {format key: file name}."""
+    write_context(folder, iris)
+    dumps = {}
+    for fmt in GRAPH_FORMATS:
+        name = f"{DUMP_NAME}.{fmt.suffix}"
+        serialize_graph(graph, fmt, iris, folder / name)
+        with open(folder / name, "rb") as src, gzip.GzipFile(folder / gzip_name(name), "wb", mtime=0) as dst:
+            shutil.copyfileobj(src, dst)
+        dumps[fmt.key] = name
+    return dumps
+
+
+def publish_network(
+    graph: Graph, folder: Path, info: BuildInfo, store: OxigraphStore, shapes_dir: Path = SHAPES_DIR
+) -> None:
+    """Compute the co-theme network from `store` (the build's data), check it with SHACL, write NETWORK_DUMP.
+
+    `graph` (already validated) gets the links added, and only the links' subjects are validated again, in it:
+    what a full run would report on them, without validating the data twice."""
+    from ptce.network.rdf import published_network, write_network_dump
+
+    iris = Iris(info.base_iri)
+    links = published_network(store, info.version, info.built_at)
+    graph += links
+    report = validate_partitioned(graph, load_shapes(iris, shapes_dir), only=set(links.subjects()))
+    if not report.conforms:
+        raise BuildFailed(report)
+    write_network_dump(links, folder / NETWORK_DUMP, iris)
+
+
+def publish_build(
+    out_dir: Path,
+    data_dir: Path = DATA_DIR,
+    iris: Iris | None = None,
+    shapes_dir: Path = SHAPES_DIR,
+    on_disk: bool | None = None,
+) -> BuildInfo:
+    """Build, validate, publish to `out_dir`; on SourceError or BuildFailed `out_dir` is left as it was.
+
+    `on_disk` also writes the on-disk store (`store/`) and the dumps with Oxigraph's writers; by default
+    it is chosen for graphs of `build_folder.LARGE_GRAPH` triples or more.
+    """
+    iris = iris or Iris()
+    graph, report, dataset = _compile(data_dir, iris, shapes_dir)
+    if not report.conforms:
+        raise BuildFailed(report)
+    with staged_dir(Path(out_dir)) as tmp:
+        if on_disk is None:
+            on_disk = len(graph) >= build_folder.LARGE_GRAPH
+        if on_disk:
+            dumps = bulk.write_dumps(graph, tmp, iris, DUMP_NAME)
+            write_context(tmp, iris)
+            version = bulk.ntriples_version(tmp / dumps["nt"])
+        else:
+            dumps = write_dumps(graph, tmp, iris)
+            version = graph_version(graph)
+        shutil.copyfile(Path(data_dir) / OUTLINES_FILE, tmp / OUTLINES)
+        (tmp / REPORT_TEXT).write_text(report.as_text() + "\n", encoding="utf-8")
+        report.report_graph.serialize(destination=tmp / REPORT_TTL, format="turtle")
+        info = BuildInfo(
+            version=version,
+            triples=len(graph),
+            base_iri=iris.base,
+            built_at=utc_now(),
+            software_version=__version__,
+            dumps=dumps,
+        )
+        # One store of the data for the links and the VoID statistics: the on-disk store of a large build (the
+        # links are added to it afterwards), or an in-memory one.
+        store = bulk.loaded_store(tmp / STORE_DIR if on_disk else None, tmp / dumps["nt"])
+        data = OxigraphStore(store, iris)
+        publish_network(graph, tmp, info, data, shapes_dir)
+        (tmp / BUILD_INFO).write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
+        from ptce.build.metadata import write_metadata
+
+        write_metadata(tmp, info, dataset, data)
+        if on_disk:
+            bulk.finish_store(store, tmp / NETWORK_DUMP)
+        del data, store
+    return info
+
+
+def build_to_temp(data_dir: Path, iris: Iris) -> Path:
+    """Build and validate a data folder into a fresh temporary folder, removed when this process exits.
+
+    Raises `SourceError` or `BuildFailed` (nothing is served then).
+    """
+    parent = Path(tempfile.mkdtemp(prefix="ptce-serve-"))
+    owner = os.getpid()
+    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(parent, ignore_errors=True))
+    out = parent / "dist"
+    publish_build(out, data_dir, iris)
+    return out

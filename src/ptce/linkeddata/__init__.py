@@ -1,0 +1,1 @@
+"""What the pages show: descriptions of resources, page models, counts, the dataset's summary."""

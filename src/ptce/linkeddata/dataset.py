@@ -1,0 +1,50 @@
+"""The dataset as its published DCAT catalog describes it: what the home and catalog pages show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF
+
+from ptce.rdf.namespaces import IANA, LICENCE_NAMES, Iris, preferred_text
+
+
+def read_metadata(folder: Path, name: str, license: str | None = None) -> Graph:
+    """A metadata file of a build (VOID_FILE or CATALOG_FILE); `license` replaces the licence it states."""
+    g = Graph().parse(Path(folder) / name, format="turtle")
+    if license:
+        for node in set(g.subjects(DCTERMS.license, None)):
+            g.set((node, DCTERMS.license, URIRef(license)))
+    g.bind("foaf", FOAF)
+    return g
+
+
+def dataset_summary(catalog: Graph, iris: Iris) -> dict:
+    """What the home and catalog pages say about the dataset, read from its DCAT description."""
+    ds = iris.dataset
+    dists = []
+    for dist in catalog.objects(ds, DCAT.distribution):
+        url = str(catalog.value(dist, DCAT.downloadURL))
+        dists.append(
+            {
+                "title": preferred_text(catalog, dist, DCTERMS.title),
+                "url": url,
+                "href": iris.path_of(url) or url,
+                "media_type": str(catalog.value(dist, DCAT.mediaType)).removeprefix(str(IANA)),
+                "compressed": (dist, DCAT.compressFormat, None) in catalog,
+                "size": int(catalog.value(dist, DCAT.byteSize) or 0),
+            }
+        )
+    license = catalog.value(ds, DCTERMS.license)
+    return {
+        "title": preferred_text(catalog, ds, DCTERMS.title),
+        "description": preferred_text(catalog, ds, DCTERMS.description),
+        "keywords": sorted(str(k) for k in catalog.objects(ds, DCAT.keyword)),
+        "license": str(license) if license else None,
+        "license_name": LICENCE_NAMES.get(str(license), str(license)) if license else None,
+        "rights": preferred_text(catalog, ds, DCTERMS.rights),
+        "issued": str(catalog.value(ds, DCTERMS.issued) or ""),
+        "modified": str(catalog.value(ds, DCTERMS.modified) or ""),
+        "distributions": sorted(dists, key=lambda d: (d["compressed"], d["url"])),
+    }

@@ -1,0 +1,228 @@
+"""Resource descriptions: what the published graph says about one IRI, computed with SPARQL over the store.
+
+A description is the resource's own triples, the labels and types of what it links to, the links pointing at
+it (with their subjects' labels and types), the full description of the blank nodes and `#` IRIs it links to
+(parts of the same document), and, for an ontology or a concept scheme, the full description of every term
+it defines. Labels are picked in French, with English as the fallback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
+
+from ptce.rdf.namespaces import IGEO, ORG, PREFIXES, ROV, SCHEMA, Iris, bind_prefixes, language_rank
+from ptce.store.engine import Store, is_engine_iri
+
+LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
+
+# French names of the external properties the dataset uses (the ontology's own terms carry their labels).
+PROPERTY_LABELS = {
+    RDF.type: "type",
+    RDFS.label: "libellé",
+    RDFS.isDefinedBy: "défini par",
+    SKOS.prefLabel: "nom",
+    SKOS.hiddenLabel: "graphie de la source",
+    SKOS.altLabel: "autre nom",
+    SKOS.definition: "définition",
+    SKOS.broader: "thématique plus large",
+    SKOS.narrower: "thématique plus précise",
+    SKOS.inScheme: "schéma",
+    SKOS.topConceptOf: "thématique principale de",
+    SKOS.hasTopConcept: "thématique principale",
+    DCTERMS.title: "titre",
+    DCTERMS.description: "description",
+    DCTERMS.subject: "thématique",
+    DCTERMS.date: "date",
+    DCTERMS.language: "langue",
+    DCTERMS.format: "format",
+    PROV.wasDerivedFrom: "source",
+    SCHEMA.areaServed: "territoire d'action",
+    SCHEMA.containedInPlace: "situé dans",
+    SCHEMA.location: "lieu",
+    ORG.hasMembership: "rôle d'une organisation",
+    ORG.member: "membre",
+    ORG.organization: "organisation",
+    ORG.role: "rôle",
+    ORG.hasUnit: "groupe de travail",
+    ORG.unitOf: "groupe de",
+    ROV.orgType: "type d'organisation",
+    IGEO.codeINSEE: "code INSEE",
+    IGEO.nom: "nom officiel",
+    IGEO.subdivisionDe: "subdivision de",
+    OWL.sameAs: "même ressource que",
+}
+
+_UNSAFE_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+DESCRIBE = """
+CONSTRUCT {
+  ?x ?p ?o . ?o ?olp ?ol . ?o a ?ot . ?p rdfs:label ?pl .
+  ?s ?ip ?x . ?s ?slp ?sl . ?s a ?st . ?ip rdfs:label ?ipl .
+  ?m ?mp ?mo .
+} WHERE {
+  VALUES ?x { %s }
+  { ?x ?p ?o }
+  UNION { ?x ?p ?o . ?o ?olp ?ol . VALUES ?olp { skos:prefLabel rdfs:label } }
+  UNION { ?x ?p ?o . ?o a ?ot }
+  UNION { ?x ?p ?o . ?p rdfs:label ?pl }
+  UNION { ?s ?ip ?x }
+  UNION { ?s ?ip ?x . ?s ?slp ?sl . VALUES ?slp { skos:prefLabel rdfs:label } }
+  UNION { ?s ?ip ?x . ?s a ?st }
+  UNION { ?s ?ip ?x . ?ip rdfs:label ?ipl }
+  UNION { ?m rdfs:isDefinedBy|skos:inScheme ?x . ?m ?mp ?mo }
+  UNION { ?x ?p ?o . ?o ?mp ?mo FILTER(isBlank(?o) || STRSTARTS(STR(?o), CONCAT(STR(?x), "#"))) BIND(?o AS ?m) }
+}
+"""
+
+KNOWN = "ASK { { %(x)s ?p ?o } UNION { ?s ?p %(x)s } }"
+
+
+def iri_ref(iri: str) -> str:
+    """`<iri>` for a SPARQL query; ValueError for anything that is not a plain absolute IRI."""
+    if ":" not in iri or _UNSAFE_IRI.search(iri):
+        raise ValueError(f"not an IRI: {iri!r}")
+    if not is_engine_iri(iri):
+        raise ValueError(f"not an IRI: {iri!r}")
+    return f"<{iri}>"
+
+
+def curie(iri: str) -> str:
+    """A prefixed name for an IRI of a known vocabulary, else the IRI itself."""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(str(ns)) and len(iri) > len(str(ns)):
+            return f"{prefix}:{iri[len(str(ns)) :]}"
+    return iri
+
+
+@dataclass(frozen=True)
+class Value:
+    """A value shown on a page: a link (with `href`) or a literal (with its language)."""
+
+    label: str
+    iri: str | None = None
+    href: str | None = None
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One property of a resource and its values, for the full data table of a page."""
+
+    prop: Value
+    values: list[Value]
+
+
+class Description:
+    """The description of one resource as an rdflib graph, with helpers for pages."""
+
+    def __init__(self, iri: str, graph: Graph, iris: Iris):
+        self.iri = URIRef(iri)
+        self.graph = graph
+        self.iris = iris
+
+    @property
+    def exists(self) -> bool:
+        """Whether the published graph says anything about this IRI."""
+        return len(self.graph) > 0
+
+    @property
+    def types(self) -> set[URIRef]:
+        return set(self.graph.objects(self.iri, RDF.type))
+
+    @property
+    def type_links(self) -> list[Value]:
+        """The resource's classes, as links."""
+        return self.links(RDF.type)
+
+    def is_a(self, cls: URIRef, node: URIRef | None = None) -> bool:
+        return (node or self.iri, RDF.type, cls) in self.graph
+
+    def label_of(self, node) -> str:
+        """The best label of a node: French, else English, else any; its short name when it has none."""
+        for prop in LABEL_PROPERTIES:
+            labels = [o for o in self.graph.objects(node, prop) if isinstance(o, Literal)]
+            if labels:
+                return str(min(labels, key=language_rank))
+        text = str(node)
+        return curie(text) if curie(text) != text else text.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+    @property
+    def label(self) -> str:
+        return self.label_of(self.iri)
+
+    def value_of(self, node) -> Value:
+        if isinstance(node, Literal):
+            return Value(str(node), lang=node.language)
+        href = self.iris.path_of(str(node)) or str(node)
+        return Value(self.label_of(node), iri=str(node), href=href)
+
+    def property_value(self, prop: URIRef) -> Value:
+        """A property as a link, named by the ontology's label or the French name of a known vocabulary term."""
+        has_label = any(self.graph.objects(prop, RDFS.label))
+        label = self.label_of(prop) if has_label else PROPERTY_LABELS.get(prop, curie(str(prop)))
+        return Value(label, iri=str(prop), href=self.iris.path_of(str(prop)) or str(prop))
+
+    def text(self, prop: URIRef, node: URIRef | None = None) -> str | None:
+        """The best-language literal of a property, or None."""
+        literals = [o for o in self.graph.objects(node or self.iri, prop) if isinstance(o, Literal)]
+        return str(min(literals, key=language_rank)) if literals else None
+
+    def texts(self, prop: URIRef, lang: str | None = None) -> list[str]:
+        """Every literal of a property (optionally in one language), sorted."""
+        return sorted(
+            str(o)
+            for o in self.graph.objects(self.iri, prop)
+            if isinstance(o, Literal) and (lang is None or o.language == lang)
+        )
+
+    def links(self, prop: URIRef, node: URIRef | None = None) -> list[Value]:
+        """The IRIs a property points to, as links sorted by label."""
+        nodes = {o for o in self.graph.objects(node or self.iri, prop) if isinstance(o, URIRef)}
+        return sorted((self.value_of(o) for o in nodes), key=lambda v: (v.label.casefold(), v.iri))
+
+    def link(self, prop: URIRef, node: URIRef | None = None) -> Value | None:
+        found = self.links(prop, node)
+        return found[0] if found else None
+
+    def inverse(self, prop: URIRef, cls: URIRef | None = None) -> list[Value]:
+        """The resources pointing at this one through a property (optionally of one class), sorted by label."""
+        nodes = {s for s in self.graph.subjects(prop, self.iri) if cls is None or self.is_a(cls, s)}
+        return sorted((self.value_of(s) for s in nodes), key=lambda v: (v.label.casefold(), v.iri))
+
+    def rows(self) -> list[Row]:
+        """Every property of the resource with its values, for the full data table."""
+        props = sorted(set(self.graph.predicates(self.iri, None)), key=str)
+        rows = []
+        for prop in props:
+            values = [self.value_of(o) for o in self.graph.objects(self.iri, prop)]
+            rows.append(Row(self.property_value(prop), sorted(values, key=lambda v: (v.label.casefold(), v.iri or ""))))
+        return sorted(rows, key=lambda r: r.prop.label.casefold())
+
+    def inverse_rows(self) -> list[Row]:
+        """The links pointing at the resource, grouped by property."""
+        props = {p for s, p in self.graph.subject_predicates(self.iri)}
+        rows = [Row(self.property_value(p), self.inverse(p)) for p in props]
+        return sorted(rows, key=lambda r: r.prop.label.casefold())
+
+
+def describe_graph(store: Store, nodes: list[str], iris: Iris) -> Graph:
+    """The descriptions of several IRIs in one graph (one query); ValueError for a malformed IRI."""
+    graph = Graph()
+    bind_prefixes(graph, iris)
+    if not nodes:
+        return graph
+    return store.construct_graph(DESCRIBE % " ".join(iri_ref(n) for n in nodes), graph)
+
+
+def describe(store: Store, iri: str, iris: Iris) -> Description:
+    """The description of `iri` (empty when the graph does not know it); ValueError for a malformed IRI."""
+    return Description(iri, describe_graph(store, [iri], iris), iris)
+
+
+def known(store: Store, iri: str) -> bool:
+    """Whether the published graph has any triple about, or pointing at, this IRI."""
+    return store.ask(KNOWN % {"x": iri_ref(iri)})

@@ -1,0 +1,319 @@
+"""View-models of the HTML pages: what each page shows, computed with SPARQL over the store (no Flask).
+
+Each function returns a `Page`: the template to render, the title, the resource's description (for the
+full data table), its schema.org JSON-LD and the page-specific fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDFS, SKOS, XSD
+
+from ptce.linkeddata.describe import Description, Value, describe, describe_graph, iri_ref
+from ptce.linkeddata.stats import COUNTS
+from ptce.network.cotheme import ptces_sharing_themes
+from ptce.rdf.namespaces import IGEO, LICENCE_NAMES, ORG, ROV, SCHEMA, Iris
+from ptce.store.engine import Store
+
+NUMBER_TYPES = {XSD.integer, XSD.nonNegativeInteger, XSD.positiveInteger, XSD.int, XSD.long, XSD.decimal}
+DEPARTMENTS = "SELECT ?d WHERE { ?d a igeo:Departement ; igeo:codeINSEE ?code } ORDER BY ?code"
+PTCES_PER_THEME = """
+SELECT ?c (COUNT(DISTINCT ?p) AS ?n) WHERE {
+  ?c skos:inScheme %(scheme)s . OPTIONAL { ?p a %(cls)s ; dcterms:subject ?c }
+} GROUP BY ?c
+"""
+ONTOLOGY_SECTIONS = {
+    "classes": "Classes",
+    "proprietes-objet": "Propriétés d'objet",
+    "proprietes-valeur": "Propriétés de valeur",
+    "schemas": "Schémas de concepts",
+    "roles": "Rôles",
+    "concepts": "Concepts",
+}
+HOME_COUNTS = {
+    "PTCE": "PTCEs",
+    "organisations": "organisations (excluding PTCEs)",
+    "initiatives": "initiatives",
+    "territoires": "territories",
+    "thématiques": "themes",
+    "triplets": "triples",
+}
+
+
+@dataclass
+class Page:
+    """What a page template receives."""
+
+    template: str
+    title: str
+    description: Description | None = None
+    jsonld: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def resource_page(store: Store, iris: Iris, iri: str) -> Page | None:
+    """The page of any IRI of the dataset, chosen by its type; None when the graph does not know it."""
+    d = describe(store, iri, iris)
+    if not d.exists:
+        return None
+    v = iris.vocab
+    for cls, builder in (
+        (v.PTCE, _ptce),
+        (ORG.Organization, _organisation),
+        (IGEO.Departement, _department),
+        (v.Territory, _territory),
+        (SKOS.Concept, _theme),
+        (SKOS.ConceptScheme, _scheme),
+        (OWL.Ontology, _ontology),
+    ):
+        if d.is_a(cls):
+            return builder(store, d)
+    return Page("resource.html", d.label, d, schema_org(d))
+
+
+def _related(store: Store, d: Description, nodes: list[Value]) -> dict[str, Description]:
+    """Descriptions of linked resources by IRI, fetched with one query."""
+    graph = describe_graph(store, [n.iri for n in nodes], d.iris)
+    return {n.iri: Description(n.iri, graph, d.iris) for n in nodes}
+
+
+def _figures(d: Description) -> list[tuple[str, int]]:
+    """Numeric facts of a resource, named by their property's label."""
+    return sorted(
+        (d.property_value(p).label, int(o))
+        for p, o in d.graph.predicate_objects(d.iri)
+        if isinstance(o, Literal) and o.datatype in NUMBER_TYPES
+    )
+
+
+def _ptce(store: Store, d: Description) -> Page:
+    v = d.iris.vocab
+    memberships = d.links(ORG.hasMembership)
+    initiatives = d.links(v.initiative)
+    groups = d.links(ORG.hasUnit)
+    recognitions = d.links(v.recognition)
+    related = _related(store, d, memberships + initiatives + groups + recognitions)
+    held = [related[m.iri] for m in memberships]
+    roles = [{"organisation": r.link(ORG.member), "role": r.link(ORG.role)} for r in held]
+    sharing = [
+        (Value(n.label, iri=n.iri, href=d.iris.path_of(n.iri)), sorted(n.themes, key=str.casefold))
+        for n in ptces_sharing_themes(store, str(d.iri))
+    ]
+    data = {
+        "source_name": d.text(SKOS.hiddenLabel),
+        "text": d.text(DCTERMS.description),
+        "objectives": d.texts(v.objective),
+        "axes": d.texts(v.axis),
+        "themes": d.links(DCTERMS.subject),
+        "department": d.link(v.department),
+        "territories": d.links(SCHEMA.areaServed),
+        "roles": sorted(roles, key=lambda r: (r["role"].iri, r["organisation"].label)),  # carriers first
+        "groups": [{"group": g, "themes": related[g.iri].links(DCTERMS.subject)} for g in groups],
+        "initiatives": [_initiative(related[i.iri], i) for i in initiatives],
+        "recognitions": [(r, related[r.iri].text(DCTERMS.date)) for r in recognitions],
+        "since": d.text(v.collectiveApproachSince),
+        "sources": d.links(PROV.wasDerivedFrom),
+        "sharing": sharing,
+    }
+    return Page("ptce.html", d.label, d, schema_org(d), data)
+
+
+def _initiative(i: Description, link: Value) -> dict[str, Any]:
+    v = i.iris.vocab
+    return {
+        "link": link,
+        "type": i.text(v.initiativeType),
+        "text": i.text(DCTERMS.description),
+        "themes": i.links(DCTERMS.subject),
+        "organisations": i.links(v.involves),
+        "location": i.link(SCHEMA.location),
+        "figures": _figures(i),
+    }
+
+
+def _organisation(store: Store, d: Description) -> Page:
+    memberships = d.inverse(ORG.member)
+    roles = [
+        {"ptce": m.link(ORG.organization), "role": m.link(ORG.role)} for m in _related(store, d, memberships).values()
+    ]
+    data = {
+        "types": d.links(ROV.orgType),
+        "text": d.text(DCTERMS.description),
+        "location": d.link(SCHEMA.location),
+        "roles": sorted(roles, key=lambda r: r["ptce"].label if r["ptce"] else ""),
+        "initiatives": d.inverse(d.iris.vocab.involves),
+        "sources": d.links(PROV.wasDerivedFrom),
+    }
+    return Page("organisation.html", d.label, d, schema_org(d), data)
+
+
+def _department(store: Store, d: Description) -> Page:
+    v = d.iris.vocab
+    data = {
+        "code": d.text(IGEO.codeINSEE),
+        "region": d.link(IGEO.subdivisionDe),
+        "same_as": d.links(OWL.sameAs),
+        "ptces": d.inverse(v.department, v.PTCE),
+        "territories": d.inverse(v.department, v.Territory),
+    }
+    return Page("department.html", d.label, d, schema_org(d), data)
+
+
+def _territory(store: Store, d: Description) -> Page:
+    v = d.iris.vocab
+    data = {
+        "commune": d.is_a(IGEO.Commune),
+        "code": d.text(IGEO.codeINSEE),
+        "department": d.link(v.department),
+        "ptces": d.inverse(SCHEMA.areaServed, v.PTCE),
+        "organisations": d.inverse(SCHEMA.location, ORG.Organization),
+        "initiatives": d.inverse(SCHEMA.location, v.Initiative),
+    }
+    return Page("territory.html", d.label, d, schema_org(d), data)
+
+
+def _theme(store: Store, d: Description) -> Page:
+    v = d.iris.vocab
+    data = {
+        "label_en": next(iter(d.texts(SKOS.prefLabel, "en")), None),
+        "definition": d.text(SKOS.definition),
+        "alt": d.texts(SKOS.altLabel, "fr") or d.texts(SKOS.altLabel),
+        "scheme": d.link(SKOS.inScheme),
+        "broader": d.links(SKOS.broader),
+        "narrower": d.links(SKOS.narrower),
+        "ptces": d.inverse(DCTERMS.subject, v.PTCE),
+        "initiatives": d.inverse(DCTERMS.subject, v.Initiative),
+        "groups": d.inverse(DCTERMS.subject, v.WorkingGroup),
+    }
+    return Page("theme.html", d.label, d, schema_org(d), data)
+
+
+def _scheme(store: Store, d: Description) -> Page:
+    query = PTCES_PER_THEME % {"scheme": iri_ref(str(d.iri)), "cls": iri_ref(str(d.iris.vocab.PTCE))}
+    counts = {row["c"]: row["n"] for row in store.select(query)}
+    tops = [
+        {
+            "theme": top,
+            "count": counts.get(top.iri, 0),
+            "narrower": [(n, counts.get(n.iri, 0)) for n in d.links(SKOS.narrower, URIRef(top.iri))],
+        }
+        for top in d.links(SKOS.hasTopConcept)
+    ]
+    data = {"definition": d.text(SKOS.definition), "tops": tops}
+    return Page("scheme.html", d.label, d, schema_org(d), data)
+
+
+def _ontology(store: Store, d: Description) -> Page:
+    v = d.iris.vocab
+    groups = {
+        "classes": OWL.Class,
+        "proprietes-objet": OWL.ObjectProperty,
+        "proprietes-valeur": OWL.DatatypeProperty,
+        "schemas": SKOS.ConceptScheme,
+        "roles": ORG.Role,
+    }
+    terms = sorted(set(d.graph.subjects(RDFS.isDefinedBy, d.iri)), key=str)
+    sections: dict[str, list[dict[str, Any]]] = {name: [] for name in [*groups, "concepts"]}
+    hidden = {RDFS.label, SKOS.prefLabel, RDFS.comment, RDFS.isDefinedBy}
+    for term in terms:
+        t = Description(term, d.graph, d.iris)
+        section = next((name for name, cls in groups.items() if t.is_a(cls)), "concepts")
+        sections[section].append(
+            {
+                "anchor": str(term).rsplit("#", 1)[-1],
+                "iri": str(term),
+                "label": t.label,
+                "label_en": next(iter(t.texts(RDFS.label, "en")), None),
+                "comment": next(iter(t.texts(RDFS.comment, "fr")), None),
+                "comment_en": next(iter(t.texts(RDFS.comment, "en")), None),
+                "rows": [r for r in t.rows() if URIRef(r.prop.iri) not in hidden],
+            }
+        )
+    data = {
+        "text": d.text(DCTERMS.description),
+        "version": d.text(OWL.versionInfo),
+        "license": _named_licence(d.link(DCTERMS.license)),
+        "namespace": str(v),
+        "prefix": d.text(URIRef("http://purl.org/vocab/vann/preferredNamespacePrefix")),
+        "sections": [(key, ONTOLOGY_SECTIONS[key], items) for key, items in sections.items() if items],
+    }
+    title = d.text(DCTERMS.title) or d.label
+    return Page("ontology.html", title, d, schema_org(d), data)
+
+
+def _named_licence(link: Value | None) -> Value | None:
+    """A licence link named as people know it, when it is a known one."""
+    if link is None or link.iri not in LICENCE_NAMES:
+        return link
+    return Value(LICENCE_NAMES[link.iri], iri=link.iri, href=link.href)
+
+
+def home_page(store: Store, iris: Iris) -> Page:
+    """The home page: counts, and the PTCEs of each department."""
+    counts = [(label, store.select(COUNTS[key])[0]["n"]) for label, key in HOME_COUNTS.items()]
+    departments = [Value("", iri=row["d"]) for row in store.select(DEPARTMENTS)]
+    graph = describe_graph(store, [d.iri for d in departments], iris)
+    by_department = []
+    for dept in departments:
+        dd = Description(dept.iri, graph, iris)
+        by_department.append((dd.value_of(dd.iri), dd.inverse(iris.vocab.department, iris.vocab.PTCE)))
+    return Page("home.html", "PTCE des Hauts-de-France", data={"counts": counts, "departments": by_department})
+
+
+# ---- schema.org -------------------------------------------------------------------------------------
+
+SCHEMA_PROPERTIES = {
+    DCTERMS.description: "description",
+    SKOS.definition: "description",
+    SKOS.altLabel: "alternateName",
+    OWL.sameAs: "sameAs",
+    IGEO.codeINSEE: "identifier",
+    SCHEMA.containedInPlace: "containedInPlace",
+    SCHEMA.areaServed: "areaServed",
+    SCHEMA.location: "location",
+    IGEO.subdivisionDe: "containedInPlace",
+    DCTERMS.subject: "keywords",
+    SKOS.inScheme: "inDefinedTermSet",
+    SKOS.hasTopConcept: "hasDefinedTerm",
+    PROV.wasDerivedFrom: "isBasedOn",
+}
+
+
+def schema_org(d: Description) -> dict[str, Any]:
+    """The resource as schema.org JSON-LD, for search engines (embedded in its page)."""
+    v = d.iris.vocab
+    kinds = (
+        (v.PTCE, "Organization"),
+        (ORG.Organization, "Organization"),
+        (IGEO.Departement, "AdministrativeArea"),
+        (IGEO.Region, "AdministrativeArea"),
+        (v.Territory, "Place"),
+        (SKOS.Concept, "DefinedTerm"),
+        (SKOS.ConceptScheme, "DefinedTermSet"),
+        (OWL.Ontology, "DefinedTermSet"),
+        (v.Initiative, "Project"),
+    )
+    kind = next((name for cls, name in kinds if d.is_a(cls)), "Thing")
+    doc: dict[str, Any] = {"@context": "https://schema.org", "@type": kind, "@id": str(d.iri), "name": d.label}
+    if d.is_a(v.PTCE):
+        members = d.links(v.carriedBy) + d.links(v.partner)
+        if members:
+            doc["member"] = [{"@type": "Organization", "@id": m.iri, "name": m.label} for m in members]
+        doc["location"] = [{"@id": x.iri, "name": x.label} for x in d.links(v.department)]
+    for prop, key in SCHEMA_PROPERTIES.items():
+        values = [o for o in d.graph.objects(d.iri, prop)]
+        if not values or key in doc:
+            continue
+        if isinstance(values[0], Literal):
+            texts = d.texts(prop, "fr") or d.texts(prop)
+            doc[key] = texts[0] if key in ("description", "identifier") else texts
+        elif key == "keywords":
+            doc[key] = [link.label for link in d.links(prop)]
+        elif key == "sameAs":
+            doc[key] = sorted(str(o) for o in values)
+        else:
+            doc[key] = [{"@id": link.iri, "name": link.label} for link in d.links(prop)]
+    return doc

@@ -1,0 +1,1 @@
+"""The co-theme network: projection, analysis, report, exports and its RDF."""

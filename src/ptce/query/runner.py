@@ -1,0 +1,346 @@
+"""Run users' SPARQL queries in query processes that can fail without taking the server with them.
+
+A query process (`python -m ptce.query.runner`) loads the build, then walls itself in (`sandbox`): it cannot create a
+network socket (unless it serves federated queries, see below) and its address space is capped at what it holds
+after loading plus `memory_limit`. It evaluates one job at a time, on a thread with a large stack, and sends the
+serialised result back over a pipe. The server process that sent the job (`ProcessRunner`) answers its client
+whatever happens there:
+
+- the query passes its time limit: the process is killed and replaced, `QueryTimeout` (503);
+- the engine panics or the stack overflows: the process dies, `QueryCrashed` (500) with the engine's message;
+- the query wants more memory than its budget: `QueryOutOfMemory` (507), in that process alone;
+- the serialised result passes `max_result_bytes`: `ResultTooLarge` (507), with the engine's writer stopped.
+
+The row limit is enforced on the result as the engine writes it: past `row_limit` rows the writer is stopped and
+the result cut to that many rows, whatever LIMIT the query text had.
+
+A dead process is replaced at once, and the pool holds several, so the next query does not wait for a reload.
+Queries that the guard let through with a `SERVICE` to an allowed endpoint (`--federation-allow`) go to a
+separate pool whose processes may open connections; with no allow-list that pool never exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from ptce.errors import PtceError
+from ptce.query.guard import count_rows, cut_rows
+from ptce.store.engine import UnwritableResult
+
+# Stack of the thread that evaluates queries: the engine recurses on the query's structure (`guard`
+# refuses deep nesting; long flat chains of operators within the request size still recurse).
+QUERY_STACK_BYTES = 512 * 1024 * 1024
+DEFAULT_MEMORY_LIMIT = 1024**3
+# Names of the evaluating thread, as `ps -L` and /proc/PID/task/TID/comm show them: waiting, or running a query.
+IDLE_THREAD, BUSY_THREAD = "ptce-query", "ptce-query-busy"
+DEFAULT_RESULT_BYTES = 256 * 1024**2
+
+
+class QueryTimeout(PtceError):
+    """The query ran past its time limit and was stopped."""
+
+
+class QueryRejected(PtceError):
+    """The engine refused the query (its parser's message)."""
+
+
+class RemoteFailed(PtceError):
+    """A remote store or a federated query's endpoint could not be reached or failed."""
+
+
+class NoAcceptableFormat(PtceError):
+    """The query's result kind has no format the client accepts."""
+
+
+class QueryCrashed(PtceError):
+    """The engine crashed while evaluating the query (its process died and was replaced)."""
+
+
+class QueryOutOfMemory(PtceError):
+    """The query needed more memory than its budget allows."""
+
+
+class ResultTooLarge(PtceError):
+    """The serialised result passed the size limit."""
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query to run: its text, dataset, and the format to use for each kind of result (None: not acceptable).
+
+    `row_limit`: most rows a SELECT result may have; the serialised result is cut to it (None: no limit).
+    """
+
+    text: str
+    result_format: str | None = "json"
+    graph_format: str | None = "ttl"
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    row_limit: int | None = None
+
+
+@dataclass(frozen=True)
+class QueryOutput:
+    kind: str  # "solutions", "boolean" or "graph"
+    format_key: str
+    body: bytes
+    truncated: bool = False  # rows past the job's row limit were cut
+
+
+class _Enough(Exception):
+    """The result being written already has more rows than the job's limit."""
+
+
+class _Sink:
+    """A file-like object the engine writes a result into: refuses more than `limit` bytes, and stops the writer
+    once a SELECT result has more than `row_limit` rows (counted each time the result doubles in size)."""
+
+    def __init__(self, limit: int | None, format_key: str | None = None, row_limit: int | None = None):
+        self.limit = limit
+        self.format_key = format_key
+        self.row_limit = row_limit
+        self.parts: list[bytes] = []
+        self.size = 0
+        self._next_count = 64 * 1024
+
+    def write(self, data) -> int:
+        self.size += len(data)
+        if self.limit is not None and self.size > self.limit:
+            raise ResultTooLarge(self.limit)
+        self.parts.append(bytes(data))
+        if self.row_limit is not None and self.size >= self._next_count:
+            self._next_count *= 2
+            if count_rows(self.body(), self.format_key) > self.row_limit:
+                raise _Enough()
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def body(self) -> bytes:
+        if len(self.parts) > 1:
+            self.parts = [b"".join(self.parts)]
+        return self.parts[0] if self.parts else b""
+
+
+def execute(store, job: QueryJob, max_result_bytes: int | None = None) -> QueryOutput:
+    """Run a job on a `Store` in this thread; the engine serialises the result (into at most `max_result_bytes`)."""
+    try:
+        result = store.query(job.text, list(job.default_graphs), list(job.named_graphs))
+        kind = store.result_kind(result)
+        key = job.graph_format if kind == "graph" else job.result_format
+        if key is None:
+            raise NoAcceptableFormat(kind)
+        rows = job.row_limit if kind == "solutions" else None
+        sink = _Sink(max_result_bytes, key, rows)
+        with contextlib.suppress(_Enough):  # the writer stopped: rows past the limit are never produced
+            store.serialize(result, key, sink)
+        body, truncated = sink.body(), False
+        if rows is not None:
+            body, truncated = cut_rows(body, key, rows)
+        return QueryOutput(kind, key, body, truncated)
+    except SyntaxError as exc:
+        raise QueryRejected(str(exc)) from None
+    except UnwritableResult as exc:
+        raise NoAcceptableFormat(kind, str(exc)) from None
+    except RuntimeError as exc:  # the engine's evaluation errors ("The variable encoding the service name...")
+        raise QueryRejected(str(exc)) from None
+    except TimeoutError:  # a remote store (`ptce serve --store`) that did not answer in time
+        raise QueryTimeout() from None
+    except MemoryError:
+        raise QueryOutOfMemory() from None
+    except OSError as exc:  # a remote store failed, or a SERVICE call did (allowed, or stopped by the sandbox)
+        raise RemoteFailed(str(exc)) from None
+
+
+_KNOWN = (QueryRejected, NoAcceptableFormat, RemoteFailed, QueryOutOfMemory, ResultTooLarge, QueryTimeout)
+
+
+def serve_jobs(inbox: Connection, outbox: Connection, build_dir: str, memory_limit: int, result_bytes: int,
+               network: bool) -> None:  # fmt: skip
+    """A query process: loads the build, walls itself in, then answers jobs until its input closes."""
+    from ptce.query import sandbox
+    from ptce.store.engine import open_build
+
+    store = open_build(Path(build_dir))
+    if not network:
+        sandbox.deny_network()
+
+    def answer_jobs():
+        sandbox.name_thread(IDLE_THREAD)
+        while True:
+            try:
+                job = inbox.recv()
+            except EOFError:
+                return
+            sandbox.name_thread(BUSY_THREAD)
+            try:
+                reply = ("ok", execute(store, job, result_bytes))
+            except _KNOWN as exc:
+                reply = ("error", exc)
+            except Exception as exc:
+                reply = ("error", RuntimeError(f"{type(exc).__name__}: {exc}"))
+            sandbox.name_thread(IDLE_THREAD)
+            outbox.send(reply)
+            if isinstance(reply[1], QueryOutOfMemory):
+                return  # memory may be left fragmented or half-freed: let a fresh process take over
+
+    threading.stack_size(QUERY_STACK_BYTES)
+    worker = threading.Thread(target=answer_jobs, name=IDLE_THREAD)
+    worker.start()  # its stack is reserved before the cap, so the cap leaves the query its whole budget
+    if memory_limit:
+        sandbox.limit_memory(memory_limit)
+    outbox.send(("ready", os.getpid()))
+    worker.join()
+
+
+class _Child:
+    """A `python -m ptce.query.runner` process, reached over two pipes (it inherits nothing else of the server)."""
+
+    def __init__(self, build_dir: str, memory_limit: int, result_bytes: int, network: bool):
+        from_parent, to_child = os.pipe()
+        from_child, to_parent = os.pipe()
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the process's life: what it prints)
+        env = {**os.environ, "RUST_BACKTRACE": "0"}
+        args = [str(from_parent), str(to_parent), build_dir, str(memory_limit), str(result_bytes), str(int(network))]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", __name__, *args],
+            pass_fds=(from_parent, to_parent),
+            stderr=self.errors,
+            env=env,
+        )
+        os.close(from_parent)
+        os.close(to_parent)
+        self.outbox = Connection(to_child, readable=False)
+        self.inbox = Connection(from_child, writable=False)
+        self.ready = False
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+        self.close()
+
+    def close(self) -> None:
+        self.outbox.close()
+        self.inbox.close()
+        self.errors.close()
+
+    def death(self) -> Exception:
+        """Why this process died (it has): the exception to raise for the query it was running."""
+        code = self.process.wait(10)
+        self.errors.seek(0)
+        printed = self.errors.read()[-4000:].decode("utf-8", "replace")
+        self.close()
+        if printed:
+            sys.stderr.write(f"[ptce] query process {self.process.pid} died ({code}):\n{printed}\n")
+            sys.stderr.flush()
+        if "memory allocation of" in printed or "MemoryError" in printed:
+            return QueryOutOfMemory()
+        if "panicked at" in printed:
+            lines = printed.split("panicked at", 1)[1].splitlines()
+            message = next((line.strip() for line in lines[1:] if line.strip()), "the engine panicked")
+            return QueryCrashed(f"the query engine failed on this query: {message}")
+        if code == -signal.SIGSEGV:
+            return QueryCrashed("the query engine crashed on this query (most likely its stack overflowed)")
+        return QueryCrashed(f"the query process ended unexpectedly (exit status {code})")
+
+
+class ProcessRunner:
+    """A pool of query processes holding the build; a query that kills or outlasts its process gets it replaced.
+
+    `network`: whether the processes may open connections (only for federated queries, see the module docstring).
+    """
+
+    def __init__(self, build_dir: Path, size: int = 2, start_timeout: float = 120.0,
+                 memory_limit: int = DEFAULT_MEMORY_LIMIT, result_bytes: int = DEFAULT_RESULT_BYTES,
+                 network: bool = False):  # fmt: skip
+        self.build_dir = str(build_dir)
+        self.size = size
+        self.start_timeout = start_timeout
+        self.memory_limit = memory_limit
+        self.result_bytes = result_bytes
+        self.network = network
+        self._idle: queue.Queue[_Child] = queue.Queue()
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    def _new_child(self) -> _Child:
+        return _Child(self.build_dir, self.memory_limit, self.result_bytes, self.network)
+
+    def _fill(self) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # first use in this (possibly forked) process
+                self._pid = os.getpid()
+                self._idle = queue.Queue()
+                for _ in range(self.size):
+                    self._idle.put(self._new_child())
+
+    def _wait_ready(self, child: _Child) -> None:
+        if child.ready:
+            return
+        if not child.inbox.poll(self.start_timeout):
+            raise RuntimeError(f"the query process did not start within {self.start_timeout:g} s")
+        try:
+            child.inbox.recv()
+        except EOFError:
+            raise RuntimeError(f"the query process could not start: {child.death()}") from None
+        child.ready = True
+
+    def run(self, job: QueryJob, timeout: float) -> QueryOutput:
+        """Run a job in one of the processes; raises the job's error, or `QueryTimeout` past `timeout` seconds."""
+        self._fill()
+        child = self._idle.get()
+        if child.process.poll() is not None:  # died while idle (killed from outside): this job takes a fresh one
+            child.close()
+            child = self._new_child()
+        replace = True
+        try:
+            self._wait_ready(child)
+            child.outbox.send(job)
+            if not child.inbox.poll(timeout):
+                child.kill()
+                raise QueryTimeout(timeout)
+            try:
+                status, value = child.inbox.recv()
+            except EOFError:
+                raise child.death() from None
+            replace = isinstance(value, QueryOutOfMemory)
+            if replace:
+                child.kill()
+        except (OSError, RuntimeError):
+            child.kill()
+            raise
+        finally:
+            self._idle.put(self._new_child() if replace else child)
+        if status == "error":
+            raise value
+        return value
+
+    def close(self) -> None:
+        while not self._idle.empty():
+            self._idle.get().kill()
+
+
+if __name__ == "__main__":  # a query process: python -m ptce.query.runner IN OUT BUILD MEMORY RESULT_BYTES NETWORK
+    from ptce.query.runner import (
+        serve_jobs as _serve_jobs,  # so that pickled results name ptce.query.runner, not __main__
+    )
+
+    _serve_jobs(
+        Connection(int(sys.argv[1]), writable=False),
+        Connection(int(sys.argv[2]), readable=False),
+        sys.argv[3],
+        int(sys.argv[4]),
+        int(sys.argv[5]),
+        sys.argv[6] == "1",
+    )

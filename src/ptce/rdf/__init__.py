@@ -1,0 +1,1 @@
+"""RDF basics: namespaces and identifiers, formats, serialisation, slugs, geometry, the SPARQL guard."""

@@ -1,0 +1,1 @@
+"""The YAML sources: records, field checks with file and line, places, the loader."""

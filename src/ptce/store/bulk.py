@@ -1,0 +1,79 @@
+"""Large builds: write the dumps with Oxigraph's streaming writers and bulk-load an on-disk Oxigraph store.
+
+rdflib's serialisers take minutes on a million triples; Oxigraph writes the same formats in seconds and streams
+them to the file. The store folder (`store/` in a build) is what `store.open_build` opens read-only, so serving
+processes share it through the page cache instead of each loading the dump into memory.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from ptce.rdf.formats import GRAPH_FORMATS
+from ptce.rdf.namespaces import Iris, prefix_map
+from ptce.store.engine import load_dumps, oxigraph_triples, rdf_format
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large graph is built or converted: the millions of objects
+    allocated all live on, and collecting over them took a third of the build time at 1M triples (see
+    bench/RESULTS.md). Reference counting still frees everything else; forked SHACL workers inherit the pause."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def write_dumps(graph: Graph, folder: Path, iris: Iris, name: str) -> dict[str, str]:
+    """Write every dump format, streaming: N-Triples from the graph, the others converted from it.
+
+    The dumps are written from parsed terms, never read back from a store: Oxigraph's storage turns
+    integer subtypes such as xsd:nonNegativeInteger into xsd:integer, which the shapes would reject."""
+    names = {f.key: f"{name}.{f.suffix}" for f in GRAPH_FORMATS}
+    nt = folder / names["nt"]
+    with gc_paused():
+        ox.serialize(oxigraph_triples(graph), str(nt), ox.RdfFormat.N_TRIPLES)
+    for key, file_name in names.items():
+        if key != "nt":
+            triples = ox.parse(path=str(nt), format=ox.RdfFormat.N_TRIPLES)
+            ox.serialize(triples, str(folder / file_name), rdf_format(key), prefixes=prefix_map(iris))
+    return names
+
+
+def loaded_store(path: Path | None, *dumps: Path) -> ox.Store:
+    """A new store, on disk at `path` (or in memory), with the dumps bulk loaded; see `finish_store`."""
+    store = ox.Store(str(path)) if path is not None else ox.Store()
+    load_dumps(store, *dumps)
+    return store
+
+
+def finish_store(store: ox.Store, *dumps: Path) -> None:
+    """Bulk load more dumps into an on-disk store, then compact it and write it out (the store is then done)."""
+    load_dumps(store, *dumps)
+    store.optimize()
+    store.flush()
+
+
+def lines_version(lines: Iterable[bytes]) -> str:
+    """A content hash of N-Triples lines: the same triples in any order give the same version."""
+    digest = hashlib.sha256()
+    for line in sorted(line.strip() for line in lines if line.strip()):
+        digest.update(line + b"\n")
+    return digest.hexdigest()[:16]
+
+
+def ntriples_version(path: Path) -> str:
+    """`lines_version` of an N-Triples file."""
+    with open(path, "rb") as f:
+        return lines_version(f)

@@ -1,0 +1,170 @@
+"""Validate a large graph by partition: pySHACL on batches of focus nodes in worker processes, one merged report.
+
+pySHACL's time grows faster than the graph (see bench/RESULTS.md). SHACL evaluates each (shape, focus node)
+pair on its own, and every result names its focus node, so validating the focus nodes batch by batch (each
+worker sees the whole graph, inherited by `fork`, and evaluates the shapes' targets that fall in its batch)
+and taking the union of the results gives the report of one run over the whole graph. Partitioning applies
+when every focus node is an IRI; otherwise one plain run is made. tests/test_partition.py checks the
+equivalence on the real data and on synthetic data with injected violations.
+
+pySHACL evaluates a node shape's property shapes once per focus node, building their constraint components each
+time; a property shape that has targets of its own is evaluated once for all its focus nodes. `hoist` rewrites
+the shapes graph that way (same targets, copies of the property shapes) and the report names the original shapes
+again, so the result is the same report for much less work (see bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+import pyshacl
+from pyshacl.graph_abstraction import DataGraph
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS
+
+from ptce.rdf.namespaces import SH
+from ptce.validate.report import PYSHACL_OPTIONS, ValidationReport, plain_validation, readable_report
+
+BATCH_SIZE = 8_000
+
+# What a forked worker validates: graphs, targets by shape, hoisted copies (set by the parent before it forks).
+_SHARED: dict = {}
+
+
+def targets(data: Graph, shapes: Graph) -> dict:
+    """The focus nodes of each shape's targets, by shape node (computed once, before the workers fork)."""
+    graph = DataGraph.from_rdflib(data)
+    return {shape.node: frozenset(shape.focus_nodes(graph)) for shape in pyshacl.ShapesGraph(shapes).shapes}
+
+
+TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+
+
+def hoist(shapes: Graph) -> tuple[Graph, dict]:
+    """The shapes with property shapes moved up to their node shapes' targets, and the copies' original names.
+
+    For each node shape S that has core targets only, is not deactivated and is not referenced by any triple
+    (so no sh:node, sh:or, ... evaluates it on other value nodes), each `S sh:property P` is replaced by a copy
+    P' of P's own triples carrying S's targets. P itself is left as it is for the shapes that still use it.
+    Validating a focus node of S then gives the same results, with sh:sourceShape P' where it was P."""
+    out = Graph()
+    for triple in shapes:
+        out.add(triple)
+    originals: dict = {}
+    referenced = set(shapes.objects())
+    for node_shape in sorted(set(shapes.subjects(SH.property, None)), key=str):
+        own = [(p, o) for p, o in shapes.predicate_objects(node_shape) if p in TARGETS]
+        other = {p for p, _ in shapes.predicate_objects(node_shape) if str(p).startswith(str(SH) + "target")}
+        if (
+            not own
+            or other - set(TARGETS)
+            or node_shape in referenced
+            or (node_shape, SH.deactivated, Literal(True)) in shapes
+            or (node_shape, RDF.type, RDFS.Class) in shapes
+        ):
+            continue
+        for n, prop in enumerate(sorted(shapes.objects(node_shape, SH.property), key=str)):
+            copy = BNode() if isinstance(prop, BNode) else URIRef(f"{prop}--hoisted-{len(originals)}-{n}")
+            originals[copy] = prop
+            out.remove((node_shape, SH.property, prop))
+            for p, o in shapes.predicate_objects(prop):
+                out.add((copy, p, o))
+            for p, o in own:
+                out.add((copy, p, o))
+    return out, originals
+
+
+def _validate_batch(batch: list[URIRef]) -> tuple[bool, list[tuple]]:
+    """Validate the focus nodes of one batch against the shared graphs; the report's triples (picklable).
+
+    The loop of pySHACL's `Validator.run`, with each shape's targets cut down to the batch (pySHACL's own
+    `focus_nodes` option also filters the value nodes of nested shapes, which would hide their results)."""
+    options = {**PYSHACL_OPTIONS, "inplace": True}
+    validator = pyshacl.Validator(
+        DataGraph.from_rdflib(_SHARED["data"]), shacl_graph=_SHARED["shapes"], options=options
+    )
+    executor = validator.make_executor()
+    graph = validator.data_graph
+    conforms, results = True, []
+    for shape in validator.shacl_graph.shapes:
+        targeted = _SHARED["targets"].get(shape.node, frozenset())
+        focus = [n for n in batch if n in targeted]
+        if focus:
+            ok, found = shape.validate(executor, graph, focus=focus)
+            conforms = conforms and ok
+            results.extend(found)
+    report, _ = validator.create_validation_report(validator.shacl_graph, conforms, results)
+    return conforms, _unhoisted(report)
+
+
+def _unhoisted(report: Graph) -> list[tuple]:
+    """The report's triples with the hoisted copies named as the original shapes again.
+
+    pySHACL copies a blank-node source shape into the report: the targets `hoist` gave a copy are left out
+    (unless the original shape has them too)."""
+    originals, shapes = _SHARED["originals"], _SHARED["original_shapes"]
+    out = []
+    for s, p, o in report:
+        if s in originals and p in TARGETS and (originals[s], p, o) not in shapes:
+            continue
+        out.append((originals.get(s, s), p, originals.get(o, o)))
+    return out
+
+
+def merge_reports(parts: list[tuple[bool, list[tuple]]], shapes: Graph) -> tuple[bool, Graph]:
+    """One SHACL validation report from the reports of the batches.
+
+    Blank nodes of the shapes graph keep their identity; the others (reports, results) are renamed per batch,
+    since forked workers draw the same blank node labels."""
+    shape_bnodes = {t for triple in shapes for t in triple if isinstance(t, BNode)}
+    merged = Graph()
+    report = BNode()
+    merged.add((report, RDF.type, SH.ValidationReport))
+    conforms = all(ok for ok, _ in parts)
+    merged.add((report, SH.conforms, Literal(conforms)))
+    for _, triples in parts:
+        renamed: dict[BNode, BNode] = {}
+
+        def rename(term, renamed=renamed):
+            if isinstance(term, BNode) and term not in shape_bnodes:
+                return renamed.setdefault(term, BNode())
+            return term
+
+        reports = {s for s, p, o in triples if p == RDF.type and o == SH.ValidationReport}
+        for s, p, o in triples:
+            if s in reports:
+                if p == SH.result:
+                    merged.add((report, SH.result, rename(o)))
+                continue
+            merged.add((rename(s), p, rename(o)))
+    return conforms, merged
+
+
+def validate_partitioned(
+    data: Graph, shapes: Graph, batch_size: int = BATCH_SIZE, workers: int | None = None, only: set | None = None
+) -> ValidationReport:
+    """Validate `data` in batches of focus nodes, on `workers` processes (default: the CPU count).
+
+    With `only`, just those focus nodes are validated (against the whole of `data`): the report of a full run
+    restricted to them, for a part added to a graph already validated. When a focus node is not an IRI, one
+    plain run validates everything."""
+    hoisted, originals = hoist(shapes)
+    by_shape = targets(data, hoisted)
+    nodes = set().union(*by_shape.values())
+    if not all(isinstance(n, URIRef) for n in nodes):
+        return plain_validation(data, shapes)
+    nodes = sorted(nodes if only is None else nodes & set(only))
+    batches = [nodes[i : i + batch_size] for i in range(0, len(nodes), batch_size)] or [[]]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(batches)))
+    _SHARED.update(data=data, shapes=hoisted, targets=by_shape, originals=originals, original_shapes=shapes)
+    try:
+        if workers == 1:
+            parts = [_validate_batch(b) for b in batches]
+        else:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                parts = pool.map(_validate_batch, batches, chunksize=1)
+    finally:
+        _SHARED.clear()
+    conforms, report = merge_reports(parts, shapes)
+    return readable_report(conforms, report, data, shapes)
