@@ -4,7 +4,7 @@ pySHACL's time grows faster than the graph (see bench/RESULTS.md). SHACL evaluat
 pair on its own, and every result names its focus node, so validating the focus nodes batch by batch (each
 worker sees the whole graph, inherited by `fork`, and evaluates the shapes' targets that fall in its batch)
 and taking the union of the results gives the report of one run over the whole graph. Partitioning applies
-when every focus node is an IRI; otherwise one plain run is made. tests/test_partition.py checks the
+when every focus node is an IRI; otherwise one plain run is made. tests/validate/test_partition.py checks the
 equivalence on the real data and on synthetic data with injected violations.
 
 pySHACL evaluates a node shape's property shapes once per focus node, building their constraint components each

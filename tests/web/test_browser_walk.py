@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .live_server import running_server
+from ..live_server import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 

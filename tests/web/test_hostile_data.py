@@ -21,8 +21,8 @@ from ptce.sources import fields
 from ptce.web import create_app
 from ptce.web.bidi import close_bidi
 
-from .live_server import threaded_server
-from .routes import route_paths
+from ..live_server import threaded_server
+from ..routes import route_paths
 
 IRIS = Iris()
 NAME = "CoHose <img src=x onerror=\"alert('n')\"> \u202eesoHoC 'q' & \"dq\""
@@ -40,7 +40,7 @@ def edit(path: Path, change) -> None:
 
 @pytest.fixture(scope="module")
 def hostile_build(tmp_path_factory) -> Path:
-    """The sources refuse such texts (tests/test_bad_input.py); the pages must hold all the same when they reach
+    """The sources refuse such texts (tests/sources/test_bad_input.py); the pages must hold all the same when they reach
     the graph another way (a remote store, a hand-made build), so this build gets past the source checks."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fields, "FORBIDDEN_RE", re.compile("(?!)"))

@@ -17,7 +17,7 @@ import pytest
 from ptce.cli import main
 from ptce.rdf import serialize
 
-from .checkout import ROOT
+from ..checkout import ROOT
 
 COHOSE = "ptce/cohose.yaml"
 

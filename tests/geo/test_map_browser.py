@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from ptce.web import create_app
 
-from .live_server import threaded_server
+from ..live_server import threaded_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 PTCE_PAGE = re.compile(r"/(id|page)/ptce/[a-z0-9-]+$")

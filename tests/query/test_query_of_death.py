@@ -20,11 +20,11 @@ import pytest
 
 from ptce.web.server import process_tree_rss
 
-from .live_server import fetch, live_server
-from .sample_queries import DEEP_NESTING, LONG_CHAIN, MEMORY_BOMB, SORT_PANIC
-from .sample_queries import QUERIES_OF_DEATH as DEATHS
-from .sample_queries import SIMPLE_QUERY as SIMPLE
-from .waiting import GIVE_UP, busy_query_processes, wait_for
+from ..live_server import fetch, live_server
+from ..sample_queries import DEEP_NESTING, LONG_CHAIN, MEMORY_BOMB, SORT_PANIC
+from ..sample_queries import QUERIES_OF_DEATH as DEATHS
+from ..sample_queries import SIMPLE_QUERY as SIMPLE
+from ..waiting import GIVE_UP, busy_query_processes, wait_for
 
 pytestmark = pytest.mark.server
 WORKERS = 2

@@ -18,8 +18,8 @@ from ptce.build.pipeline import publish_build
 from ptce.web import create_app
 from ptce.web.site import get_site
 
-from .live_server import fetch, live_server
-from .sample_queries import QUERIES_OF_DEATH
+from ..live_server import fetch, live_server
+from ..sample_queries import QUERIES_OF_DEATH
 
 NAME_OF_COHOSE = "SELECT ?n WHERE { <https://w3id.org/ptce/id/ptce/cohose> skos:prefLabel ?n }"
 

@@ -15,9 +15,9 @@ from ptce.network.cotheme import build_network
 from ptce.store.engine import open_build
 from ptce.validate.shacl import load_shapes, validate_graph
 
-from .checkout import ROOT as PROJECT_ROOT
-from .conftest import IRIS
-from .test_shapes import test_constraint_catches_violation as check_violation
+from ..checkout import ROOT as PROJECT_ROOT
+from ..conftest import IRIS
+from ..validate.test_shapes import test_constraint_catches_violation as check_violation
 
 V = IRIS.vocab
 NETWORK = str(IRIS.network_graph)

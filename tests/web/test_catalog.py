@@ -14,7 +14,7 @@ from ptce.rdf.namespaces import ETALAB_LICENCE, ORG, WD
 from ptce.web import create_app
 from ptce.web.site import get_site
 
-from .conftest import IRIS
+from ..conftest import IRIS
 
 V = IRIS.vocab
 IANA = "https://www.iana.org/assignments/media-types/"

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ptce.web import create_app
 from ptce.web.examples import load_examples
 
-from .routes import route_paths
+from ..routes import route_paths
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]

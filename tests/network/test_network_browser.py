@@ -10,8 +10,8 @@ from ptce.network.cotheme import ptces_sharing_themes
 from ptce.store.engine import open_build
 from ptce.web import create_app
 
-from .conftest import IRIS
-from .live_server import threaded_server
+from ..conftest import IRIS
+from ..live_server import threaded_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 

@@ -21,9 +21,9 @@ import pytest
 
 from ptce.web.front import FairShare, Front, FrontConfig, Refused, Request
 
-from .live_server import live_server
-from .sample_queries import QUERIES_OF_DEATH, SIMPLE_QUERY
-from .waiting import GIVE_UP, busy_query_processes, wait_for
+from ..live_server import live_server
+from ..sample_queries import QUERIES_OF_DEATH, SIMPLE_QUERY
+from ..waiting import GIVE_UP, busy_query_processes, wait_for
 
 pytestmark = pytest.mark.server
 WORKERS = 3

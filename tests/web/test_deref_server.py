@@ -6,8 +6,8 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF, VOID
 
-from .conftest import IRIS
-from .live_server import running_server
+from ..conftest import IRIS
+from ..live_server import running_server
 
 pytestmark = pytest.mark.server
 

@@ -20,7 +20,7 @@ from SPARQLWrapper import CSV, JSON, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE
 from ptce.cli import main
 from ptce.rdf.namespaces import Iris
 
-from .live_server import fetch, live_server
+from ..live_server import fetch, live_server
 
 pytestmark = [
     pytest.mark.server,

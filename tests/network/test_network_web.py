@@ -17,7 +17,7 @@ from ptce.rdf.formats import NETWORK_FORMATS
 from ptce.web import create_app
 from ptce.web import network as web_network
 
-from .conftest import IRIS
+from ..conftest import IRIS
 
 
 class Page(HTMLParser):

@@ -12,7 +12,7 @@ from ptce.rdf.namespaces import GEO, IGEO, ORG, ROV, SCHEMA
 from ptce.sources.loader import load_sources
 from ptce.validate.shacl import load_shapes, validate_graph
 
-from .conftest import IRIS
+from ..conftest import IRIS
 
 V = IRIS.vocab
 P = IRIS.thing("ptce", "cohose")

@@ -31,7 +31,7 @@ from ptce.network.cotheme import (
 from ptce.network.projection import project
 from ptce.store.engine import open_build
 
-from .conftest import IRIS
+from ..conftest import IRIS
 
 V = IRIS.vocab
 

@@ -22,7 +22,7 @@ from ptce.cli import main
 from ptce.query.guard import QueryRefused, analyse, refusal
 from ptce.query.runner import ProcessRunner, QueryJob, QueryRejected, RemoteFailed
 
-from .live_server import fetch, live_server
+from ..live_server import fetch, live_server
 
 
 def escaped(text: str) -> str:

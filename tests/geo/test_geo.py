@@ -11,8 +11,8 @@ from ptce.build_folder import OUTLINES
 from ptce.rdf.geometry import parse_point_wkt, point_in_polygon, point_wkt
 from ptce.store.engine import open_build
 
-from .checkout import ROOT as PROJECT_ROOT
-from .conftest import IRIS
+from ..checkout import ROOT as PROJECT_ROOT
+from ..conftest import IRIS
 
 # A 4×4 square with a 2×2 hole, and a second square apart: a MultiPolygon.
 SQUARE = [[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]]

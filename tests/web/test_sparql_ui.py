@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from .live_server import live_server
+from ..live_server import live_server
 
 SCREENSHOT = os.environ.get("PTCE_SCREENSHOT")
 pytestmark = [pytest.mark.browser, pytest.mark.server]

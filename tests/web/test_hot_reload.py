@@ -19,7 +19,7 @@ import pytest
 
 from ptce.build.pipeline import publish_build
 
-from .live_server import fetch, live_server
+from ..live_server import fetch, live_server
 
 pytestmark = pytest.mark.server
 

@@ -29,8 +29,8 @@ from ptce.store.remote import RemoteStoreError, SparqlStore, query_form
 from ptce.web import create_app
 from ptce.web.site import get_site
 
-from . import virtuoso
-from .sample_queries import all_queries
+from .. import virtuoso
+from ..sample_queries import all_queries
 
 IRIS = Iris()
 DATASET_GRAPH = str(IRIS.dataset)

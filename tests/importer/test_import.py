@@ -16,10 +16,10 @@ from ptce.importer.output import suggestion_quality
 from ptce.importer.reader import DocumentError, parse_document, read_document
 from ptce.sources.loader import load_sources
 
-from .checkout import ROOT as PROJECT_ROOT
+from ..checkout import ROOT as PROJECT_ROOT
 
 DOCUMENT = DATA_DIR / "source" / "carte-regionale-ptce-hauts-de-france.txt"
-TEST_DATA = Path(__file__).parent / "data"
+TEST_DATA = Path(__file__).parents[1] / "data"
 
 
 @pytest.fixture(scope="module")

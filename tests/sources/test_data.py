@@ -8,7 +8,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
 from ptce.rdf.namespaces import IGEO, ORG, ROV, SCHEMA, WD
 
-from .conftest import IRIS
+from ..conftest import IRIS
 
 V = IRIS.vocab
 PTCES = {

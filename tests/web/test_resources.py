@@ -19,7 +19,7 @@ from ptce.rdf.namespaces import ORG, SCHEMA
 from ptce.web import create_app
 from ptce.web.site import get_site
 
-from .conftest import IRIS
+from ..conftest import IRIS
 
 V = IRIS.vocab
 COHOSE = IRIS.thing("ptce", "cohose")
