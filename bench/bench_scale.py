@@ -76,7 +76,7 @@ def stages(data_dir: str, out_dir: str, whole_shacl_max: int, unhoisted_max: int
     t = time.perf_counter()
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    dumps = bulk.write_dumps(graph, folder, iris, "ptce")
+    dumps = bulk.stream_dumps(graph, folder, iris, "ptce")
     store = bulk.loaded_store(folder / STORE_DIR, folder / dumps["nt"])
     times["dumps_and_store"] = time.perf_counter() - t
     info = BuildInfo("bench", triples, iris.base, "2026-01-01T00:00:00+00:00", "bench", dumps)

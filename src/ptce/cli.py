@@ -201,7 +201,7 @@ def validate(paths: tuple[Path, ...], base_iri: str, fmt: str) -> None:
     sys.exit(0 if report.conforms else 1)
 
 
-def open_store(build_dir: Path):
+def store_or_fail(build_dir: Path):
     """The embedded store loaded from a published build, or exit with a clear message."""
     from ptce.store.engine import open_build
 
@@ -302,7 +302,7 @@ def stats(build_dir: Path) -> None:
     """
     from ptce.linkeddata.stats import graph_stats
 
-    store = open_store(build_dir)
+    store = store_or_fail(build_dir)
     for label, value in graph_stats(store):
         click.echo(f"{label:32} {value}")
 
@@ -368,7 +368,7 @@ def map_command(build_dir: Path, fmt: str | None, out: Path) -> None:
     """
     from ptce.geo.staticmap import write_map
 
-    store = open_store(build_dir)
+    store = store_or_fail(build_dir)
     fmt = fmt or ("svg" if out.suffix.lower() == ".svg" else "png")
     try:
         count = write_map(store, build_dir, out, fmt)
@@ -435,7 +435,7 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     from ptce.network.cotheme import NetworkParams, build_network
     from ptce.network.export import export
 
-    store = open_store(build_dir)
+    store = store_or_fail(build_dir)
     try:
         params = NetworkParams(**options)
     except ValueError as exc:

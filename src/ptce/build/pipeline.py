@@ -125,7 +125,7 @@ def publish_build(
         if on_disk is None:
             on_disk = len(graph) >= build_folder.LARGE_GRAPH
         if on_disk:
-            dumps = bulk.write_dumps(graph, tmp, iris, DUMP_NAME)
+            dumps = bulk.stream_dumps(graph, tmp, iris, DUMP_NAME)
             write_context(tmp, iris)
             version = bulk.ntriples_version(tmp / dumps["nt"])
         else:

@@ -35,7 +35,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def write_dumps(graph: Graph, folder: Path, iris: Iris, name: str) -> dict[str, str]:
+def stream_dumps(graph: Graph, folder: Path, iris: Iris, name: str) -> dict[str, str]:
     """Write every dump format, streaming: N-Triples from the graph, the others converted from it.
 
     The dumps are written from parsed terms, never read back from a store: Oxigraph's storage turns

@@ -142,6 +142,6 @@ def store_url(spec: str) -> str:
     return spec[len(STORE_SCHEME) :]
 
 
-def open_store(spec: str, iris: Iris, timeout: float = 60.0) -> SparqlStore:
+def remote_store(spec: str, iris: Iris, timeout: float = 60.0) -> SparqlStore:
     """The store a `--store sparql:URL` option names: the server's SPARQL endpoint, reading the dataset graph."""
     return SparqlStore(store_url(spec), graph=str(iris.dataset), iris=iris, timeout=timeout)

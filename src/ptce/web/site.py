@@ -29,7 +29,7 @@ from flask import Flask, current_app
 from ptce.build_folder import STORE_DIR, BuildInfo
 from ptce.rdf.namespaces import Iris
 from ptce.store.engine import Store, open_build
-from ptce.store.remote import open_store
+from ptce.store.remote import remote_store
 
 
 class Build:
@@ -120,7 +120,9 @@ class Site:
         try:
             info = BuildInfo.read(folder)
             if store_spec:
-                return Build(folder, source, info, lambda: open_store(store_spec, Iris(info.base_iri), timeout), False)
+                return Build(
+                    folder, source, info, lambda: remote_store(store_spec, Iris(info.base_iri), timeout), False
+                )
             on_disk = (folder / STORE_DIR).is_dir()
             return Build(folder, source, info, lambda: open_build(folder), per_process=on_disk)
         except BaseException:
