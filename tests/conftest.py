@@ -94,3 +94,12 @@ def synth_build(tmp_path_factory, synth_dir) -> Path:
     out = tmp_path_factory.mktemp("synth-build") / "dist"
     publish_build(out, synth_dir, on_disk=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def site_url(build_dir):
+    """The app over the session's build, served over real HTTP in a thread (for the browser tests)."""
+    from .live_server import threaded_server
+
+    with threaded_server(create_app({"BUILD_DIR": str(build_dir)})) as url:
+        yield url

@@ -7,18 +7,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from ptce.web import create_app
-
-from ..live_server import threaded_server
-
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 PTCE_PAGE = re.compile(r"/(id|page)/ptce/[a-z0-9-]+$")
 
 
 @pytest.fixture(scope="module")
-def server(build_dir):
-    with threaded_server(create_app({"BUILD_DIR": str(build_dir)})) as url:
-        yield url
+def server(site_url):
+    return site_url
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ import pytest
 
 from ptce.network.cotheme import ptces_sharing_themes
 from ptce.store.engine import open_build
-from ptce.web import create_app
 
 from ..conftest import IRIS
-from ..live_server import threaded_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -21,9 +19,8 @@ VISIBLE = "() => document.getElementById('network-graph').dataset.visibleNodes"
 
 
 @pytest.fixture(scope="module")
-def server(build_dir):
-    with threaded_server(create_app({"BUILD_DIR": str(build_dir)})) as url:
-        yield url
+def server(site_url):
+    return site_url
 
 
 @pytest.fixture
