@@ -24,9 +24,9 @@ ORG_TYPE_TERMS = {
 
 
 def load_ontology(iris: Iris, path: Path = ONTOLOGY_FILE) -> Graph:
-    """Parse the ontology, resolving its relative IRIs against the base IRI."""
+    """The ontology (its IRIs are fixed: the same for every deployment)."""
     g = Graph()
-    g.parse(path, format="turtle", publicID=iris.base)
+    g.parse(path, format="turtle")
     g.add((iris.ontology, VANN.preferredNamespaceUri, Literal(str(iris.vocab))))
     return g
 
@@ -197,7 +197,7 @@ class _Builder:
             self.add(m, ORG.member, org)
             self.add(m, ORG.role, self.v[ROLE_TERMS[role.role]])
             self.add(m, RDFS.label, self.fr(f"{role.role} : {self.label_of(org)} — {ptce.name}"))
-            self.add(p, ORG.hasMembership, m)
+            self.add(org, ORG.hasMembership, m)  # the member's side: org:hasMembership is org:member's inverse
             self.add(p, self.v[ROLE_SHORTCUTS[role.role]], org)
             self.derived(m)
         for group in ptce.working_groups:
@@ -221,8 +221,8 @@ class _Builder:
         w = self.iris.thing("groupe", f"{ptce.slug}-{slugify(name)}")
         self.add(w, RDF.type, self.v.WorkingGroup)
         self.name(w, name, None)
-        self.add(w, ORG.unitOf, p)
-        self.add(p, ORG.hasUnit, w)
+        self.add(w, ORG.subOrganizationOf, p)  # not org:unitOf: its range, FormalOrganization, a PTCE is not
+        self.add(p, ORG.hasSubOrganization, w)
         for theme in themes:
             self.add(w, DCTERMS.subject, self.iris.thing("theme", theme))
         self.derived(w)

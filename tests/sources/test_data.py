@@ -62,7 +62,7 @@ def test_carriers_and_partners_are_explicit_roles(graph):
     def roles(slug):
         return {
             (str(graph.value(m, ORG.member)).rsplit("/", 1)[-1], str(graph.value(m, ORG.role)).rsplit("#")[-1])
-            for m in graph.objects(ptce(slug), ORG.hasMembership)
+            for m in graph.subjects(ORG.organization, ptce(slug))
         }
 
     assert roles("auton-hommes") == {("collectif-phare", "CarrierRole")}
@@ -76,7 +76,7 @@ def test_carriers_and_partners_are_explicit_roles(graph):
 
 
 def test_auton_hommes_has_its_eight_working_groups(graph):
-    groups = {str(graph.value(g, SKOS.prefLabel)) for g in graph.objects(ptce("auton-hommes"), ORG.hasUnit)}
+    groups = {str(graph.value(g, SKOS.prefLabel)) for g in graph.objects(ptce("auton-hommes"), ORG.hasSubOrganization)}
     assert groups == {
         "Cadre Juridique de la coopération",
         "Accompagnement de projet",

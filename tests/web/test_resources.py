@@ -174,7 +174,7 @@ def test_ptce_page_shows_what_the_graph_says(client, graph):
     for node in [*graph.objects(ptce, DCTERMS.subject), *graph.objects(ptce, SCHEMA.areaServed)]:
         assert fr(graph, node, SKOS.prefLabel) in text
     assert fr(graph, graph.value(ptce, V.department), SKOS.prefLabel) in text
-    for membership in graph.objects(ptce, ORG.hasMembership):
+    for membership in graph.subjects(ORG.organization, ptce):
         assert fr(graph, graph.value(membership, ORG.member), SKOS.prefLabel) in text
         assert fr(graph, graph.value(membership, ORG.role), SKOS.prefLabel) in text  # "partenaire"
     shop = IRIS.thing("projet", "mon-shopping-c-est-calais")

@@ -91,9 +91,9 @@ def _figures(d: Description) -> list[tuple[str, int]]:
 
 def _ptce(store: Store, d: Description) -> Page:
     v = d.iris.vocab
-    memberships = d.links(ORG.hasMembership)
+    memberships = d.inverse(ORG.organization)
     initiatives = d.links(v.initiative)
-    groups = d.links(ORG.hasUnit)
+    groups = d.links(ORG.hasSubOrganization)
     recognitions = d.links(v.recognition)
     related = _related(store, d, memberships + initiatives + groups + recognitions)
     held = [related[m.iri] for m in memberships]

@@ -61,6 +61,11 @@ PREFIXES = {
 }
 
 
+VOCAB = Namespace("https://w3id.org/ptce/ontology#")  # the ontology's terms, whatever the deployment
+ONTOLOGY = URIRef("https://w3id.org/ptce/ontology")
+SHAPES = URIRef("https://w3id.org/ptce/shapes")
+
+
 @dataclass(frozen=True)
 class Iris:
     """The IRIs of one deployment, all derived from its base IRI."""
@@ -73,12 +78,12 @@ class Iris:
 
     @property
     def vocab(self) -> Namespace:
-        """The ontology namespace ({base}ontology#)."""
-        return Namespace(f"{self.base}ontology#")
+        """The ontology namespace: the same for every deployment (only instance IRIs move with the base)."""
+        return VOCAB
 
     @property
     def ontology(self) -> URIRef:
-        return URIRef(f"{self.base}ontology")
+        return ONTOLOGY
 
     @property
     def theme_scheme(self) -> URIRef:

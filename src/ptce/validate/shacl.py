@@ -4,21 +4,42 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from ptce import build_folder
 from ptce.assets import SHAPES_DIR
-from ptce.rdf.namespaces import Iris
+from ptce.rdf.namespaces import DEFAULT_BASE_IRI, Iris
 from ptce.validate import partition
 from ptce.validate.report import ValidationReport, plain_validation
 
 
 def load_shapes(iris: Iris, shapes_dir: Path = SHAPES_DIR) -> Graph:
-    """All shapes files, with relative IRIs resolved against the base IRI."""
+    """All shapes files (each stands alone; together they are one shapes graph), for a deployment's IRIs.
+
+    The files name instances (the theme scheme, the network graph) under the default base; for another base
+    those IRIs are rebased. The ontology's and the shapes' own IRIs never move."""
     g = Graph()
     for path in sorted(shapes_dir.glob("*.ttl")):
-        g.parse(path, format="turtle", publicID=iris.base)
+        g.parse(path, format="turtle")
+    if iris.base != DEFAULT_BASE_IRI:
+        g = rebased(g, iris)
     return g
+
+
+def rebased(graph: Graph, iris: Iris) -> Graph:
+    """`graph` with the instance IRIs of the default base (`{default}id/...`, `{default}graph/...`) under iris.base."""
+    moved = tuple(f"{DEFAULT_BASE_IRI}{part}" for part in ("id/", "graph/"))
+
+    def move(term):
+        if isinstance(term, URIRef) and str(term).startswith(moved):
+            return URIRef(iris.base + str(term)[len(DEFAULT_BASE_IRI) :])
+        return term
+
+    out = Graph()
+    for prefix, ns in graph.namespaces():
+        out.bind(prefix, ns)
+    out += ((move(s), move(p), move(o)) for s, p, o in graph)
+    return out
 
 
 def validate_graph(data: Graph, shapes: Graph) -> ValidationReport:

@@ -125,7 +125,7 @@ def ontology(suffix: str | None = None):
 def ontology_version(version: str):
     """A version IRI of the ontology: 303 to the ontology when it is the published version."""
     build = get_site().build
-    iri: str | None = str(build.iris.document(f"ontology/{version}"))
+    iri: str | None = f"{build.iris.ontology}/{version}"  # the ontology's IRIs are the same for every deployment
     try:
         published = build.store.ask(f"ASK {{ ?o {iri_ref(OWL.versionIRI)} {iri_ref(iri)} }}")
     except ValueError:

@@ -144,7 +144,7 @@ def _run_gunicorn(config, backend: Path, workers: int, urls, on_ready, gunicorn_
     """In the child: gunicorn's arbiter on the Unix socket `backend`; returns its exit status."""
     from gunicorn.app.base import BaseApplication
 
-    from ptce.web import create_app
+    from ptce.web import DEFAULTS, create_app
 
     status = 1
     try:
@@ -153,7 +153,7 @@ def _run_gunicorn(config, backend: Path, workers: int, urls, on_ready, gunicorn_
             "bind": f"unix:{backend}",
             "workers": workers,
             "worker_class": "sync",
-            "timeout": int(float(app.config["QUERY_TIMEOUT"]) + BACKSTOP_MARGIN),
+            "timeout": int(float(config.get("QUERY_TIMEOUT", DEFAULTS["QUERY_TIMEOUT"])) + BACKSTOP_MARGIN),
             "graceful_timeout": 5,
             "limit_request_line": 8190,
             "errorlog": "-",
