@@ -27,6 +27,7 @@ STORE_DIR = "store"  # the on-disk Oxigraph store of a large build, opened read-
 CONTEXT = "context.jsonld"  # the JSON-LD context of the dumps
 VOID_FILE = "void.ttl"  # the VoID description
 CATALOG_FILE = "catalog.ttl"  # the DCAT catalog
+SHAPES_FILE = "shapes.ttl"  # the SHACL shapes the build was validated against (as loaded for its base IRI)
 GZIP = "application/gzip"
 # From this many triples a build is large: `ptce build` writes the on-disk store with Oxigraph's writers, and
 # SHACL validation runs by partition (see README).

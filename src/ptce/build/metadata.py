@@ -15,7 +15,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, VOID, XSD
 
 from ptce.build_folder import CATALOG_FILE, GZIP, VOID_FILE, BuildInfo, Download, downloads
 from ptce.rdf.formats import W3C_FORMATS
-from ptce.rdf.namespaces import IANA, PREFIXES, WD, Iris, bind_prefixes
+from ptce.rdf.namespaces import IANA, PREFIXES, SHAPES, WD, Iris, bind_prefixes
 from ptce.store.engine import Store
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ def void_graph(store: Store, iris: Iris, info: BuildInfo, dataset: Dataset, file
     _describe_common(g, ds, iris, info, dataset)
     g.add((ds, FOAF.homepage, iris.document("")))
     g.add((ds, VOID.sparqlEndpoint, iris.document("sparql")))
+    g.add((ds, DCTERMS.conformsTo, SHAPES))  # the SHACL shapes every build is validated against
     g.add((ds, VOID.uriSpace, Literal(iris.base)))
     g.add((ds, VOID.triples, Literal(totals["triples"], datatype=XSD.integer)))
     g.add((ds, VOID.entities, Literal(store.select(ENTITIES % iris.base)[0]["n"], datatype=XSD.integer)))
@@ -135,6 +136,7 @@ def catalog_graph(iris: Iris, info: BuildInfo, dataset: Dataset, files: list[Dow
     _describe_common(g, ds, iris, info, dataset)
     g.add((ds, DCTERMS.identifier, Literal(str(ds))))
     g.add((ds, DCAT.landingPage, iris.document("")))
+    g.add((ds, DCTERMS.conformsTo, SHAPES))
     g.add((ds, DCTERMS.language, FRENCH))
     g.add((ds, DCTERMS.spatial, iris.thing("region", "hauts-de-france")))
     for keyword in dataset.keywords:

@@ -22,6 +22,7 @@ from ptce.build_folder import (
     OUTLINES,
     REPORT_TEXT,
     REPORT_TTL,
+    SHAPES_FILE,
     STORE_DIR,
     BuildInfo,
     gzip_name,
@@ -133,6 +134,7 @@ def publish_build(
             version = graph_version(graph)
         shutil.copyfile(Path(data_dir) / OUTLINES_FILE, tmp / OUTLINES)
         (tmp / REPORT_TEXT).write_text(report.as_text() + "\n", encoding="utf-8")
+        load_shapes(iris, shapes_dir).serialize(destination=tmp / SHAPES_FILE, format="turtle")
         report.report_graph.serialize(destination=tmp / REPORT_TTL, format="turtle")
         info = BuildInfo(
             version=version,

@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, send_from_directory
 from rdflib import Graph
 
-from ptce.build_folder import CATALOG_FILE, CONTEXT, VOID_FILE, downloads
+from ptce.build_folder import CATALOG_FILE, CONTEXT, SHAPES_FILE, VOID_FILE, downloads
 from ptce.linkeddata.dataset import dataset_summary, read_metadata
 from ptce.linkeddata.pages import Page, home_page
 from ptce.rdf.formats import GRAPH_FORMATS, Format
@@ -23,8 +23,8 @@ from ptce.web.site import get_site, public_url
 
 bp = Blueprint("catalog", __name__)
 
-EXTRA_FILES = {CONTEXT: "application/ld+json"}
-SITEMAP_PAGES = ("/", "/catalog", "/ontology", "/map", "/network", "/sparql")
+EXTRA_FILES = {CONTEXT: "application/ld+json", SHAPES_FILE: "text/turtle"}
+SITEMAP_PAGES = ("/", "/catalog", "/ontology", "/shapes", "/map", "/network", "/sparql")
 SITEMAP_MAX_URLS = 50_000  # what one sitemap may list (sitemaps.org protocol)
 SITEMAP_THINGS = """
 SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "%s")) } ORDER BY ?s LIMIT %d

@@ -5,12 +5,17 @@ Served locally, the app answers for the base IRI's paths: `/id/ptce/x` is about 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, url_for
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, redirect, render_template, url_for
 from rdflib import Graph
 from rdflib.namespace import OWL
 
+from ptce.build_folder import SHAPES_FILE
 from ptce.linkeddata.describe import describe, iri_ref, known
 from ptce.linkeddata.pages import Page, resource_page
+from ptce.linkeddata.shapes import shapes_page
 from ptce.rdf.formats import GRAPH_FORMATS, Format
 from ptce.rdf.serialize import serialize_graph
 from ptce.web.caching import cached
@@ -118,6 +123,27 @@ def ontology(suffix: str | None = None):
     if not description.exists:
         return not_found(iri, fmt, negotiated)
     return rdf_response(description.graph, fmt, negotiated)
+
+
+@lru_cache(maxsize=4)
+def _shapes(folder: Path, version: str) -> Graph | None:
+    path = folder / SHAPES_FILE
+    return Graph().parse(path, format="turtle") if path.is_file() else None
+
+
+@bp.get("/shapes")
+@bp.get("/shapes.<suffix>")
+@cached
+def shapes(suffix: str | None = None):
+    """The SHACL shapes the build was validated against: their documentation for browsers, the graph for clients."""
+    fmt, negotiated = choose(PAGE_OR_GRAPH, suffix)
+    build = get_site().build
+    graph = _shapes(build.folder, build.info.version)
+    if graph is None:
+        abort(404, description="Cette publication n'a pas de formes SHACL ; relancez `ptce build`.")
+    if fmt is HTML:
+        return vary(render_page(shapes_page(graph), "/shapes"), negotiated)
+    return rdf_response(graph, fmt, negotiated)
 
 
 @bp.get("/ontology/<path:version>")
