@@ -12,14 +12,14 @@ from ptce.rdf.namespaces import GEO, IGEO, ORG, ROV, SCHEMA, WD, Iris, bind_pref
 from ptce.rdf.slugs import slugify
 from ptce.sources.loader import Initiative, Organisation, Place, Ptce, Sources
 
-ROLE_TERMS = {"porteur": "CarrierRole", "partenaire": "PartnerRole"}
-ROLE_SHORTCUTS = {"porteur": "carriedBy", "partenaire": "partner"}
+ROLE_TERMS = {"porteur": "CarrierRole", "animateur": "FacilitatorRole", "partenaire": "PartnerRole"}
+ROLE_SHORTCUTS = {"porteur": "carriedBy", "animateur": "facilitatedBy", "partenaire": "partner"}
 ORG_TYPE_TERMS = {
     "association": "Association",
     "collectif": "Collectif",
     "scic": "SCIC",
     "cae": "CAE",
-    "bailleur-social": "BailleurSocial",
+    "bailleur": "Bailleur",
 }
 
 
@@ -29,6 +29,11 @@ def load_ontology(iris: Iris, path: Path = ONTOLOGY_FILE) -> Graph:
     g.parse(path, format="turtle")
     g.add((iris.ontology, VANN.preferredNamespaceUri, Literal(str(iris.vocab))))
     return g
+
+
+def of(name: str) -> str:
+    """French "de" before a name, elided before a vowel: "de CoHose", "d'Eco-Pôle Alimentaire"."""
+    return f"d'{name}" if name[:1].casefold() in "aàâeéèêiîoôuûy" else f"de {name}"
 
 
 class _Builder:
@@ -213,7 +218,7 @@ class _Builder:
         e = self.iris.thing("evenement", f"labellisation-{ptce.slug}-{ptce.recognised}")
         self.add(p, self.v.recognition, e)
         self.add(e, RDF.type, self.v.Recognition)
-        self.add(e, RDFS.label, self.fr(f"Labellisation PTCE de {ptce.name} ({ptce.recognised})"))
+        self.add(e, RDFS.label, self.fr(f"Labellisation PTCE {of(ptce.name)} ({ptce.recognised})"))
         self.add(e, DCTERMS.date, Literal(str(ptce.recognised), datatype=XSD.gYear))
         self.derived(e)
 

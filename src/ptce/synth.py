@@ -27,7 +27,7 @@ DEPARTMENT_CODES = [f"{i:02d}" for i in range(1, 96) if i != 20] + ["2A", "2B"] 
 MAX_TERRITORIES = 1200
 ORGS_PER_PTCE = 25
 ZIPF_EXPONENT = 1.1
-ORG_TYPES = (("association", 60), ("scic", 12), ("collectif", 12), ("cae", 8), ("bailleur-social", 8))
+ORG_TYPES = (("association", 60), ("scic", 12), ("collectif", 12), ("cae", 8), ("bailleur", 8))
 _SYLLABLES = [
     "ar",
     "bel",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from rdflib import OWL, Literal
-from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from ptce.rdf.namespaces import IGEO, ORG, ROV, SCHEMA, WD
 
@@ -65,10 +65,15 @@ def test_carriers_and_partners_are_explicit_roles(graph):
             for m in graph.subjects(ORG.organization, ptce(slug))
         }
 
-    assert roles("auton-hommes") == {("collectif-phare", "CarrierRole")}
-    assert roles("noeux-environnement") == {("noeux-environnement", "CarrierRole")}
-    assert roles("transition-plurielle-montreuillois-ternois-7-vallees") == {("scic-tilt", "PartnerRole")}
-    assert roles("anima-grand-calais") == {("terre-d-opale-habitat", "PartnerRole")}
+    assert roles("auton-hommes") == {("collectif-phare", "CarrierRole")}  # "porté par le collectif PHARE"
+    assert roles("noeux-environnement") == {("noeux-environnement", "FacilitatorRole")}  # "animé par une association"
+    # an axis "avec la SCIC TILT" and a realisation "auprès du bailleur": organisations of initiatives, not roles
+    assert roles("transition-plurielle-montreuillois-ternois-7-vallees") == set()
+    assert roles("anima-grand-calais") == set()
+    rte = IRIS.thing("projet", "revenu-de-transition-ecologique-montreuillois-ternois-7-vallees")
+    assert (rte, V.involves, IRIS.thing("organisation", "scic-tilt")) in graph
+    renovation = IRIS.thing("projet", "renovation-logements-terre-d-opale-habitat")
+    assert (renovation, V.involves, IRIS.thing("organisation", "terre-d-opale-habitat")) in graph
     assert (ptce("auton-hommes"), V.carriedBy, IRIS.thing("organisation", "collectif-phare")) in graph
     tilt = IRIS.thing("organisation", "scic-tilt")
     types = {t.rsplit("#", 1)[-1] for t in graph.objects(tilt, ROV.orgType)}
@@ -91,9 +96,14 @@ def test_auton_hommes_has_its_eight_working_groups(graph):
 
 def test_figures_are_typed_numbers(graph):
     shop = IRIS.thing("projet", "mon-shopping-c-est-calais")
-    garden = IRIS.thing("projet", "jardin-de-cognac")
+    garden = IRIS.thing("projet", "jardin-de-cocagne")
     assert graph.value(shop, V.partnerShopCount) == Literal(104, datatype=XSD.integer)
-    assert graph.value(garden, V.subscriberCount) == Literal(70, datatype=XSD.integer)
+    # "D'un Jardin de Cognac comptant 70 abonnés": a past state, quoted, never a current figure
+    assert graph.value(garden, V.subscriberCount) is None
+    assert (str(graph.value(garden, SKOS.prefLabel)), str(graph.value(garden, SKOS.hiddenLabel))) == (
+        "Jardin de Cocagne",
+        "Jardin de Cognac",
+    )
     assert graph.value(shop, V.partnerShopCount).toPython() == 104
 
 
@@ -155,3 +165,19 @@ def test_themes_form_a_two_level_bilingual_scheme(graph):
         "precarite-alimentaire",
         "agriculture-urbaine",
     }
+
+
+def test_names_are_corrected_and_the_source_spelling_kept(graph):
+    noeux = IRIS.thing("territoire", "noeux-les-mines")
+    assert str(graph.value(noeux, SKOS.prefLabel)) == "Nœux-les-Mines"  # the commune's official name
+    assert str(graph.value(noeux, SKOS.hiddenLabel)) == "Noeux les Mines"
+    recognition = IRIS.thing("evenement", "labellisation-eco-pole-alimentaire-d-audruicq-2015")
+    assert str(graph.value(recognition, RDFS.label)) == "Labellisation PTCE d'Eco-Pôle Alimentaire d'Audruicq (2015)"
+
+
+def test_types_and_kinds_are_the_source_words(graph):
+    """ "auprès du bailleur Terre d'Opale Habitat": a landlord (not said to be social); "la market place"."""
+    landlord = IRIS.thing("organisation", "terre-d-opale-habitat")
+    assert set(graph.objects(landlord, ROV.orgType)) == {V.Bailleur}
+    shop = IRIS.thing("projet", "mon-shopping-c-est-calais")
+    assert str(graph.value(shop, V.initiativeType)) == "market place"

@@ -208,9 +208,9 @@ def test_ptces_sharing_themes_are_computed_from_the_graph(client, app, graph):
 
 
 def test_organisation_page_lists_its_roles(client):
-    text = text_of(client.get("/page/organisation/scic-tilt"))
-    assert "Transition Plurielle Montreuillois Ternois 7 Vallées partenaire" in text
-    assert "société coopérative d'intérêt collectif" in text
+    text = text_of(client.get("/page/organisation/collectif-phare"))
+    assert "Auton'Hommes porteur" in text
+    assert "société coopérative d'intérêt collectif" in text_of(client.get("/page/organisation/scic-tilt"))
 
 
 def test_department_pages_list_their_ptces_and_aisne_says_none(client, graph):

@@ -69,8 +69,8 @@ __all__ = [
     "load_sources",
 ]
 
-ROLES = ("porteur", "partenaire")
-ORG_TYPES = ("association", "collectif", "scic", "cae", "bailleur-social")
+ROLES = ("porteur", "animateur", "partenaire")  # as the source words them: "porté par", "animé par", partners
+ORG_TYPES = ("association", "collectif", "scic", "cae", "bailleur")
 TERRITORY_KINDS = ("commune", "territoire")
 
 
