@@ -221,10 +221,10 @@ def test_a_browser_gets_the_query_ui_with_the_examples(client):
         ("SELECT * WHERE { ?s ?p ?o }", {"named-graph-uri": "http://127.0.0.1:9/g"}),
     ],
 )
-def test_unknown_graphs_are_refused(client, query, params):
+def test_unknown_graphs_are_empty(client, query, params):
+    """A graph the store does not hold is an empty graph (never fetched: see test_server and test_outbound)."""
     r = get(client, query, **params)
-    assert r.status_code == 400
-    assert "never fetches remote data" in r.get_data(as_text=True)
+    assert r.status_code == 200 and rows_of(r) == []
 
 
 @pytest.mark.parametrize(
@@ -373,3 +373,13 @@ def test_health_reports_the_store(client, graph, build_dir):
     assert body["status"] == "ok"
     assert body["triples"] == len(graph)
     assert body["build"] == json.loads((build_dir / "build.json").read_text())["version"]
+
+
+def test_relative_iris_resolve_against_the_dataset_base(client):
+    """What Virtuoso's SERVICE probes send, and what a user may write: relative IRIs are IRIs."""
+    r = get(client, "SELECT ?n WHERE { <id/ptce/cohose> skos:prefLabel ?n }")
+    assert r.status_code == 200 and rows_of(r) == [["CoHose"]]
+    probe = get(client, "ASK { ?s <no-such-p-qazxswedc> ?o }")
+    assert probe.status_code == 200 and probe.get_json()["boolean"] is False
+    own = get(client, "BASE <https://w3id.org/ptce/id/> SELECT ?n WHERE { <ptce/cohose> skos:prefLabel ?n }")
+    assert rows_of(own) == [["CoHose"]]

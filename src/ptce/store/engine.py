@@ -190,11 +190,12 @@ class OxigraphStore(Store):
         return s
 
     def query(self, sparql, default_graph_uris=None, named_graph_uris=None):
-        kwargs: dict[str, Any] = {"prefixes": self.prefixes}
-        if default_graph_uris:
-            kwargs["default_graph"] = [ox.NamedNode(u) for u in default_graph_uris]
-        if named_graph_uris:
-            kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graph_uris]
+        """Relative IRIs resolve against the dataset's base IRI. The protocol's graphs are the query's dataset, as
+        FROM and FROM NAMED would be: naming only one kind leaves the other empty."""
+        kwargs: dict[str, Any] = {"prefixes": self.prefixes, "base_iri": self.iris.base}
+        if default_graph_uris or named_graph_uris:
+            kwargs["default_graph"] = [ox.NamedNode(u) for u in default_graph_uris or ()]
+            kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graph_uris or ()]
         return self.store.query(sparql, **kwargs)
 
     def serialize(self, result, format_key, output=None):

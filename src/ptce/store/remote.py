@@ -63,14 +63,25 @@ class SparqlStore(Store):
         self.prefixes = prefix_map(self.iris)
 
     def _with_prefixes(self, sparql: str) -> str:
-        """The query with the usual prefixes declared, except those it declares itself."""
+        """The query with the dataset's base and the usual prefixes declared (except those it declares itself), all
+        on one line before it: the server's error positions are the user's, one line down (`_user_lines`)."""
         declared = {m.group(1) for m in _DECLARED_RE.finditer(sparql)}
-        lines = [f"PREFIX {p}: <{ns}>" for p, ns in self.prefixes.items() if p not in declared]
-        return "\n".join([*lines, sparql])
+        prologue = [f"BASE <{self.iris.base}>"] + [
+            f"PREFIX {p}: <{ns}>" for p, ns in self.prefixes.items() if p not in declared
+        ]
+        return " ".join(prologue) + "\n" + sparql
 
     def query(self, sparql, default_graph_uris=None, named_graph_uris=None, whole_dataset=False) -> RemoteResult:
         """A query of the dataset graph (unless it names graphs, or `whole_dataset` asks the server's own)."""
-        if not default_graph_uris and not named_graph_uris and self.graph and not whole_dataset:
+        own = analyse(sparql)  # FROM or FROM NAMED in the query: its own dataset (the protocol's would override it)
+        names_its_graphs = bool(own.from_graphs or own.from_named_graphs)
+        if (
+            not default_graph_uris
+            and not named_graph_uris
+            and self.graph
+            and not whole_dataset
+            and not names_its_graphs
+        ):
             default_graph_uris = [self.graph]
         defaults, named = tuple(default_graph_uris or ()), tuple(named_graph_uris or ())
         return RemoteResult(self._with_prefixes(sparql), query_form(sparql), defaults, named)
@@ -94,7 +105,7 @@ class SparqlStore(Store):
         except urllib.error.HTTPError as exc:
             body = exc.read().decode("utf-8", "replace").strip()
             if exc.code == 400:
-                raise SyntaxError(body[:2000] or "malformed query") from None
+                raise SyntaxError(_user_lines(body[:2000]) or "malformed query") from None
             raise RemoteStoreError(f"{self.endpoint} answered {exc.code}: {body[:500]}") from None
         except (urllib.error.URLError, OSError) as exc:
             raise RemoteStoreError(f"cannot reach {self.endpoint}: {exc}") from None
@@ -132,7 +143,13 @@ class SparqlStore(Store):
         return self.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"]
 
 
+_LINE_RE = re.compile(r"(\bline |\bat )(\d+)(?=[:\s,)])", re.IGNORECASE)  # "line 2", "at 2:5"
 STORE_SCHEME = "sparql:"
+
+
+def _user_lines(message: str) -> str:
+    """A server's syntax error with its line numbers counted in the user's query (without the prologue line)."""
+    return _LINE_RE.sub(lambda m: f"{m.group(1)}{max(1, int(m.group(2)) - 1)}", message)
 
 
 def store_url(spec: str) -> str:
