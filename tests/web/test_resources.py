@@ -285,7 +285,7 @@ def test_pages_embed_schema_org_and_link_their_alternates(client):
         blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', body, flags=re.S)
         assert len(blocks) == 1
         doc = json.loads(blocks[0])
-        assert doc["@context"] == "https://schema.org" and doc["@type"] == kind and doc["name"]
+        assert doc["@context"] == {"@vocab": "https://schema.org/"} and doc["@type"] == kind and doc["name"]
         for suffix, media in [("ttl", "text/turtle"), ("jsonld", "application/ld+json")]:
             stem = path.replace("/page/", "/data/")
             assert f'<link rel="alternate" type="{media}" href="{stem}.{suffix}"' in body

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, VOID, XSD
 
-from ptce.build_folder import CATALOG_FILE, GZIP, VOID_FILE, BuildInfo, Download, downloads
+from ptce.build_folder import CATALOG_FILE, GZIP, NETWORK_DUMP, VOID_FILE, BuildInfo, Download, downloads
 from ptce.rdf.formats import W3C_FORMATS
-from ptce.rdf.namespaces import IANA, PREFIXES, SHAPES, WD, Iris, bind_prefixes
+from ptce.rdf.namespaces import IANA, PREFIXES, SD, SHAPES, WD, Iris, bind_prefixes
 from ptce.store.engine import Store
 
 if TYPE_CHECKING:
@@ -42,7 +42,27 @@ def _vocabulary(iri: str, iris: Iris) -> URIRef | None:
     return next((URIRef(str(ns)) for ns in PREFIXES.values() if iri.startswith(str(ns))), None)
 
 
-def void_graph(store: Store, iris: Iris, info: BuildInfo, dataset: Dataset, files: list[Download]) -> Graph:
+def _network_subset(g: Graph, iris: Iris, triples: int) -> None:
+    """The co-theme network: a subset of the dataset, in its own named graph, with its own dump."""
+    ds, network = iris.dataset, iris.dataset_part("network")
+    g.add((ds, VOID.subset, network))
+    g.add((network, RDF.type, VOID.Dataset))
+    g.add((network, RDF.type, SD.NamedGraph))
+    g.add((network, SD.name, iris.network_graph))
+    g.add((network, DCTERMS.title, Literal("Réseau co-thématique des PTCE", lang="fr")))
+    g.add((network, VOID.triples, Literal(triples, datatype=XSD.integer)))
+    g.add((network, VOID.dataDump, iris.document(f"dumps/{NETWORK_DUMP}")))
+    g.add((network, VOID.feature, FORMATS_NS["N-Quads"]))
+
+
+def void_graph(
+    store: Store,
+    iris: Iris,
+    info: BuildInfo,
+    dataset: Dataset,
+    files: list[Download],
+    network_triples: int | None = None,
+) -> Graph:
     """The VoID description of the dataset: counts, partitions, dumps, endpoint, vocabularies, Wikidata links."""
     g = Graph()
     ds = iris.dataset
@@ -83,6 +103,8 @@ def void_graph(store: Store, iris: Iris, info: BuildInfo, dataset: Dataset, file
     for vocabulary in sorted(v for v in vocabularies if v is not None):
         g.add((ds, VOID.vocabulary, vocabulary))
     _wikidata_linkset(g, store, iris)
+    if network_triples is not None:
+        _network_subset(g, iris, network_triples)
     doc = iris.document(".well-known/void")
     g.add((doc, RDF.type, VOID.DatasetDescription))
     g.add((doc, FOAF.primaryTopic, ds))
@@ -176,5 +198,8 @@ def write_metadata(folder: Path, info: BuildInfo, dataset: Dataset, store: Store
     folder = Path(folder)
     iris = Iris(info.base_iri)
     files = downloads(folder, info)
-    void_graph(store, iris, info, dataset, files).serialize(destination=folder / VOID_FILE, format="turtle")
+    network = folder / NETWORK_DUMP
+    triples = sum(1 for line in network.open("rb") if line.strip()) if network.is_file() else None
+    void = void_graph(store, iris, info, dataset, files, triples)
+    void.serialize(destination=folder / VOID_FILE, format="turtle")
     catalog_graph(iris, info, dataset, files).serialize(destination=folder / CATALOG_FILE, format="turtle")

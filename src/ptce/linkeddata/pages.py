@@ -265,6 +265,18 @@ def home_page(store: Store, iris: Iris) -> Page:
 
 # ---- schema.org -------------------------------------------------------------------------------------
 
+# An inline context: the page's JSON-LD expands to the https://schema.org/ terms the dumps use, offline.
+SCHEMA_CONTEXT = {"@vocab": "https://schema.org/"}
+# The properties whose schema.org domain does not take every type the pages use (by the @type chosen below).
+SCHEMA_DOMAINS = {
+    "keywords": {"Organization", "Project", "AdministrativeArea", "Place", "DefinedTermSet"},
+    "isBasedOn": {"DefinedTermSet"},
+    "containedInPlace": {"AdministrativeArea", "Place"},
+    "areaServed": {"Organization", "Project"},
+    "location": {"Organization", "Project"},
+    "inDefinedTermSet": {"DefinedTerm"},
+    "hasDefinedTerm": {"DefinedTermSet"},
+}
 SCHEMA_PROPERTIES = {
     DCTERMS.description: "description",
     SKOS.definition: "description",
@@ -297,7 +309,7 @@ def schema_org(d: Description) -> dict[str, Any]:
         (v.Initiative, "Project"),
     )
     kind = next((name for cls, name in kinds if d.is_a(cls)), "Thing")
-    doc: dict[str, Any] = {"@context": "https://schema.org", "@type": kind, "@id": str(d.iri), "name": d.label}
+    doc: dict[str, Any] = {"@context": SCHEMA_CONTEXT, "@type": kind, "@id": str(d.iri), "name": d.label}
     if d.is_a(v.PTCE):
         members = d.links(v.carriedBy) + d.links(v.partner)
         if members:
@@ -305,7 +317,7 @@ def schema_org(d: Description) -> dict[str, Any]:
         doc["location"] = [{"@id": x.iri, "name": x.label} for x in d.links(v.department)]
     for prop, key in SCHEMA_PROPERTIES.items():
         values = [o for o in d.graph.objects(d.iri, prop)]
-        if not values or key in doc:
+        if not values or key in doc or kind not in SCHEMA_DOMAINS.get(key, {kind}):
             continue
         if isinstance(values[0], Literal):
             texts = d.texts(prop, "fr") or d.texts(prop)

@@ -57,9 +57,13 @@ def node_size(g: nx.Graph, node: str, measure: str = "strength", smallest: float
     return smallest + (largest - smallest) * g.nodes[node].get(measure, 0.0) / top
 
 
+GRAPH_NAMES = {"ptce": "Réseau co-thématique des PTCE", "theme": "Réseau des thématiques des PTCE"}
+
+
 def to_gexf(net: Network) -> bytes:
     """GEXF 1.2 with positions, colours (by community) and sizes (by strength) in `viz`, metadata in `meta`."""
     h = flat_graph(net)
+    h.graph["name"] = GRAPH_NAMES[net.params.project]  # the GEXF schema wants a name on <graph>
     for node, data in h.nodes(data=True):
         data["viz"] = {
             "position": {"x": data["x"] * 500.0, "y": data["y"] * 500.0, "z": 0.0},

@@ -12,9 +12,9 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, send_from_directory
 from rdflib import Graph
 
-from ptce.build_folder import CATALOG_FILE, CONTEXT, SHAPES_FILE, VOID_FILE, downloads
+from ptce.build_folder import CATALOG_FILE, CONTEXT, NETWORK_DUMP, SHAPES_FILE, VOID_FILE, downloads
 from ptce.linkeddata.dataset import dataset_summary, read_metadata
-from ptce.linkeddata.pages import Page, home_page
+from ptce.linkeddata.pages import SCHEMA_CONTEXT, Page, home_page
 from ptce.rdf.formats import GRAPH_FORMATS, Format
 from ptce.rdf.serialize import serialize_graph
 from ptce.web.caching import cached
@@ -23,7 +23,7 @@ from ptce.web.site import get_site, public_url
 
 bp = Blueprint("catalog", __name__)
 
-EXTRA_FILES = {CONTEXT: "application/ld+json", SHAPES_FILE: "text/turtle"}
+EXTRA_FILES = {CONTEXT: "application/ld+json", SHAPES_FILE: "text/turtle", NETWORK_DUMP: "application/n-quads"}
 SITEMAP_PAGES = ("/", "/catalog", "/ontology", "/shapes", "/map", "/network", "/sparql")
 SITEMAP_MAX_URLS = 50_000  # what one sitemap may list (sitemaps.org protocol)
 SITEMAP_THINGS = """
@@ -118,7 +118,7 @@ def dataset_jsonld(info: dict) -> dict:
     """The dataset as schema.org JSON-LD (what dataset search engines read)."""
     build = get_site().build
     return {
-        "@context": "https://schema.org",
+        "@context": SCHEMA_CONTEXT,
         "@type": "Dataset",
         "@id": str(build.iris.dataset),
         "name": info["title"],

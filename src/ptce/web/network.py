@@ -153,4 +153,5 @@ def download(suffix: str):
     name = f"ptce-network-{params.project}-{params.weight}.{fmt.suffix}"
     inline = fmt.key in ("report", "json", "svg", "png")
     disposition = f'{"inline" if inline else "attachment"}; filename="{name}"'
-    return Response(body, mimetype=fmt.media_type, headers={"Content-Disposition": disposition})
+    # content_type, not mimetype: the media types that carry a charset already say so (once)
+    return Response(body, content_type=fmt.media_type, headers={"Content-Disposition": disposition})
