@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, SKOS, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, SKOS, VOID, XSD
 
 from ptce.rdf.formats import GRAPH_FORMATS
 from ptce.rdf.namespaces import ETALAB_LICENCE, ORG, WD
@@ -114,7 +114,8 @@ def test_void_links_dumps_endpoint_examples_and_vocabularies(void, client):
     assert {URIRef(str(ORG)), URIRef(str(SKOS)), IRIS.ontology} <= vocabularies
     assert void.value(ds, DCTERMS.license) == URIRef(ETALAB_LICENCE)
     assert void.value(ds, DCTERMS.source) == IRIS.source_document
-    assert "Carte régionale des Pôles Territoriaux" in str(void.value(ds, DCTERMS.rights))
+    rights = void.value(ds, DCTERMS.rights)  # a rights statement (a resource, as DCAT-AP wants), its text as label
+    assert "Carte régionale des Pôles Territoriaux" in str(void.value(rights, RDFS.label))
 
 
 def test_void_links_to_wikidata(void, graph):

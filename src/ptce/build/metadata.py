@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, VOID, XSD
 
 from ptce.build_folder import CATALOG_FILE, GZIP, NETWORK_DUMP, VOID_FILE, BuildInfo, Download, downloads
-from ptce.rdf.formats import W3C_FORMATS
+from ptce.rdf.formats import EU_FILE_TYPES, W3C_FORMATS
 from ptce.rdf.namespaces import IANA, PREFIXES, SD, SHAPES, WD, Iris, bind_prefixes
 from ptce.store.engine import Store
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from ptce.sources.loader import Dataset
 
 FORMATS_NS = Namespace(W3C_FORMATS)
+EU_THEMES_SCHEME = URIRef("http://publications.europa.eu/resource/authority/data-theme")
+EU_THEMES_SCHEME_NS = Namespace(f"{EU_THEMES_SCHEME}/")
+EU_THEMES = ("ECON", "SOCI")  # the EU data themes of a directory of social-economy hubs: economy; population, society
 FRENCH = URIRef("http://publications.europa.eu/resource/authority/language/FRA")
 SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
 
@@ -137,8 +140,10 @@ def _describe_common(g: Graph, node: URIRef, iris: Iris, info: BuildInfo, datase
     g.add((node, DCTERMS.license, URIRef(dataset.license)))
     g.add((node, DCTERMS.source, iris.source_document))
     g.add((node, PROV.wasDerivedFrom, iris.source_document))
-    attribution = f"Attribution : « {dataset.source_title} »."
-    g.add((node, DCTERMS.rights, Literal(attribution, lang="fr")))
+    rights = BNode()  # a statement, as DCAT-AP wants it: a resource, its text as label
+    g.add((node, DCTERMS.rights, rights))
+    g.add((rights, RDF.type, DCTERMS.RightsStatement))
+    g.add((rights, RDFS.label, Literal(f"Attribution : « {dataset.source_title} ».", lang="fr")))
     g.add((node, DCTERMS.issued, Literal(dataset.issued.isoformat(), datatype=XSD.date)))
     g.add((node, DCTERMS.modified, Literal(info.built_at, datatype=XSD.dateTime)))
 
@@ -153,6 +158,8 @@ def catalog_graph(iris: Iris, info: BuildInfo, dataset: Dataset, files: list[Dow
     g.add((catalog, DCTERMS.language, FRENCH))
     g.add((catalog, DCAT.dataset, ds))
     g.add((catalog, DCAT.service, service))
+    g.add((catalog, DCTERMS.spatial, iris.thing("region", "hauts-de-france")))
+    g.add((catalog, DCAT.themeTaxonomy, EU_THEMES_SCHEME))
 
     g.add((ds, RDF.type, DCAT.Dataset))
     _describe_common(g, ds, iris, info, dataset)
@@ -161,8 +168,11 @@ def catalog_graph(iris: Iris, info: BuildInfo, dataset: Dataset, files: list[Dow
     g.add((ds, DCTERMS.conformsTo, SHAPES))
     g.add((ds, DCTERMS.language, FRENCH))
     g.add((ds, DCTERMS.spatial, iris.thing("region", "hauts-de-france")))
-    for keyword in dataset.keywords:
-        g.add((ds, DCAT.keyword, Literal(keyword, lang="fr")))
+    for node in (ds, service):
+        for keyword in dataset.keywords:
+            g.add((node, DCAT.keyword, Literal(keyword, lang="fr")))
+        for theme in EU_THEMES:
+            g.add((node, DCAT.theme, EU_THEMES_SCHEME_NS[theme]))
     for download in files:
         dist = iris.dataset_part(download.name.replace(".", "-"))
         url = iris.document(f"dumps/{download.name}")
@@ -170,12 +180,15 @@ def catalog_graph(iris: Iris, info: BuildInfo, dataset: Dataset, files: list[Dow
         g.add((dist, RDF.type, DCAT.Distribution))
         title = f"{download.fmt.label}{' (gzip)' if download.compressed else ''} : {download.name}"
         g.add((dist, DCTERMS.title, Literal(title, lang="fr")))
+        packed = " (compressé avec gzip)" if download.compressed else ""
+        text = f"Le jeu de données complet en {download.fmt.label}{packed}, tel que validé et publié par ptce build."
+        g.add((dist, DCTERMS.description, Literal(text, lang="fr")))
         g.add((dist, DCAT.downloadURL, url))
         g.add((dist, DCAT.accessURL, url))
         g.add((dist, DCAT.mediaType, IANA[download.fmt.media_type]))
         if download.compressed:
             g.add((dist, DCAT.compressFormat, IANA[GZIP]))
-        g.add((dist, DCTERMS["format"], Literal(download.fmt.key)))
+        g.add((dist, DCTERMS["format"], URIRef(EU_FILE_TYPES + download.fmt.eu)))
         g.add((dist, DCAT.byteSize, Literal(download.size, datatype=XSD.nonNegativeInteger)))
         g.add((dist, DCTERMS.license, URIRef(dataset.license)))
         g.add((dist, DCTERMS.modified, Literal(info.built_at, datatype=XSD.dateTime)))

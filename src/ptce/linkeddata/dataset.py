@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDFS
 
 from ptce.rdf.namespaces import IANA, LICENCE_NAMES, Iris, preferred_text
 
@@ -18,6 +18,14 @@ def read_metadata(folder: Path, name: str, license: str | None = None) -> Graph:
             g.set((node, DCTERMS.license, URIRef(license)))
     g.bind("foaf", FOAF)
     return g
+
+
+def _rights(catalog: Graph, ds) -> str | None:
+    """The text of the rights statement (a resource with its label; a plain literal in older builds)."""
+    node = catalog.value(ds, DCTERMS.rights)
+    if node is None or isinstance(node, Literal):
+        return None if node is None else str(node)
+    return preferred_text(catalog, node, RDFS.label)
 
 
 def dataset_summary(catalog: Graph, iris: Iris) -> dict:
@@ -43,7 +51,7 @@ def dataset_summary(catalog: Graph, iris: Iris) -> dict:
         "keywords": sorted(str(k) for k in catalog.objects(ds, DCAT.keyword)),
         "license": str(license) if license else None,
         "license_name": LICENCE_NAMES.get(str(license), str(license)) if license else None,
-        "rights": preferred_text(catalog, ds, DCTERMS.rights),
+        "rights": _rights(catalog, ds),
         "issued": str(catalog.value(ds, DCTERMS.issued) or ""),
         "modified": str(catalog.value(ds, DCTERMS.modified) or ""),
         "distributions": sorted(dists, key=lambda d: (d["compressed"], d["url"])),

@@ -13,13 +13,14 @@ class Format:
     rdflib: str | None  # rdflib serialiser name (graph formats)
     label: str
     w3c: str | None = None  # local name of the format's IRI under http://www.w3.org/ns/formats/
+    eu: str | None = None  # its code in the EU file-type vocabulary (DCAT-AP's dct:format)
 
 
 GRAPH_FORMATS = (
-    Format("ttl", "text/turtle", "ttl", "turtle", "Turtle", "Turtle"),
-    Format("nt", "application/n-triples", "nt", "nt", "N-Triples", "N-Triples"),
-    Format("rdf", "application/rdf+xml", "rdf", "xml", "RDF/XML", "RDF_XML"),
-    Format("jsonld", "application/ld+json", "jsonld", "json-ld", "JSON-LD", "JSON-LD"),
+    Format("ttl", "text/turtle", "ttl", "turtle", "Turtle", "Turtle", "RDF_TURTLE"),
+    Format("nt", "application/n-triples", "nt", "nt", "N-Triples", "N-Triples", "RDF_N_TRIPLES"),
+    Format("rdf", "application/rdf+xml", "rdf", "xml", "RDF/XML", "RDF_XML", "RDF_XML"),
+    Format("jsonld", "application/ld+json", "jsonld", "json-ld", "JSON-LD", "JSON-LD", "JSON_LD"),
 )
 RESULT_FORMATS = (
     Format("json", "application/sparql-results+json", "srj", None, "SPARQL JSON", "SPARQL_Results_JSON"),
@@ -54,3 +55,4 @@ ALIASES = {
 HTML = Format("html", "text/html", "html", None, "HTML")
 
 W3C_FORMATS = "http://www.w3.org/ns/formats/"
+EU_FILE_TYPES = "http://publications.europa.eu/resource/authority/file-type/"
