@@ -10,7 +10,9 @@ from __future__ import annotations
 import pyshacl
 import pytest
 from rdflib import Graph, Literal
-from rdflib.namespace import DCTERMS, SH
+from rdflib.namespace import DCAT, DCTERMS, SH
+
+from ptce.rdf.namespaces import Iris
 
 from ..checkout import STANDARDS
 
@@ -50,3 +52,20 @@ def test_the_shapes_do_find_what_they_look_for(catalog):
     dist = next(iter(broken.subjects(DCTERMS["format"], None)))
     broken.set((dist, DCTERMS["format"], Literal("ttl")))
     assert any(path == str(DCTERMS["format"]) for _, path in results(broken, "shapes.ttl"))
+
+
+def test_a_harvester_that_sends_no_accept_and_follows_no_redirect_gets_the_catalog(client, build_dir):
+    """What data.gouv.fr's DCAT harvester does (udata): no Accept header, redirects refused."""
+    answer = client.get("/catalog", headers={})  # the test client sends no Accept unless told
+    assert answer.status_code == 200 and answer.mimetype == "text/turtle"
+    catalog = Graph().parse(data=answer.get_data(as_text=True), format="turtle")
+    dataset, service = Iris().dataset, Iris().document("sparql")
+    assert catalog.value(dataset, DCTERMS.title) is not None
+    assert catalog.value(service, DCTERMS.identifier) is not None  # a service without one is skipped
+    spatial = catalog.value(dataset, DCTERMS.spatial)
+    assert str(catalog.value(spatial, DCAT.bbox)).startswith("POLYGON((")  # mapped only with a geometry
+    assert str(catalog.value(spatial, DCAT.centroid)).startswith("POINT(")
+    assert catalog.value(dataset, DCTERMS.accrualPeriodicity) is not None
+    assert {str(k) for k in catalog.objects(dataset, DCAT.keyword)} >= {"PTCE", "ESS", "Alimentation"}  # + themes
+    browser = client.get("/catalog", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status_code == 200 and browser.mimetype == "text/html"

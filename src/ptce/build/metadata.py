@@ -7,15 +7,18 @@ description, keywords, licence, dates, distributions and the SPARQL endpoint as 
 
 from __future__ import annotations
 
+import json
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, VOID, XSD
 
-from ptce.build_folder import CATALOG_FILE, GZIP, NETWORK_DUMP, VOID_FILE, BuildInfo, Download, downloads
+from ptce.build_folder import CATALOG_FILE, GZIP, NETWORK_DUMP, OUTLINES, VOID_FILE, BuildInfo, Download, downloads
 from ptce.rdf.formats import EU_FILE_TYPES, W3C_FORMATS
-from ptce.rdf.namespaces import IANA, PREFIXES, SD, SHAPES, WD, Iris, bind_prefixes
+from ptce.rdf.geometry import features_by
+from ptce.rdf.namespaces import GEO, IANA, PREFIXES, SD, SHAPES, WD, Iris, bind_prefixes
 from ptce.store.engine import Store
 
 if TYPE_CHECKING:
@@ -24,7 +27,12 @@ if TYPE_CHECKING:
 FORMATS_NS = Namespace(W3C_FORMATS)
 EU_THEMES_SCHEME = URIRef("http://publications.europa.eu/resource/authority/data-theme")
 EU_THEMES_SCHEME_NS = Namespace(f"{EU_THEMES_SCHEME}/")
-EU_THEMES = ("ECON", "SOCI")  # the EU data themes of a directory of social-economy hubs: economy; population, society
+EU_THEMES = ("ECON", "SOCI")
+# Rebuilt when the source changes, on no schedule (EU frequency vocabulary).
+FREQUENCY = URIRef("http://publications.europa.eu/resource/authority/frequency/IRREG")
+LOCN = Namespace(
+    "http://www.w3.org/ns/locn#"
+)  # the EU data themes of a directory of social-economy hubs: economy; population, society
 FRENCH = URIRef("http://publications.europa.eu/resource/authority/language/FRA")
 SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
 
@@ -37,6 +45,10 @@ CLASSES = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c OR
 PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"
 WIKIDATA_LINKS = 'SELECT (COUNT(*) AS ?n) WHERE { ?s owl:sameAs ?o FILTER(STRSTARTS(STR(?o), "%s")) }'
 EXAMPLES = "SELECT ?s WHERE { ?s a ptce:PTCE } ORDER BY ?s LIMIT 3"
+TOP_THEMES = """
+SELECT ?label WHERE { <%s> skos:hasTopConcept ?t . ?t skos:prefLabel ?label FILTER(lang(?label) = "fr") }
+ORDER BY ?label
+"""
 
 
 def _vocabulary(iri: str, iris: Iris) -> URIRef | None:
@@ -148,17 +160,36 @@ def _describe_common(g: Graph, node: URIRef, iris: Iris, info: BuildInfo, datase
     g.add((node, DCTERMS.modified, Literal(info.built_at, datatype=XSD.dateTime)))
 
 
-def catalog_graph(iris: Iris, info: BuildInfo, dataset: Dataset, files: list[Download]) -> Graph:
-    """The DCAT catalog: one dataset with its distributions, and the SPARQL endpoint as a data service."""
+def catalog_graph(
+    iris: Iris,
+    info: BuildInfo,
+    dataset: Dataset,
+    files: list[Download],
+    extent: tuple | None = None,
+    themes: list[str] = (),
+) -> Graph:
+    """The DCAT catalog: one dataset with its distributions, and the SPARQL endpoint as a data service.
+
+    `extent` (`region_extent`) gives the region a geometry, which harvesters such as data.gouv.fr's map; `themes`
+    (the scheme's top themes) are keywords too, where data.gouv.fr takes its tags from."""
     g = Graph()
     catalog, ds, service = iris.document("catalog"), iris.dataset, iris.document("sparql")
+    region = iris.thing("region", "hauts-de-france")
+    g.add((region, RDF.type, DCTERMS.Location))
+    g.add((region, RDFS.label, Literal("Hauts-de-France", lang="fr")))
+    if extent:
+        (west, south, east, north), (x, y) = extent
+        wkt = f"POLYGON(({west} {south},{east} {south},{east} {north},{west} {north},{west} {south}))"
+        g.add((region, DCAT.bbox, Literal(wkt, datatype=GEO.wktLiteral)))
+        g.add((region, LOCN.geometry, Literal(wkt, datatype=GEO.wktLiteral)))
+        g.add((region, DCAT.centroid, Literal(f"POINT({x} {y})", datatype=GEO.wktLiteral)))
     g.add((catalog, RDF.type, DCAT.Catalog))
     _describe_common(g, catalog, iris, info, dataset)
     g.add((catalog, FOAF.homepage, iris.document("")))
     g.add((catalog, DCTERMS.language, FRENCH))
     g.add((catalog, DCAT.dataset, ds))
     g.add((catalog, DCAT.service, service))
-    g.add((catalog, DCTERMS.spatial, iris.thing("region", "hauts-de-france")))
+    g.add((catalog, DCTERMS.spatial, region))
     g.add((catalog, DCAT.themeTaxonomy, EU_THEMES_SCHEME))
 
     g.add((ds, RDF.type, DCAT.Dataset))
@@ -167,9 +198,10 @@ def catalog_graph(iris: Iris, info: BuildInfo, dataset: Dataset, files: list[Dow
     g.add((ds, DCAT.landingPage, iris.document("")))
     g.add((ds, DCTERMS.conformsTo, SHAPES))
     g.add((ds, DCTERMS.language, FRENCH))
-    g.add((ds, DCTERMS.spatial, iris.thing("region", "hauts-de-france")))
+    g.add((ds, DCTERMS.spatial, region))
+    g.add((ds, DCTERMS.accrualPeriodicity, FREQUENCY))
     for node in (ds, service):
-        for keyword in dataset.keywords:
+        for keyword in [*dataset.keywords, *themes]:
             g.add((node, DCAT.keyword, Literal(keyword, lang="fr")))
         for theme in EU_THEMES:
             g.add((node, DCAT.theme, EU_THEMES_SCHEME_NS[theme]))
@@ -196,6 +228,7 @@ def catalog_graph(iris: Iris, info: BuildInfo, dataset: Dataset, files: list[Dow
     g.add((service, RDF.type, DCAT.DataService))
     g.add((service, DCTERMS.title, Literal("Point d'accès SPARQL du jeu de données des PTCE", lang="fr")))
     g.add((service, DCTERMS.title, Literal("SPARQL endpoint of the PTCE dataset", lang="en")))
+    g.add((service, DCTERMS.identifier, Literal(str(service))))  # harvesters skip a service without one
     g.add((service, DCAT.endpointURL, service))
     g.add((service, DCAT.endpointDescription, service))
     g.add((service, DCAT.servesDataset, ds))
@@ -204,6 +237,39 @@ def catalog_graph(iris: Iris, info: BuildInfo, dataset: Dataset, files: list[Dow
     bind_prefixes(g, iris)
     g.bind("foaf", FOAF)
     return g
+
+
+def region_extent(outlines: Path) -> tuple[tuple[float, ...], tuple[float, float]] | None:
+    """The region's bounding box (west, south, east, north) and the centroid of its outer ring, from the build's
+    GeoJSON (rounded to 1e-4 degree); None without an outline."""
+    if not outlines.is_file():
+        return None
+    collection = json.loads(outlines.read_text(encoding="utf-8"))
+    region = features_by(collection, "kind", "region")
+    if not region:
+        return None
+    points = list(_points(region[0]["geometry"]["coordinates"]))
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    ring = _outer_ring(region[0]["geometry"])
+    cross = [(a[0] * b[1] - b[0] * a[1], a, b) for a, b in pairwise(ring)]
+    area = sum(c for c, _, _ in cross) / 2
+    cx = sum(c * (a[0] + b[0]) for c, a, b in cross) / (6 * area)
+    cy = sum(c * (a[1] + b[1]) for c, a, b in cross) / (6 * area)
+    return tuple(round(v, 4) for v in (min(xs), min(ys), max(xs), max(ys))), (round(cx, 4), round(cy, 4))
+
+
+def _outer_ring(geometry: dict) -> list:
+    if geometry["type"] == "Polygon":
+        return geometry["coordinates"][0]
+    return max((polygon[0] for polygon in geometry["coordinates"]), key=len)  # MultiPolygon: its largest part
+
+
+def _points(coordinates):
+    if coordinates and isinstance(coordinates[0], (int, float)):
+        yield coordinates
+    else:
+        for part in coordinates:
+            yield from _points(part)
 
 
 def write_metadata(folder: Path, info: BuildInfo, dataset: Dataset, store: Store) -> None:
@@ -215,4 +281,6 @@ def write_metadata(folder: Path, info: BuildInfo, dataset: Dataset, store: Store
     triples = sum(1 for line in network.open("rb") if line.strip()) if network.is_file() else None
     void = void_graph(store, iris, info, dataset, files, triples)
     void.serialize(destination=folder / VOID_FILE, format="turtle")
-    catalog_graph(iris, info, dataset, files).serialize(destination=folder / CATALOG_FILE, format="turtle")
+    themes = [row["label"] for row in store.select(TOP_THEMES % iris.theme_scheme)]
+    catalog = catalog_graph(iris, info, dataset, files, region_extent(folder / OUTLINES), themes)
+    catalog.serialize(destination=folder / CATALOG_FILE, format="turtle")

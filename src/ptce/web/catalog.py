@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, send_from_directory
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_from_directory
 from rdflib import Graph
 
 from ptce.build_folder import CATALOG_FILE, CONTEXT, NETWORK_DUMP, SHAPES_FILE, VOID_FILE, downloads
@@ -102,7 +102,12 @@ def void():
 @bp.get("/catalog.<suffix>")
 @cached
 def catalog(suffix: str | None = None):
-    """The DCAT catalog: a page for browsers, RDF for harvesters."""
+    """The DCAT catalog: a page for browsers, RDF for harvesters.
+
+    A request with no Accept header at all is a harvester's (browsers always send one): it gets Turtle, without a
+    redirect (data.gouv.fr's harvester sends none and follows none)."""
+    if suffix is None and "Accept" not in request.headers:
+        return metadata_response(CATALOG_FILE, GRAPH_FORMATS[0], True)
     fmt, negotiated = choose(PAGE_OR_GRAPH, suffix)
     if fmt is not HTML:
         return metadata_response(CATALOG_FILE, fmt, negotiated)
