@@ -206,7 +206,7 @@ def test_readme_query_of_the_network_graph_runs(store):
     query = section.split("```sparql\n", 1)[1].split("```", 1)[0]
     rows = store.select(query)
     assert [r["other"].rsplit("/", 1)[-1] for r in rows][:2] == ["anima-grand-calais", "noeux-environnement"]
-    assert [r["n"] for r in rows] == sorted((r["n"] for r in rows), reverse=True) and len(rows) == 5
+    assert [r["n"] for r in rows] == sorted((r["n"] for r in rows), reverse=True) and len(rows) == 6
 
 
 def test_large_builds_publish_each_ptces_strongest_links_only(tmp_path, monkeypatch, links):

@@ -48,7 +48,7 @@ EXPECTED = {
         (rows[0]["first"], rows[0]["second"], rows[0]["shared"])
         == ("Auton'Hommes", "Pôle de Coopération Oise Ouest", "5")
         and all(int(a["shared"]) >= int(b["shared"]) for a, b in pairwise(rows))
-        and len(rows) == 71
+        and len(rows) == 75
     ),
     "05-ptce-carried-by-an-association": lambda rows: (
         column(rows, "name") == ["Noeux Environnement"]

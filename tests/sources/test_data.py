@@ -153,7 +153,7 @@ def test_territories_named_by_the_text(graph):
 
 def test_themes_form_a_two_level_bilingual_scheme(graph):
     concepts = set(graph.subjects(SKOS.inScheme, IRIS.theme_scheme))
-    assert 20 <= len(concepts) <= 35
+    assert 20 <= len(concepts) <= 40
     for c in concepts:
         langs = {lbl.language for lbl in graph.objects(c, SKOS.prefLabel)}
         assert langs == {"fr", "en"}, c
@@ -181,3 +181,27 @@ def test_types_and_kinds_are_the_source_words(graph):
     assert set(graph.objects(landlord, ROV.orgType)) == {V.Bailleur}
     shop = IRIS.thing("projet", "mon-shopping-c-est-calais")
     assert str(graph.value(shop, V.initiativeType)) == "market place"
+
+
+def test_themes_are_those_the_text_supports(graph):
+    """The theme review: each change with the passage that decides it."""
+
+    def themes(slug):
+        return {str(t).rsplit("/", 1)[-1] for t in graph.objects(ptce(slug), DCTERMS.subject)}
+
+    assert "insertion" not in themes("valorizons")  # nothing in its text about insertion
+    assert "creation-emplois" not in themes("cotess-sambre-avesnois")
+    assert "marches-publics" in themes("cotess-sambre-avesnois")  # "leur capacité à répondre aux marchés publics"
+    assert "evaluation-impact" not in themes("emergence-henin-carvin")  # "indicateurs d'évaluations", no impact
+    assert "innovation-sociale" in themes("auton-hommes")  # "des réponses aux besoins non satisfaits"
+    assert "innovation-sociale" in themes("amiens-metropole-une-ville-ideale")  # "réponse à des besoins non-couverts"
+    assert {"economie-locale", "entrepreneuriat"} <= themes("quai-des-initiatives-solidaires")
+    assert "creation-emplois" in themes("pole-ressources")  # "initier, dupliquer, développer services et activités"
+    assert "lien-social" in themes("partage-travail")  # "favorisant leur mieux-être et le lien social"
+    assert "education-environnement" in themes("noeux-environnement")  # "d'éducation et de sensibilisation à ..."
+    friche = IRIS.thing("projet", "friche-carrefour-noeux-les-mines")
+    assert {"insertion", "entrepreneuriat", "formation"} <= {
+        str(t).rsplit("/", 1)[-1] for t in graph.objects(friche, DCTERMS.subject)
+    }  # "insertion", "accueil et d'incubateur de projets", "centre de formation"
+    mobility = IRIS.thing("theme", "mobilite")  # Oise Ouest says "de mobilité", not "mobilité solidaire"
+    assert str(graph.value(mobility, SKOS.prefLabel)) in ("Mobilité", "Mobility")
