@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import urllib.parse
+import urllib.request
 import xml.etree.ElementTree as ET
 from collections import Counter
+from dataclasses import dataclass
 
 import pytest
 from rdflib import Graph
@@ -30,7 +34,9 @@ from ptce.web import create_app
 from ptce.web.site import get_site
 
 from .. import virtuoso
+from ..live_server import free_port
 from ..sample_queries import all_queries
+from ..waiting import GIVE_UP, wait_for
 
 IRIS = Iris()
 DATASET_GRAPH = str(IRIS.dataset)
@@ -52,12 +58,65 @@ def virtuoso_store(server, build_dir):
     return SparqlStore(server.sparql_url, graph=DATASET_GRAPH)
 
 
+@dataclass
+class OxigraphServer:
+    """Oxigraph's own server (`oxigraph serve`, from PyPI's `oxigraph`), on a free loopback port."""
+
+    url: str
+    process: subprocess.Popen
+
+    @property
+    def sparql_url(self) -> str:
+        return f"{self.url}/query"
+
+    @property
+    def gsp_url(self) -> str:
+        return f"{self.url}/store"
+
+    @property
+    def update_url(self) -> str:
+        return f"{self.url}/update"
+
+
+@pytest.fixture(scope="module")
+def oxigraph_server(tmp_path_factory):
+    binary = shutil.which("oxigraph")
+    if binary is None:
+        pytest.skip("Oxigraph server is not installed (pip install oxigraph)")
+    port = free_port()
+    folder = tmp_path_factory.mktemp("oxigraph")
+    log = (folder / "log").open("w")
+    process = subprocess.Popen(
+        [binary, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"], stdout=log, stderr=log
+    )
+    server = OxigraphServer(f"http://127.0.0.1:{port}", process)
+    wait_for(lambda: _answers(f"{server.sparql_url}?query=ASK%7B%7D") or process.poll() is not None, "Oxigraph")
+    assert process.poll() is None, (folder / "log").read_text()
+    yield server
+    process.terminate()
+    process.wait(GIVE_UP)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def oxigraph_store(oxigraph_server, build_dir):
+    publish_to(oxigraph_server.gsp_url, build_dir, update_url=oxigraph_server.update_url)
+    return SparqlStore(oxigraph_server.sparql_url, graph=DATASET_GRAPH)
+
+
 @pytest.fixture(scope="module")
 def embedded_store(build_dir):
     return open_build(build_dir)
 
 
-@pytest.fixture(params=["embedded", "virtuoso"])
+@pytest.fixture(params=["embedded", "virtuoso", "oxigraph"])
 def store(request):
     return request.getfixturevalue(f"{request.param}_store")
 
@@ -119,24 +178,29 @@ def test_malformed_query_is_a_syntax_error(store):
 
 
 @pytest.mark.parametrize("name", sorted(all_queries()))
-def test_query_gives_the_same_rows_on_both_backends(name, embedded_store, virtuoso_store):
+def test_query_gives_the_same_rows_on_every_backend(name, embedded_store, virtuoso_store, oxigraph_store):
     sparql = all_queries()[name]
     expected = rows(embedded_store, sparql)
     assert expected, f"{name} returns no rows on the real data"
     assert rows(virtuoso_store, sparql) == expected
+    assert rows(oxigraph_store, sparql) == expected
 
 
 @pytest.fixture(scope="module")
-def endpoints(virtuoso_store, server, build_dir):
-    """Test clients of the whole app, embedded and `--store sparql:URL` over Virtuoso (default limits)."""
+def endpoints(virtuoso_store, server, oxigraph_store, oxigraph_server, build_dir):
+    """Test clients of the whole app, embedded and `--store sparql:URL` over Virtuoso and over Oxigraph server."""
+    remote = {"virtuoso": server.sparql_url, "oxigraph": oxigraph_server.sparql_url}
     return {
         "embedded": create_app({"BUILD_DIR": str(build_dir)}).test_client(),
-        "virtuoso": create_app({"BUILD_DIR": str(build_dir), "STORE": f"sparql:{server.sparql_url}"}).test_client(),
+        **{
+            name: create_app({"BUILD_DIR": str(build_dir), "STORE": f"sparql:{url}"}).test_client()
+            for name, url in remote.items()
+        },
     }
 
 
 @pytest.mark.parametrize("name", sorted(all_queries()))
-def test_query_gives_the_same_rows_through_the_endpoint_on_both_backends(name, endpoints):
+def test_query_gives_the_same_rows_through_the_endpoint_on_every_backend(name, endpoints):
     """What users send to /sparql, through the guard (which bounds the rows with a LIMIT), on both backends."""
     answers = {}
     for backend, client in endpoints.items():
@@ -145,7 +209,7 @@ def test_query_gives_the_same_rows_through_the_endpoint_on_both_backends(name, e
         )
         assert response.status_code == 200, f"{backend}: {response.get_data(as_text=True)[:500]}"
         answers[backend] = len(response.get_json()["results"]["bindings"])
-    assert answers["embedded"] > 0 and answers["virtuoso"] == answers["embedded"]
+    assert answers["embedded"] > 0 and answers["virtuoso"] == answers["oxigraph"] == answers["embedded"]
 
 
 def test_one_request_to_the_server_per_query(server, virtuoso_store, build_dir, monkeypatch):
@@ -214,8 +278,9 @@ def test_large_publish_with_update_endpoint_switches_the_graph_in_one_move(serve
     monkeypatch.setattr(remote_module, "_send", send_and_look)
     sent = publish_to(server.gsp_url, synth_build, graph, server.auth, chunk=1000, update_url=server.update_url)
     assert sent == BuildInfo.read(synth_build).triples > 1000 and len(seen) > 1
-    assert {g for g, _ in seen} == {f"{graph}/staging-{BuildInfo.read(synth_build).version}"}
-    assert {n for _, n in seen} == {old}, "readers saw only the old graph while the pieces were loading"
+    data = [(g, n) for g, n in seen if g != str(IRIS.network_graph)]  # the network's graph follows, on its own
+    assert {g for g, _ in data} == {f"{graph}/staging-{BuildInfo.read(synth_build).version}"}
+    assert {n for _, n in data} == {old}, "readers saw only the old graph while the pieces were loading"
     assert len(remote) == sent
     assert not any("staging" in g for g in remote.graph_names())
 
@@ -291,7 +356,8 @@ def test_publish_retries_a_deadlocked_transaction(build_dir):
     finally:
         server.shutdown()
         server.server_close()
-    assert len(received) == 2 and received[0] == received[1]
+    # the deadlocked piece sent again, then the network's graph
+    assert len(received) == 3 and received[0] == received[1]
     assert received[1].count(b"\n") == BuildInfo.read(build_dir).triples
 
 
@@ -320,3 +386,12 @@ def test_serve_refuses_a_malformed_store_option(runner, build_dir):
     result = runner.invoke(main, ["serve", "--build", str(build_dir), "--store", "virtuoso"])
     assert result.exit_code != 0
     assert "expected sparql:http(s)://" in result.output
+
+
+def test_publish_sends_the_network_graph_too(oxigraph_store, oxigraph_server, build_dir):
+    network = str(IRIS.network_graph)
+    lines = [line for line in (build_dir / "network.nq").read_bytes().splitlines() if line.strip()]
+    count = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{network}> {{ ?s ?p ?o }} }}"
+    remote = SparqlStore(oxigraph_server.sparql_url)
+    assert remote.select(count)[0]["n"] == len(lines) > 0
+    assert len(oxigraph_store) >= BuildInfo.read(build_dir).triples

@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from ptce.build_folder import BuildInfo
+from ptce.build_folder import NETWORK_DUMP, BuildInfo
 from ptce.rdf.namespaces import Iris
 from ptce.store.remote import RemoteStoreError
 
@@ -132,7 +132,8 @@ def publish_to(
     hung on some requests of 200,000 triples and more): with `update_url`, the server's SPARQL Update endpoint,
     into a staging graph, then switched into place by one `MOVE` request, so readers see the old graph or the
     new one, never a part; without it, straight into `graph` (a PUT, then POSTs), so readers may see part of it
-    until the last request. Returns the number of triples sent."""
+    until the last request. The co-theme network (`network.nq`) replaces its own named graph the same way.
+    Returns the number of triples of the dataset's graph."""
     build_dir = Path(build_dir)
     info = BuildInfo.read(build_dir)
     graph = graph or str(Iris(info.base_iri).dataset)
@@ -146,4 +147,13 @@ def publish_to(
             _update(update_url, f"MOVE <{loading}> TO <{graph}>", auth)
         except RemoteStoreError as exc:
             raise RemoteStoreError(f"{exc}; <{graph}> is unchanged, the build is in <{loading}>") from None
+    network = build_dir / NETWORK_DUMP
+    if network.is_file():
+        network_graph = str(Iris(info.base_iri).network_graph)
+        suffix = f" <{network_graph}> .".encode()
+        for i, body in enumerate(_chunks(network, chunk)):
+            triples = b"".join(
+                line.removesuffix(b"\n").removesuffix(suffix) + b" .\n" for line in body.splitlines(True)
+            )
+            _send(_graph_target(url, network_graph), "PUT" if i == 0 else "POST", triples, auth)
     return info.triples
