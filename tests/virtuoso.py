@@ -11,6 +11,8 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +119,20 @@ class Virtuoso:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+
+
+@contextmanager
+def running(folder: Path) -> Iterator[Virtuoso]:
+    """A started Virtuoso for a test module (the test skips when Debian's package is not installed)."""
+    import pytest
+
+    if not available():
+        pytest.skip("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
+    server = start(folder)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def start(folder: Path, memory_gb: float = 1.0, timeout: float = 120.0) -> Virtuoso:

@@ -45,11 +45,8 @@ pytestmark = pytest.mark.server
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not virtuoso.available():
-        pytest.skip("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
-    running = virtuoso.start(tmp_path_factory.mktemp("virtuoso"))
-    yield running
-    running.stop()
+    with virtuoso.running(tmp_path_factory.mktemp("virtuoso")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -27,11 +27,8 @@ def ptce(build_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    if not virtuoso.available():
-        pytest.skip("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
-    running = virtuoso.start(tmp_path_factory.mktemp("virtuoso"))
-    yield running
-    running.stop()
+    with virtuoso.running(tmp_path_factory.mktemp("virtuoso")) as running:
+        yield running
 
 
 def on_virtuoso(engine, query: str) -> list[dict]:

@@ -151,10 +151,13 @@ def chunked_post(server, body: bytes, content_type: str) -> tuple[int, bytes]:
     conn.putheader("Content-Type", content_type)
     conn.putheader("Transfer-Encoding", "chunked")
     conn.endheaders()
-    for start in range(0, len(body), 4096):
-        part = body[start : start + 4096]
-        conn.send(b"%x\r\n%s\r\n" % (len(part), part))
-    conn.send(b"0\r\n\r\n")
+    try:
+        for start in range(0, len(body), 4096):
+            part = body[start : start + 4096]
+            conn.send(b"%x\r\n%s\r\n" % (len(part), part))
+        conn.send(b"0\r\n\r\n")
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server may answer (413) and stop reading before the whole body is sent: read its answer
     response = conn.getresponse()
     answer = response.status, response.read()
     conn.close()

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "te", "trailer", "upgrade",
               "proxy-connection", "proxy-authorization", "proxy-authenticate", "expect"}  # fmt: skip
 MAX_HEAD = 16 * 1024
+LINGER_SECONDS = 2.0  # how long a refused client's remaining body is read and dropped, at most
+LINGER_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -381,6 +383,7 @@ class Front:
                     if refused.status != 408 or first:  # an idle keep-alive connection just closes
                         writer.write(plain(refused.status, str(refused), refused.headers))
                         await self.drain(writer)
+                        await linger(reader, writer)
                     return
                 first = False
                 answer = self.cache.lookup(request)
@@ -438,6 +441,19 @@ class Front:
             server.close()
             for writer in list(self.connections):
                 writer.close()
+
+
+async def linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """After refusing a request whose body the client may still be sending: half-close, then read and drop what
+    still comes (a bounded amount, for a bounded time), so that closing does not reset the connection and destroy
+    the answer before the client reads it."""
+    with contextlib.suppress(ConnectionError, OSError, RuntimeError):
+        writer.write_eof()
+    dropped = 0
+    with contextlib.suppress(ConnectionError, OSError, TimeoutError, asyncio.IncompleteReadError):
+        async with asyncio.timeout(LINGER_SECONDS):
+            while dropped < LINGER_BYTES and (chunk := await reader.read(65536)):
+                dropped += len(chunk)
 
 
 def set_connection(answer: bytes, keep_alive: bool) -> bytes:
