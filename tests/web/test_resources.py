@@ -352,3 +352,17 @@ def test_every_ptce_page_quotes_its_texts_and_names_its_themes(client, graph):
             assert re.sub(r"\s+", " ", str(item)) in text, (ptce, item)
         for theme in graph.objects(ptce, DCTERMS.subject):
             assert fr(graph, theme, SKOS.prefLabel) in text
+
+
+def test_a_top_theme_counts_the_ptces_of_its_narrower_themes(client, graph):
+    """ "Alimentation" holds the PTCEs of "Circuits courts", "Alimentation durable", … as the map's filter does."""
+    narrower = set(graph.objects(IRIS.thing("theme", "alimentation"), SKOS.narrower)) | {
+        IRIS.thing("theme", "alimentation")
+    }
+    expected = {fr(graph, p, SKOS.prefLabel) for t in narrower for p in graph.subjects(DCTERMS.subject, t)}
+    expected = {n for n in expected if n in ptce_names(graph, RDF.type, V.PTCE)}
+    text = text_of(client.get("/page/theme/alimentation"))
+    assert len(expected) >= 7 and all(name in text for name in expected)
+    assert f"{len(expected)} PTCE en tout." in text
+    scheme = text_of(client.get("/page/theme"))
+    assert f"Alimentation ({len(expected)} PTCE)" in scheme

@@ -22,8 +22,13 @@ NUMBER_TYPES = {XSD.integer, XSD.nonNegativeInteger, XSD.positiveInteger, XSD.in
 DEPARTMENTS = "SELECT ?d WHERE { ?d a igeo:Departement ; igeo:codeINSEE ?code } ORDER BY ?code"
 PTCES_PER_THEME = """
 SELECT ?c (COUNT(DISTINCT ?p) AS ?n) WHERE {
-  ?c skos:inScheme %(scheme)s . OPTIONAL { ?p a %(cls)s ; dcterms:subject ?c }
+  ?c skos:inScheme %(scheme)s . OPTIONAL { ?p a %(cls)s ; dcterms:subject ?x . ?x skos:broader* ?c }
 } GROUP BY ?c
+"""
+PTCES_WITHIN_THEME = """
+SELECT DISTINCT ?p ?label WHERE {
+  ?t skos:broader+ %(theme)s . ?p a %(cls)s ; dcterms:subject ?t ; skos:prefLabel ?label FILTER(lang(?label) = "fr")
+}
 """
 ONTOLOGY_SECTIONS = {
     "classes": "Classes",
@@ -175,6 +180,18 @@ def _territory(store: Store, d: Description) -> Page:
     return Page("territory.html", d.label, d, schema_org(d), data)
 
 
+def _ptces_within(store: Store, d: Description) -> list[Value]:
+    """The PTCEs on one of the theme's narrower themes and not on the theme itself, sorted by name."""
+    direct = {str(s) for s in d.graph.subjects(DCTERMS.subject, d.iri)}
+    query = PTCES_WITHIN_THEME % {"theme": iri_ref(str(d.iri)), "cls": iri_ref(str(d.iris.vocab.PTCE))}
+    found = [
+        Value(row["label"], iri=row["p"], href=d.iris.path_of(row["p"]) or row["p"])
+        for row in store.select(query)
+        if row["p"] not in direct
+    ]
+    return sorted(found, key=lambda v: (v.label.casefold(), v.iri))
+
+
 def _theme(store: Store, d: Description) -> Page:
     v = d.iris.vocab
     data = {
@@ -185,6 +202,7 @@ def _theme(store: Store, d: Description) -> Page:
         "broader": d.links(SKOS.broader),
         "narrower": d.links(SKOS.narrower),
         "ptces": d.inverse(DCTERMS.subject, v.PTCE),
+        "ptces_within": _ptces_within(store, d),
         "initiatives": d.inverse(DCTERMS.subject, v.Initiative),
         "groups": d.inverse(DCTERMS.subject, v.WorkingGroup),
     }
