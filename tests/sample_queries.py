@@ -30,7 +30,7 @@ SAMPLE_QUERIES = {
           OPTIONAL { ?ptce ptce:partner ?o }
         } GROUP BY ?ptce ORDER BY ?ptce""",
     "organisation-types": """
-        SELECT ?type (COUNT(?o) AS ?n) WHERE { ?o a org:Organization ; rov:orgType ?type }
+        SELECT ?type (COUNT(?o) AS ?n) WHERE { ?o a org:Organization ; org:classification ?type }
         GROUP BY ?type ORDER BY ?type""",
     "initiatives-with-figures": """
         SELECT ?i ?name ?shops WHERE {

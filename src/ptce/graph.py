@@ -8,7 +8,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VANN, XSD
 
 from ptce.assets import ONTOLOGY_FILE
-from ptce.rdf.namespaces import GEO, IGEO, ORG, ROV, SCHEMA, WD, Iris, bind_prefixes
+from ptce.rdf.namespaces import GEO, IGEO, ORG, SCHEMA, WD, Iris, bind_prefixes
 from ptce.rdf.slugs import slugify
 from ptce.sources.loader import Initiative, Organisation, Place, Ptce, Sources
 
@@ -165,7 +165,7 @@ class _Builder:
         self.add(o, RDF.type, ORG.Organization)
         self.name(o, org.name, org.source_name)
         for t in org.types:
-            self.add(o, ROV.orgType, self.v[ORG_TYPE_TERMS[t]])
+            self.add(o, ORG.classification, self.v[ORG_TYPE_TERMS[t]])
         if org.description:
             self.add(o, DCTERMS.description, self.fr(org.description))
         if org.territoire:

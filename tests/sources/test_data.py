@@ -6,7 +6,7 @@ import pytest
 from rdflib import OWL, Literal
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
-from ptce.rdf.namespaces import IGEO, ORG, ROV, SCHEMA, WD
+from ptce.rdf.namespaces import IGEO, ORG, SCHEMA, WD
 
 from ..conftest import IRIS
 
@@ -76,7 +76,7 @@ def test_carriers_and_partners_are_explicit_roles(graph):
     assert (renovation, V.involves, IRIS.thing("organisation", "terre-d-opale-habitat")) in graph
     assert (ptce("auton-hommes"), V.carriedBy, IRIS.thing("organisation", "collectif-phare")) in graph
     tilt = IRIS.thing("organisation", "scic-tilt")
-    types = {t.rsplit("#", 1)[-1] for t in graph.objects(tilt, ROV.orgType)}
+    types = {t.rsplit("#", 1)[-1] for t in graph.objects(tilt, ORG.classification)}
     assert types == {"SCIC", "CAE"}
 
 
@@ -178,7 +178,7 @@ def test_names_are_corrected_and_the_source_spelling_kept(graph):
 def test_types_and_kinds_are_the_source_words(graph):
     """ "auprès du bailleur Terre d'Opale Habitat": a landlord (not said to be social); "la market place"."""
     landlord = IRIS.thing("organisation", "terre-d-opale-habitat")
-    assert set(graph.objects(landlord, ROV.orgType)) == {V.Bailleur}
+    assert set(graph.objects(landlord, ORG.classification)) == {V.Bailleur}
     shop = IRIS.thing("projet", "mon-shopping-c-est-calais")
     assert str(graph.value(shop, V.initiativeType)) == "market place"
 

@@ -8,7 +8,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, SKOS, XSD
 
 from ptce.assets import DATA_DIR
 from ptce.graph import build_graph
-from ptce.rdf.namespaces import GEO, IGEO, ORG, ROV, SCHEMA
+from ptce.rdf.namespaces import GEO, IGEO, ORG, SCHEMA
 from ptce.sources.loader import load_sources
 from ptce.validate.shacl import load_shapes, validate_graph
 
@@ -183,9 +183,9 @@ CASES = [
     ),
     (
         "organisation-type-outside-scheme",
-        lambda g: g.add((IRIS.thing("organisation", "scic-tilt"), ROV.orgType, THEME)),
+        lambda g: g.add((IRIS.thing("organisation", "scic-tilt"), ORG.classification, THEME)),
         IRIS.thing("organisation", "scic-tilt"),
-        "rov:orgType",
+        "org:classification",
         "organisation type",
     ),
     (

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 
-from ptce.rdf.namespaces import IGEO, ORG, PREFIXES, ROV, SCHEMA, Iris, bind_prefixes, language_rank
+from ptce.rdf.namespaces import IGEO, ORG, PREFIXES, SCHEMA, Iris, bind_prefixes, language_rank
 from ptce.store.engine import Store, is_engine_iri
 
 LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
@@ -49,7 +49,7 @@ PROPERTY_LABELS = {
     ORG.role: "rôle",
     ORG.hasSubOrganization: "groupe de travail",
     ORG.subOrganizationOf: "groupe de",
-    ROV.orgType: "type d'organisation",
+    ORG.classification: "type d'organisation",
     IGEO.codeINSEE: "code INSEE",
     IGEO.nom: "nom officiel",
     IGEO.subdivisionDe: "subdivision de",

@@ -15,7 +15,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDFS, SKOS, XSD
 from ptce.linkeddata.describe import Description, Value, describe, describe_graph, iri_ref
 from ptce.linkeddata.stats import COUNTS
 from ptce.network.cotheme import ptces_sharing_themes
-from ptce.rdf.namespaces import IGEO, LICENCE_NAMES, ORG, ROV, SCHEMA, Iris
+from ptce.rdf.namespaces import IGEO, LICENCE_NAMES, ORG, SCHEMA, Iris
 from ptce.store.engine import Store
 
 NUMBER_TYPES = {XSD.integer, XSD.nonNegativeInteger, XSD.positiveInteger, XSD.int, XSD.long, XSD.decimal}
@@ -145,7 +145,7 @@ def _organisation(store: Store, d: Description) -> Page:
         {"ptce": m.link(ORG.organization), "role": m.link(ORG.role)} for m in _related(store, d, memberships).values()
     ]
     data = {
-        "types": d.links(ROV.orgType),
+        "types": d.links(ORG.classification),
         "text": d.text(DCTERMS.description),
         "location": d.link(SCHEMA.location),
         "roles": sorted(roles, key=lambda r: r["ptce"].label if r["ptce"] else ""),
