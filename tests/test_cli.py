@@ -10,13 +10,12 @@ import signal
 import socket
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 from ptce.cli import main
 
 from .checkout import ROOT as PROJECT_ROOT
-from .waiting import GIVE_UP, wait_for
+from .waiting import GIVE_UP, answers, wait_for
 
 
 def test_build_publishes_all_dumps(runner, tmp_path):
@@ -223,8 +222,8 @@ def test_ctrl_c_stops_the_whole_server_quietly(build_dir, tmp_path):
         process = subprocess.Popen([*command, "--workers", "2"], stdout=out, stderr=err, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _answers(f"{url}/-/health"), "the server to start")
-        assert _answers(f"{url}/sparql?query=ASK%7B%7D")  # query processes are running too
+        wait_for(lambda: answers(f"{url}/-/health"), "the server to start")
+        assert answers(f"{url}/sparql?query=ASK%7B%7D")  # query processes are running too
         tree = process_tree(process.pid)
         assert len(tree) >= 5
         os.killpg(process.pid, signal.SIGINT)
@@ -235,14 +234,6 @@ def test_ctrl_c_stops_the_whole_server_quietly(build_dir, tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
     assert (tmp_path / "err").read_text() == ""
     assert (tmp_path / "out").read_text().startswith(f"Serving {build_dir}/ (Ctrl+C to stop)\n")
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=GIVE_UP) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def _alive(pid: int) -> bool:

@@ -90,7 +90,7 @@ def test_only_the_store_knows_the_engine(graph):
     ]
 
 
-def test_the_checker_sees_what_it_checks(graph, tmp_path):
+def test_the_checker_sees_what_it_checks(graph):
     """The rules above would pass on an empty graph: show that a cycle and a forbidden arrow are found."""
     g = graph.copy()
     g.add_edge("ptce.build.pipeline", "ptce.web.site")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import urllib.request
 from pathlib import Path
 
 from ptce.query.runner import BUSY_THREAD
@@ -30,3 +31,12 @@ def wait_for(condition, what: str):
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
         time.sleep(0.02)
     return found
+
+
+def answers(url: str) -> bool:
+    """Whether a GET of `url` is answered 200 now (for `wait_for`)."""
+    try:
+        with urllib.request.urlopen(url, timeout=GIVE_UP) as response:
+            return response.status == 200
+    except OSError:
+        return False

@@ -36,7 +36,7 @@ from ptce.web.site import get_site
 from .. import virtuoso
 from ..live_server import free_port
 from ..sample_queries import all_queries
-from ..waiting import GIVE_UP, wait_for
+from ..waiting import GIVE_UP, answers, wait_for
 
 IRIS = Iris()
 DATASET_GRAPH = str(IRIS.dataset)
@@ -87,19 +87,11 @@ def oxigraph_server(tmp_path_factory):
         [binary, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"], stdout=log, stderr=log
     )
     server = OxigraphServer(f"http://127.0.0.1:{port}", process)
-    wait_for(lambda: _answers(f"{server.sparql_url}?query=ASK%7B%7D") or process.poll() is not None, "Oxigraph")
+    wait_for(lambda: answers(f"{server.sparql_url}?query=ASK%7B%7D") or process.poll() is not None, "Oxigraph")
     assert process.poll() is None, (folder / "log").read_text()
     yield server
     process.terminate()
     process.wait(GIVE_UP)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")

@@ -31,10 +31,15 @@ def cache_root() -> Path:
 def data_version() -> str:
     """A hash of the software version and of the bundled files' names and bytes."""
     digest = hashlib.sha256(__version__.encode())
-    files = [ONTOLOGY_FILE, *sorted(SHAPES_DIR.rglob("*")), *sorted(DATA_DIR.rglob("*"))]
-    for path in files:
-        if path.is_file():
-            digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+    folders = [
+        (ONTOLOGY_FILE.parent, [ONTOLOGY_FILE]),
+        (SHAPES_DIR, SHAPES_DIR.rglob("*")),
+        (DATA_DIR, DATA_DIR.rglob("*")),
+    ]
+    for folder, paths in folders:
+        for path in sorted(p for p in paths if p.is_file()):
+            name = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+            digest.update(b"\0" + name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

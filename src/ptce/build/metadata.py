@@ -16,15 +16,14 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, VOID, XSD
 
 from ptce.build_folder import CATALOG_FILE, GZIP, NETWORK_DUMP, OUTLINES, VOID_FILE, BuildInfo, Download, downloads
-from ptce.rdf.formats import EU_FILE_TYPES, W3C_FORMATS
+from ptce.rdf.formats import EU_FILE_TYPES
 from ptce.rdf.geometry import features_by
-from ptce.rdf.namespaces import GEO, IANA, PREFIXES, SD, SHAPES, WD, Iris, bind_prefixes
+from ptce.rdf.namespaces import FORMATS, GEO, IANA, PREFIXES, SD, SHAPES, WD, Iris, bind_prefixes
 from ptce.store.engine import Store
 
 if TYPE_CHECKING:
     from ptce.sources.loader import Dataset
 
-FORMATS_NS = Namespace(W3C_FORMATS)
 EU_THEMES_SCHEME = URIRef("http://publications.europa.eu/resource/authority/data-theme")
 EU_THEMES_SCHEME_NS = Namespace(f"{EU_THEMES_SCHEME}/")
 EU_THEMES = ("ECON", "SOCI")
@@ -67,7 +66,7 @@ def _network_subset(g: Graph, iris: Iris, triples: int) -> None:
     g.add((network, DCTERMS.title, Literal("Réseau co-thématique des PTCE", lang="fr")))
     g.add((network, VOID.triples, Literal(triples, datatype=XSD.integer)))
     g.add((network, VOID.dataDump, iris.document(f"dumps/{NETWORK_DUMP}")))
-    g.add((network, VOID.feature, FORMATS_NS["N-Quads"]))
+    g.add((network, VOID.feature, FORMATS["N-Quads"]))
 
 
 def void_graph(
@@ -96,7 +95,7 @@ def void_graph(
     for download in files:
         if not download.compressed:
             g.add((ds, VOID.dataDump, iris.document(f"dumps/{download.name}")))
-            g.add((ds, VOID.feature, FORMATS_NS[download.fmt.w3c]))
+            g.add((ds, VOID.feature, FORMATS[download.fmt.w3c]))
     for row in store.select(EXAMPLES):
         g.add((ds, VOID.exampleResource, URIRef(row["s"])))
     g.add((ds, VOID.rootResource, iris.theme_scheme))

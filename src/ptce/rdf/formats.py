@@ -54,5 +54,4 @@ ALIASES = {
 # The HTML view of a resource (pages, the query UI), negotiated next to the RDF formats.
 HTML = Format("html", "text/html", "html", None, "HTML")
 
-W3C_FORMATS = "http://www.w3.org/ns/formats/"
 EU_FILE_TYPES = "http://publications.europa.eu/resource/authority/file-type/"

@@ -16,6 +16,7 @@ IGEO = Namespace("http://rdf.insee.fr/def/geo#")
 GEO = Namespace("http://www.opengis.net/ont/geosparql#")
 VANN = Namespace("http://purl.org/vocab/vann/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")  # W3C's IRIs for formats (Format.w3c names them)
 SH = Namespace("http://www.w3.org/ns/shacl#")
 WD = Namespace("http://www.wikidata.org/entity/")
 

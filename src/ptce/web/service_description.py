@@ -5,10 +5,9 @@ from __future__ import annotations
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, VOID, XSD
 
-from ptce.rdf.formats import GRAPH_FORMATS, RESULT_FORMATS, W3C_FORMATS
-from ptce.rdf.namespaces import SD, Iris, bind_prefixes
+from ptce.rdf.formats import GRAPH_FORMATS, RESULT_FORMATS
+from ptce.rdf.namespaces import FORMATS, SD, Iris, bind_prefixes
 
-FORMATS_NS = Namespace(W3C_FORMATS)
 ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
 
 
@@ -16,14 +15,14 @@ def service_description(endpoint: str, iris: Iris, triples: int, named_graphs: d
     """sd:Service for `endpoint`: language, result formats, and the default dataset with its triple counts."""
     g = Graph()
     bind_prefixes(g, iris)
-    g.bind("formats", FORMATS_NS)
+    g.bind("formats", FORMATS)
     service = URIRef(endpoint)
     g.add((service, RDF.type, SD.Service))
     g.add((service, SD.endpoint, service))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
     g.add((service, SD.defaultEntailmentRegime, ENTAILMENT.Simple))
     for fmt in (*RESULT_FORMATS, *GRAPH_FORMATS):
-        g.add((service, SD.resultFormat, FORMATS_NS[fmt.w3c]))
+        g.add((service, SD.resultFormat, FORMATS[fmt.w3c]))
     dataset, default_graph = BNode(), BNode()
     g.add((service, SD.defaultDataset, dataset))
     g.add((dataset, RDF.type, SD.Dataset))

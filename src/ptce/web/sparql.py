@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ptce import __version__
+from ptce.linkeddata.describe import iri_ref
 from ptce.query.guard import READ_ONLY, Analysis, QueryRefused, analyse, refusal
 from ptce.query.result_cache import ResultCache, etag_of
 from ptce.query.runner import (
@@ -27,7 +28,6 @@ from ptce.query.runner import (
     execute,
 )
 from ptce.rdf.formats import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format
-from ptce.store.engine import is_engine_iri
 from ptce.web.cors import ROW_LIMIT_HEADER, TRUNCATED_HEADER
 from ptce.web.examples import load_examples
 from ptce.web.negotiation import FORMAT_PARAM, best_format, negotiate, not_acceptable_message
@@ -92,8 +92,10 @@ def read_request() -> tuple[str | None, list[str], list[str]]:
     graphs = args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
     for name, values in zip(("default-graph-uri", "named-graph-uri"), graphs, strict=True):
         for value in values:
-            if ":" not in value or not is_engine_iri(value):
-                raise SparqlError(400, f"{name} must be an absolute IRI; got {value[:200]!r}")
+            try:
+                iri_ref(value)
+            except ValueError:
+                raise SparqlError(400, f"{name} must be an absolute IRI; got {value[:200]!r}") from None
     return query, *graphs
 
 
