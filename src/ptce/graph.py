@@ -8,9 +8,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VANN, XSD
 
 from ptce.assets import ONTOLOGY_FILE
-from ptce.rdf.namespaces import GEO, IGEO, ORG, SCHEMA, WD, Iris, bind_prefixes
+from ptce.rdf.namespaces import EU_LANGUAGES, GEO, IANA, IGEO, OA, ORG, SCHEMA, WD, Iris, bind_prefixes
 from ptce.rdf.slugs import slugify
-from ptce.sources.loader import Initiative, Organisation, Place, Ptce, Sources
+from ptce.sources.loader import Initiative, Organisation, Place, Ptce, Sources, WorkingGroup
+from ptce.sources.passages import Passage
 
 ROLE_TERMS = {"porteur": "CarrierRole", "animateur": "FacilitatorRole", "partenaire": "PartnerRole"}
 ROLE_SHORTCUTS = {"porteur": "carriedBy", "animateur": "facilitatedBy", "partenaire": "partner"}
@@ -45,6 +46,8 @@ class _Builder:
         self.v = iris.vocab
         self.g = Graph()
         self.lang = sources.dataset.source_language
+        self.document = iris.source_document(sources.dataset.source_slug)
+        self.passages: set[URIRef] = set()
 
     def add(self, s, p, o) -> None:
         self.g.add((s, p, o))
@@ -58,8 +61,49 @@ class _Builder:
         if source_name and source_name != name:
             self.add(node, SKOS.hiddenLabel, self.fr(source_name))
 
-    def derived(self, node: URIRef) -> None:
-        self.add(node, PROV.wasDerivedFrom, self.iris.source_document)
+    def derived(self, node: URIRef, passage: Passage | None = None) -> None:
+        """`node` comes from the source document, and from `passage` of it where one is known."""
+        self.add(node, PROV.wasDerivedFrom, self.document)
+        if passage is not None:
+            self.add(node, PROV.wasDerivedFrom, self.passage(passage))
+
+    def passage(self, p: Passage) -> URIRef:
+        """The passage as a Web Annotation specific resource: its text with context, and its character offsets."""
+        node = self.iris.thing("passage", f"{p.start}-{p.end}")
+        if node in self.passages:
+            return node
+        self.passages.add(node)
+        self.add(node, RDF.type, OA.SpecificResource)
+        self.add(node, OA.hasSource, self.document)
+        words = " ".join(p.exact.split())
+        self.add(node, RDFS.label, self.fr(f"« {words if len(words) <= 80 else words[:79] + '…'} »"))
+        quote, position = URIRef(f"{node}#quote"), URIRef(f"{node}#position")
+        self.add(node, OA.hasSelector, quote)
+        self.add(quote, RDF.type, OA.TextQuoteSelector)
+        self.add(quote, OA.exact, Literal(p.exact))
+        if p.prefix:
+            self.add(quote, OA.prefix, Literal(p.prefix))
+        if p.suffix:
+            self.add(quote, OA.suffix, Literal(p.suffix))
+        self.add(node, OA.hasSelector, position)
+        self.add(position, RDF.type, OA.TextPositionSelector)
+        # xsd:integer, not the xsd:nonNegativeInteger of the Web Annotation model: Oxigraph stores the derived
+        # integer types as xsd:integer, and the dumps say what the endpoint says (shapes: ≥ 0).
+        self.add(position, OA.start, Literal(p.start, datatype=XSD.integer))
+        self.add(position, OA.end, Literal(p.end, datatype=XSD.integer))
+        return node
+
+    def supported(self, s: URIRef, p: URIRef, o, passage: Passage | None, name: str) -> None:
+        """Add (s p o) and, with its passage, the statement `s#name` that says which words of the source support it."""
+        self.add(s, p, o)
+        if passage is None:
+            return
+        statement = URIRef(f"{s}#{name}")
+        self.add(statement, RDF.type, RDF.Statement)
+        self.add(statement, RDF.subject, s)
+        self.add(statement, RDF.predicate, p)
+        self.add(statement, RDF.object, o)
+        self.add(statement, PROV.wasDerivedFrom, self.passage(passage))
 
     def build(self) -> Graph:
         self.source_document()
@@ -75,12 +119,13 @@ class _Builder:
 
     def source_document(self) -> None:
         d = self.s.dataset
-        doc = self.iris.source_document
+        doc = self.document
         self.add(doc, RDF.type, self.v.SourceDocument)
         self.add(doc, DCTERMS.title, self.fr(d.source_title))
         self.add(doc, RDFS.label, self.fr(d.source_title))
-        self.add(doc, DCTERMS.language, Literal(d.source_language))
-        self.add(doc, DCTERMS.format, Literal("text/plain"))
+        if d.source_language in EU_LANGUAGES:
+            self.add(doc, DCTERMS.language, EU_LANGUAGES[d.source_language])
+        self.add(doc, DCTERMS.format, IANA["text/plain"])
 
     def geography(self) -> None:
         region = self.s.region
@@ -165,32 +210,34 @@ class _Builder:
         self.add(o, RDF.type, ORG.Organization)
         self.name(o, org.name, org.source_name)
         for t in org.types:
-            self.add(o, ORG.classification, self.v[ORG_TYPE_TERMS[t]])
+            self.supported(o, ORG.classification, self.v[ORG_TYPE_TERMS[t]], org.passage, f"classification-{t}")
         if org.description:
-            self.add(o, DCTERMS.description, self.fr(org.description))
+            self.supported(o, DCTERMS.description, self.fr(org.description), org.description_passage, "description")
         if org.territoire:
             self.add(o, SCHEMA.location, self.iris.thing("territoire", org.territoire))
-        self.derived(o)
+        self.derived(o, org.passage)
 
     def ptce(self, ptce: Ptce) -> None:
         p = self.iris.thing("ptce", ptce.slug)
         self.add(p, RDF.type, self.v.PTCE)
         self.name(p, ptce.name, ptce.source_name)
-        self.add(p, DCTERMS.description, self.fr(ptce.description))
+        quoted = ptce.passages.get
+        self.supported(p, DCTERMS.description, self.fr(ptce.description), quoted("description"), "description")
         self.add(p, self.v.department, self.iris.thing("departement", ptce.departement))
         for t in ptce.territoires:
             self.add(p, SCHEMA.areaServed, self.iris.thing("territoire", t))
-        for text in ptce.objectives:
-            self.add(p, self.v.objective, self.fr(text))
-        for text in ptce.axes:
-            self.add(p, self.v.axis, self.fr(text))
+        for n, text in enumerate(ptce.objectives, 1):
+            self.supported(p, self.v.objective, self.fr(text), quoted(f"objective:{n}"), f"objective-{n}")
+        for n, text in enumerate(ptce.axes, 1):
+            self.supported(p, self.v.axis, self.fr(text), quoted(f"axis:{n}"), f"axis-{n}")
         for theme in ptce.themes:
-            self.add(p, DCTERMS.subject, self.iris.thing("theme", theme))
+            self.supported(
+                p, DCTERMS.subject, self.iris.thing("theme", theme), quoted(f"theme:{theme}"), f"subject-{theme}"
+            )
         if ptce.collective_approach_since:
-            self.add(
-                p,
-                self.v.collectiveApproachSince,
-                Literal(str(ptce.collective_approach_since), datatype=XSD.gYear),
+            since = Literal(str(ptce.collective_approach_since), datatype=XSD.gYear)
+            self.supported(
+                p, self.v.collectiveApproachSince, since, quoted("collective_approach_since"), "collectiveApproachSince"
             )
         if ptce.recognised:
             self.recognition(p, ptce)
@@ -204,12 +251,12 @@ class _Builder:
             self.add(m, RDFS.label, self.fr(f"{role.role} : {self.label_of(org)} — {ptce.name}"))
             self.add(org, ORG.hasMembership, m)  # the member's side: org:hasMembership is org:member's inverse
             self.add(p, self.v[ROLE_SHORTCUTS[role.role]], org)
-            self.derived(m)
+            self.derived(m, role.passage)
         for group in ptce.working_groups:
-            self.working_group(p, ptce, group.name, group.themes)
+            self.working_group(p, ptce, group)
         for initiative in ptce.initiatives:
             self.initiative(p, initiative)
-        self.derived(p)
+        self.derived(p, quoted("section"))
 
     def label_of(self, node: URIRef) -> str:
         return str(self.g.value(node, SKOS.prefLabel))
@@ -220,36 +267,43 @@ class _Builder:
         self.add(e, RDF.type, self.v.Recognition)
         self.add(e, RDFS.label, self.fr(f"Labellisation PTCE {of(ptce.name)} ({ptce.recognised})"))
         self.add(e, DCTERMS.date, Literal(str(ptce.recognised), datatype=XSD.gYear))
-        self.derived(e)
+        self.derived(e, ptce.passages.get("recognised"))
 
-    def working_group(self, p: URIRef, ptce: Ptce, name: str, themes: list[str]) -> None:
-        w = self.iris.thing("groupe", f"{ptce.slug}-{slugify(name)}")
+    def working_group(self, p: URIRef, ptce: Ptce, group: WorkingGroup) -> None:
+        w = self.iris.thing("groupe", f"{ptce.slug}-{slugify(group.name)}")
         self.add(w, RDF.type, self.v.WorkingGroup)
-        self.name(w, name, None)
+        self.name(w, group.name, None)
         self.add(w, ORG.subOrganizationOf, p)  # not org:unitOf: its range, FormalOrganization, a PTCE is not
         self.add(p, ORG.hasSubOrganization, w)
-        for theme in themes:
-            self.add(w, DCTERMS.subject, self.iris.thing("theme", theme))
-        self.derived(w)
+        for theme in group.themes:
+            node = self.iris.thing("theme", theme)
+            self.supported(w, DCTERMS.subject, node, group.theme_passages.get(theme), f"subject-{theme}")
+        self.derived(w, group.passage)
 
     def initiative(self, p: URIRef, item: Initiative) -> None:
         i = self.iris.thing("projet", item.slug)
         self.add(i, RDF.type, self.v.Initiative)
         self.name(i, item.name, item.source_name)
         self.add(i, self.v.initiativeType, self.fr(item.type))
-        self.add(i, DCTERMS.description, self.fr(item.description))
+        self.supported(i, DCTERMS.description, self.fr(item.description), item.passage, "description")
         self.add(p, self.v.initiative, i)
+        quoted = item.passages.get
         for theme in item.themes:
-            self.add(i, DCTERMS.subject, self.iris.thing("theme", theme))
+            self.supported(
+                i, DCTERMS.subject, self.iris.thing("theme", theme), quoted(f"theme:{theme}"), f"subject-{theme}"
+            )
         for org in item.organisations:
-            self.add(i, self.v.involves, self.iris.thing("organisation", org))
+            node = self.iris.thing("organisation", org)
+            self.supported(i, self.v.involves, node, quoted(f"organisation:{org}"), f"involves-{org}")
         if item.territoire:
             self.add(i, SCHEMA.location, self.iris.thing("territoire", item.territoire))
-        if item.partner_shops is not None:
-            self.add(i, self.v.partnerShopCount, Literal(item.partner_shops, datatype=XSD.integer))
-        if item.subscribers is not None:
-            self.add(i, self.v.subscriberCount, Literal(item.subscribers, datatype=XSD.integer))
-        self.derived(i)
+        for count, field, name in (
+            (item.partner_shops, "partner_shops", "partnerShopCount"),
+            (item.subscribers, "subscribers", "subscriberCount"),
+        ):
+            if count is not None:
+                self.supported(i, self.v[name], Literal(count, datatype=XSD.integer), quoted(field), name)
+        self.derived(i, item.passage)
 
 
 def build_graph(sources: Sources, iris: Iris | None = None, with_ontology: bool = True) -> Graph:

@@ -117,6 +117,9 @@ class _Generator:
         self.names = _Names(self.rng)
         self.orgs = orgs
         self.ptces = max(1, round(orgs / ORGS_PER_PTCE))
+        self.org_text: dict[str, list[str]] = {}  # lines of the source text about each organisation
+        self.org_names: dict[str, str] = {}
+        self.text = ["Annuaire synthétique des PTCE : données générées, sans contenu réel.", ""]
         self.territories = min(MAX_TERRITORIES, len(DEPARTMENT_CODES) + orgs // 40)
 
     def geography(self) -> tuple[str, list[str], dict[str, list[str]]]:
@@ -167,58 +170,90 @@ class _Generator:
         return "\n".join(lines) + "\n", depts, by_dept
 
     def organisation(self, i: int, territory: str | None) -> tuple[str, str]:
-        """(slug, YAML item) of one organisation."""
+        """(slug, YAML item) of one organisation; its line of the source text is kept for its home PTCE."""
         name = f"{self.rng.choice(_ORG_KINDS)} {self.rng.choice(_ORG_WORDS)} {self.names.word()}"
         slug = f"{slugify(name)}-{i}"
         kinds, weights = zip(*ORG_TYPES, strict=True)
-        types = self.rng.choices(kinds, weights=weights, k=2 if self.rng.random() < 0.1 else 1)
-        lines = [f"  - slug: {slug}", f"    name: {_q(name)}", f"    types: [{', '.join(dict.fromkeys(types))}]"]
+        types = list(dict.fromkeys(self.rng.choices(kinds, weights=weights, k=2 if self.rng.random() < 0.1 else 1)))
+        named = f"{name} ({slug}), {' et '.join(types)}"  # how the source text names it and gives its types
+        lines = [
+            f"  - slug: {slug}",
+            f"    name: {_q(name)}",
+            f"    types: [{', '.join(types)}]",
+            f"    quote: {_q(named)}",
+        ]
+        self.org_text[slug] = [named]
+        self.org_names[slug] = f"{name} ({slug})"
         if self.rng.random() < 0.6:
-            lines.append(f"    description: {_q(f'{name} agit pour une économie locale, sociale et solidaire.')}")
+            description = f"{name} ({slug}) agit pour une économie locale, sociale et solidaire."
+            lines.append(f"    description: {_q(description)}")
+            self.org_text[slug].append(description)
         if territory:
             lines.append(f"    territoire: {territory}")
         return slug, "\n".join(lines)
 
     def ptce(self, slug: str, name: str, dept: str, territories: list[str], members: list[str], themes) -> str:
+        """The YAML file of one PTCE; its section of the source text goes to `self.text`."""
         rng = self.rng
-        lines = [
-            f"slug: {slug}",
-            f"name: {_q(name)}",
-            f"departement: {dept}",
-        ]
+        description = f"{name} fait coopérer {len(members)} organisations de son territoire."
+        text = [name, "", description]
+        lines = [f"slug: {slug}", f"name: {_q(name)}", f"departement: {dept}"]
         if territories:
             lines.append(f"territoires: [{', '.join(territories)}]")
-        lines.append(f"description: {_q(f'{name} fait coopérer {len(members)} organisations de son territoire.')}")
+        lines.append(f"description: {_q(description)}")
         chosen = _weighted_sample(themes[0], themes[1], rng.randint(2, 8), rng)
         objectives = [f"Objectif {j + 1} : développer {t.replace('-', ' ')}." for j, t in enumerate(chosen[:3])]
         if rng.random() < 0.5:
             lines += ["objectives:", *(f"  - {_q(o)}" for o in objectives)]
-        lines.append(f"themes: [{', '.join(chosen)}]")
+            text += objectives
+        lines.append("themes:")
+        for theme in chosen:
+            lines += [f"  - theme: {theme}", f"    quote: {_q(f'thème « {theme} »')}"]
+            text.append(f"- thème « {theme} »")
         lines.append("roles:")
         for j, org in enumerate(members):
-            lines += [f"  - organisation: {org}", f"    role: {'porteur' if j == 0 else 'partenaire'}"]
+            role = "porteur" if j == 0 else "partenaire"
+            said = f"{role} : {self.org_names[org]}"
+            lines += [f"  - organisation: {org}", f"    role: {role}", f"    quote: {_q(said)}"]
+            text.append(f"- {said}")
+            text += self.org_text.pop(org, [])  # where an organisation is first named, with its types
         if rng.random() < 0.3:
-            lines += ["working_groups:", f"  - name: {_q(f'Groupe {self.names.word()}')}", f"    themes: [{chosen[0]}]"]
+            group = f"Groupe {self.names.word()}"
+            lines += ["working_groups:", f"  - name: {_q(group)}", f"    themes: [{chosen[0]}]"]
+            text.append(f"Groupe de travail : {group}")
         initiatives = [f"{slug}-projet-{k + 1}" for k in range(rng.choice((0, 1, 1, 2, 3)))]
         if initiatives:
             lines.append("initiatives:")
         for k, islug in enumerate(initiatives):
             kind = rng.choice(_INITIATIVE_TYPES)
+            said = f"Initiative {k + 1} : un {kind} porté par {name}."
             lines += [
                 f"  - slug: {islug}",
                 f"    name: {_q(f'{kind.capitalize()} {self.names.word()}')}",
                 f"    type: {_q(kind)}",
-                f"    description: {_q(f'Un {kind} porté par {name}.')}",
+            ]
+            if kind == "plateforme":
+                shops = rng.randint(5, 200)
+                said = f"Initiative {k + 1} : une plateforme de {name} qui réunit {shops} commerçants partenaires."
+                lines += [f"    partner_shops: {shops}", "    quotes:", f"      partner_shops: {_q(said)}"]
+            lines += [
+                f"    description: {_q(said)}",
                 f"    themes: [{chosen[k % len(chosen)]}]",
                 f"    organisations: [{members[k % len(members)]}]",
             ]
-            if kind == "plateforme":
-                lines.append(f"    partner_shops: {rng.randint(5, 200)}")
+            text.append(said)
+        years = []
         if rng.random() < 0.4:
-            lines.append(f"recognised: {rng.randint(2014, 2025)}")
+            years.append(("recognised", rng.randint(2014, 2025), "Labellisé PTCE en {}."))
         if rng.random() < 0.6:
-            lines.append(f"collective_approach_since: {rng.randint(1995, 2020)}")
+            years.append(("collective_approach_since", rng.randint(1995, 2020), "Démarche collective depuis {}."))
+        for field, year, sentence in years:
+            lines.append(f"{field}: {year}")
+            text.append(sentence.format(year))
+        if years:
+            lines += ["quotes:", *(f"  {field}: {_q(sentence.format(year))}" for field, year, sentence in years)]
         self.initiative_count += len(initiatives)
+        self.text += [*text, ""]
         return "\n".join(lines) + "\n"
 
     def write(self, out: Path) -> SynthSummary:
@@ -251,8 +286,12 @@ class _Generator:
         (out / PTCE_FOLDER).mkdir()
         self.initiative_count = 0
         combinations: set[tuple[str, ...]] = set()
+        names: set[str] = set()
         for k in range(self.ptces):
             name = f"PTCE {self.rng.choice(_PTCE_WORDS)} {self.names.place()}"
+            while name in names:  # the name heads its section of the source text: one of a kind
+                name = f"PTCE {self.rng.choice(_PTCE_WORDS)} {self.names.place()}"
+            names.add(name)
             slug = f"{slugify(name)}-{k}"
             local = by_dept[ptce_depts[k]]
             areas = sorted(set(self.rng.sample(local, min(len(local), self.rng.randint(1, 3))))) if local else []
@@ -262,6 +301,7 @@ class _Generator:
             if len(areas) > 1:
                 combinations.add(tuple(areas))
         write_geo(out / "geo", depts, self.places, sorted(combinations), self.seed)
+        (out / "source" / "synthetique.txt").write_text("\n".join(self.text), encoding="utf-8")
         return SynthSummary(
             departements=len(depts),
             territoires=self.territories,
@@ -365,9 +405,6 @@ def generate(out: Path | str, orgs: int, seed: int = 0) -> SynthSummary:
     with staged_dir(out) as tmp:
         (tmp / DATASET_FILE).write_text(_DATASET.format(seed=seed, orgs=orgs), encoding="utf-8")
         (tmp / "source").mkdir()
-        (tmp / "source" / "synthetique.txt").write_text(
-            "Annuaire synthétique des PTCE : données générées, sans contenu réel.\n", encoding="utf-8"
-        )
         summary = _Generator(orgs, seed).write(tmp)
         (tmp / MARKER).write_text(
             f"Synthetic data written by `ptce synth --orgs {orgs} --seed {seed}`. Not real data.\n",

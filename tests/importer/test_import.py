@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -95,8 +96,12 @@ def test_import_writes_a_data_folder_that_validates_once_themes_are_chosen(runne
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert raw["themes"] == [] and raw["suggested_themes"]
         assert raw["provenance"]["document"] == f"source/{DOCUMENT.name}"
-        themes = curated[raw["name"]].themes  # what a person would choose
-        text = path.read_text(encoding="utf-8").replace("themes: []", f"themes: [{', '.join(themes)}]", 1)
+        chosen = curated[raw["name"]]  # what a person would choose, with the words that support each theme
+        themes = "".join(
+            f"\n  - theme: {t}\n    quote: {json.dumps(chosen.passages[f'theme:{t}'].exact, ensure_ascii=False)}"
+            for t in chosen.themes
+        )
+        text = path.read_text(encoding="utf-8").replace("themes: []", f"themes:{themes}", 1)
         path.write_text(text, encoding="utf-8")
     check = runner.invoke(main, ["validate", str(out)])
     assert check.exit_code == 0, check.output
@@ -123,21 +128,21 @@ def test_import_refuses_a_different_document_of_the_same_name(runner, tmp_path):
     assert not (out / "ptce").exists()
 
 
-def test_diff_shows_changes_new_and_missing_ptces_and_theme_suggestions(runner, data_copy):
-    cohose = data_copy / "ptce" / "cohose.yaml"
-    cohose.write_text(cohose.read_text(encoding="utf-8").replace("pour tous", "pour toutes et tous"), encoding="utf-8")
+def test_diff_shows_changes_new_and_missing_ptces_and_theme_suggestions(runner, data_copy, tmp_path):
+    changed = tmp_path / DOCUMENT.name  # a new version of the document: the data quotes the old one
+    changed.write_text(DOCUMENT.read_text(encoding="utf-8").replace("pour tous", "pour toutes et tous"), "utf-8")
     (data_copy / "ptce" / "valorizons.yaml").unlink()
-    result = runner.invoke(main, ["import", str(DOCUMENT), "--diff", "--data", str(data_copy), "--out", "unused"])
+    result = runner.invoke(main, ["import", str(changed), "--diff", "--data", str(data_copy), "--out", "unused"])
     assert result.exit_code == 0, result.output
     out = result.output
     assert "14 PTCE(s) in both, 1 only in the document, 0 only in the data" in out
     assert "~ cohose (data/ptce/cohose.yaml): differs:" in out
     assert (
-        "    - data:     L'ambition du PTCE : permettre l'accès à une alimentation saine et de proximité pour toutes"
+        "    - data:     L'ambition du PTCE : permettre l'accès à une alimentation saine et de proximité pour tous,"
         in out
     )
     assert (
-        "    + document: L'ambition du PTCE : permettre l'accès à une alimentation saine et de proximité pour tous,"
+        "    + document: L'ambition du PTCE : permettre l'accès à une alimentation saine et de proximité pour toutes"
         in out
     )
     assert "+ valorizons (line 97): new in the document" in out

@@ -59,9 +59,9 @@ def test_an_empty_ptce_file_is_an_error_not_a_missing_ptce(runner, data_copy, go
 
 def test_a_value_of_the_wrong_type_names_its_field(runner, data_copy, good):
     path = data_copy / COHOSE
-    path.write_text(re.sub(r"(?m)^themes:.*$", "themes: 42", path.read_text(encoding="utf-8")), encoding="utf-8")
+    path.write_text(re.sub(r"(?m)^departement:.*$", "departement: 42", path.read_text(encoding="utf-8")), "utf-8")
     message = build_fails(runner, data_copy, *good)
-    assert re.search(r"data/ptce/cohose\.yaml:\d+: themes: expected list of slugs, got int 42", message)
+    assert re.search(r"data/ptce/cohose\.yaml:\d+: departement: expected slug, got int 42", message)
 
 
 def test_yaml_aliases_are_refused_before_they_expand(runner, data_copy, good):

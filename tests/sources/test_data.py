@@ -126,7 +126,7 @@ def test_every_ptce_has_french_description_themes_and_provenance(graph):
     for p in graph.subjects(RDF.type, V.PTCE):
         descriptions = list(graph.objects(p, DCTERMS.description))
         assert len(descriptions) == 1 and descriptions[0].language == "fr", p
-        assert (p, PROV.wasDerivedFrom, IRIS.source_document) in graph, p
+        assert (p, PROV.wasDerivedFrom, IRIS.source_document("carte-regionale-ptce-hauts-de-france")) in graph, p
         assert list(graph.objects(p, DCTERMS.subject)), p
         for text in [*graph.objects(p, V.objective), *graph.objects(p, V.axis)]:
             assert text.language == "fr" and "*" not in text

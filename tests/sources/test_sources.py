@@ -54,9 +54,10 @@ def test_unknown_field(data_copy):
 
 def test_unknown_theme(data_copy):
     f = data_copy / "ptce" / "cohose.yaml"
-    edit(f, "biodiversite]", "biodiversity]")
+    edit(f, "theme: biodiversite", "theme: biodiversity")
     (msg,) = problems(data_copy)
-    assert msg.startswith(f"data/ptce/cohose.yaml:{line_of(f, 'themes')}: themes: unknown theme 'biodiversity'")
+    line = f.read_text(encoding="utf-8").splitlines().index("  - theme: biodiversity") + 1
+    assert msg.startswith(f"data/ptce/cohose.yaml:{line}: themes[4]: unknown theme 'biodiversity'")
 
 
 def test_unknown_department(data_copy):
@@ -105,7 +106,7 @@ def test_wrong_type_and_bad_slug(data_copy):
 
 
 def test_every_problem_is_reported_at_once(data_copy):
-    edit(data_copy / "ptce" / "cohose.yaml", "biodiversite]", "nope]")
+    edit(data_copy / "ptce" / "cohose.yaml", "theme: biodiversite", "theme: nope")
     edit(data_copy / "ptce" / "valorizons.yaml", "departement: somme", "departement: nope")
     assert len(problems(data_copy)) == 2
 
@@ -114,9 +115,87 @@ def test_bad_data_publishes_nothing_and_keeps_the_last_good_build(data_copy, tmp
     out = tmp_path / "dist"
     info = publish_build(out, data_copy)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    edit(data_copy / "ptce" / "cohose.yaml", "biodiversite]", "nope]")
+    edit(data_copy / "ptce" / "cohose.yaml", "theme: biodiversite", "theme: nope")
     with pytest.raises(SourceError):
         publish_build(out, data_copy)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert info.triples > 1000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "dist"], "no temporary folder left behind"
+
+
+# ---- the loader refuses what the document does not support ---------------------------------------
+
+
+def test_a_quote_the_document_does_not_hold_is_refused_with_its_place(data_copy):
+    f = data_copy / "ptce" / "cohose.yaml"
+    edit(f, 'quote: "préserver la biodiversité"', 'quote: "protéger la biodiversité"')
+    (msg,) = problems(data_copy)
+    at = line_of(f, "protéger")
+    assert msg.startswith(f"data/ptce/cohose.yaml:{at}: themes[4].quote: 'protéger la biodiversité'")
+    assert "is not in the section 'CoHose' of the source document" in msg
+
+
+def test_a_quote_found_twice_is_refused(data_copy):
+    f = data_copy / "ptce" / "auton-hommes.yaml"
+    edit(f, 'quote: "de monter en compétences"', 'quote: "collectif PHARE"')
+    (msg,) = problems(data_copy)
+    at = line_of(f, 'quote: "collectif PHARE"')
+    assert msg.startswith(f"data/ptce/auton-hommes.yaml:{at}: themes[1].quote:")
+    assert """is found 2 times in the section "Auton'Hommes" of the source document: quote more words""" in msg
+
+
+def test_a_quote_from_another_ptce_is_refused(data_copy):
+    edit(data_copy / "ptce" / "cohose.yaml", 'quote: "préserver la biodiversité"', 'quote: "La filière textile"')
+    (msg,) = problems(data_copy)
+    assert "'La filière textile' is not in the section 'CoHose'" in msg
+
+
+def test_a_theme_without_its_words_is_refused(data_copy):
+    f = data_copy / "ptce" / "cohose.yaml"
+    edit(f, '  - theme: biodiversite\n    quote: "préserver la biodiversité"\n', "  - biodiversite\n")
+    (msg,) = problems(data_copy)
+    assert msg == (
+        f"data/ptce/cohose.yaml:{line_of(f, 'themes:')}: themes[4]: 'biodiversite' needs the source's words that"
+        " support it: {theme: biodiversite, quote: …}"
+    )
+
+
+def test_a_role_and_an_organisation_need_their_words(data_copy):
+    edit(data_copy / "ptce" / "auton-hommes.yaml", "    quote: porté par le collectif PHARE\n", "")
+    edit(data_copy / "organisations.yaml", "    quote: la SCIC TILT, coopérative d'activités et d'emploi\n", "")
+    found = problems(data_copy)
+    assert any(
+        m.startswith("data/ptce/auton-hommes.yaml:") and "roles[0].quote: missing required field" in m for m in found
+    )
+    assert any(
+        m.startswith("data/organisations.yaml:") and "organisations[2].quote: missing required field" in m
+        for m in found
+    )
+
+
+def test_a_figure_needs_words_that_give_its_value(data_copy):
+    f = data_copy / "ptce" / "anima-grand-calais.yaml"
+    edit(
+        f, "partner_shops: qui regroupe à ce jour 104 partenaires commerçants", "partner_shops: partenaires commerçants"
+    )
+    (msg,) = problems(data_copy)
+    assert msg == (
+        f"data/ptce/anima-grand-calais.yaml:{line_of(f, 'partner_shops: partenaires')}: "
+        "initiatives[0].quotes.partner_shops: the quote does not give the value 104"
+    )
+    edit(
+        data_copy / "ptce" / "eco-pole-alimentaire-d-audruicq.yaml",
+        "quotes:\n  recognised: est labellisé PTCE en 2015\n",
+        "",
+    )
+    assert any("recognised: needs the source's words that give it: quotes.recognised" in m for m in problems(data_copy))
+
+
+def test_a_ptce_the_document_has_no_heading_for_is_refused(data_copy):
+    f = data_copy / "ptce" / "cohose.yaml"
+    edit(f, "name: CoHose", "name: Cohose")
+    found = problems(data_copy)
+    assert found[0] == (
+        f"data/ptce/cohose.yaml:{line_of(f, 'name: Cohose')}: name: no line of the source document reads 'Cohose': the"
+        " PTCE's heading there (give it as source_name where the source spells the name otherwise)"
+    )

@@ -8,7 +8,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, SKOS, XSD
 
 from ptce.assets import DATA_DIR
 from ptce.graph import build_graph
-from ptce.rdf.namespaces import GEO, IGEO, ORG, SCHEMA
+from ptce.rdf.namespaces import GEO, IGEO, OA, ORG, SCHEMA
 from ptce.sources.loader import load_sources
 from ptce.validate.shacl import load_shapes, validate_graph
 
@@ -25,6 +25,16 @@ MEMBERSHIP = IRIS.thing("role", "auton-hommes--collectif-phare")
 EVENT = IRIS.thing("evenement", "labellisation-eco-pole-alimentaire-d-audruicq-2015")
 NOWHERE = URIRef("https://example.org/nowhere")
 POINT = IRIS.thing("geometrie", "territoire-noeux-les-mines")
+DOCUMENT = IRIS.source_document("carte-regionale-ptce-hauts-de-france")
+THEME_LINK = URIRef(f"{P}#subject-biodiversite")  # the statement of (CoHose, dcterms:subject, Biodiversité)
+
+LINK_PASSAGE = IRIS.thing("passage", "2784-2809")  # "préserver la biodiversité"
+QUOTE, POSITION = URIRef(f"{LINK_PASSAGE}#quote"), URIRef(f"{LINK_PASSAGE}#position")
+
+
+def passage_of(g, node):
+    """The passage (oa:SpecificResource) a resource or statement is derived from."""
+    return next(o for o in g.objects(node, PROV.wasDerivedFrom) if (o, RDF.type, OA.SpecificResource) in g)
 
 
 @pytest.fixture(scope="module")
@@ -331,6 +341,83 @@ CASES = [
         "placed at its department",
     ),
     ("territory-no-location", lambda g: remove_all(g, NOEUX, GEO.hasGeometry), NOEUX, "geo:hasGeometry", "location"),
+    # provenance to the passage
+    (
+        "theme-link-without-statement",
+        lambda g: g.remove((THEME_LINK, None, None)),
+        DOCUMENT,
+        None,
+        "no passage that supports it (rdf:Statement): <https://w3id.org/ptce/id/ptce/cohose> dcterms:subject",
+    ),
+    (
+        "statement-of-an-unpublished-fact",
+        lambda g: g.remove((P, DCTERMS.subject, THEME)),
+        DOCUMENT,
+        None,
+        f"supports a fact that is not published: <{THEME_LINK}>",
+    ),
+    (
+        "statement-without-passage",
+        lambda g: g.remove((THEME_LINK, PROV.wasDerivedFrom, None)),
+        THEME_LINK,
+        "prov:wasDerivedFrom",
+        "derived from exactly one passage",
+    ),
+    (
+        "statement-two-objects",
+        lambda g: g.add((THEME_LINK, RDF.object, NOWHERE)),
+        THEME_LINK,
+        "rdf:object",
+        "exactly one object",
+    ),
+    (
+        "role-without-passage",
+        lambda g: g.remove((MEMBERSHIP, PROV.wasDerivedFrom, passage_of(g, MEMBERSHIP))),
+        MEMBERSHIP,
+        "prov:wasDerivedFrom",
+        "Exactly one passage of the source",
+    ),
+    (
+        "initiative-without-passage",
+        lambda g: g.remove((SHOP, PROV.wasDerivedFrom, passage_of(g, SHOP))),
+        SHOP,
+        "prov:wasDerivedFrom",
+        "Exactly one passage of the source",
+    ),
+    (
+        "passage-without-document",
+        lambda g: remove_all(g, LINK_PASSAGE, OA.hasSource),
+        LINK_PASSAGE,
+        "oa:hasSource",
+        "part of exactly one source document",
+    ),
+    (
+        "passage-without-quote",
+        lambda g: g.remove((LINK_PASSAGE, OA.hasSelector, QUOTE)),
+        LINK_PASSAGE,
+        "oa:hasSelector",
+        "exactly one quote",
+    ),
+    (
+        "quote-empty",
+        lambda g: (
+            remove_all(g, QUOTE, OA.exact),
+            g.add((QUOTE, OA.exact, Literal(""))),
+        ),
+        QUOTE,
+        "oa:exact",
+        "exactly one exact text",
+    ),
+    (
+        "position-ends-before-it-starts",
+        lambda g: (
+            remove_all(g, POSITION, OA.end),
+            g.add((POSITION, OA.end, Literal(10, datatype=XSD.integer))),
+        ),
+        POSITION,
+        "oa:start",
+        "before its end",
+    ),
     ("department-no-location", lambda g: remove_all(g, NORD, GEO.hasGeometry), NORD, "geo:hasGeometry", "location"),
 ]
 

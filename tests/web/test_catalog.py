@@ -113,7 +113,7 @@ def test_void_links_dumps_endpoint_examples_and_vocabularies(void, client):
     vocabularies = set(void.objects(ds, VOID.vocabulary))
     assert {URIRef(str(ORG)), URIRef(str(SKOS)), IRIS.ontology} <= vocabularies
     assert void.value(ds, DCTERMS.license) == URIRef(ETALAB_LICENCE)
-    assert void.value(ds, DCTERMS.source) == IRIS.source_document
+    assert void.value(ds, DCTERMS.source) == IRIS.source_document("carte-regionale-ptce-hauts-de-france")
     rights = void.value(ds, DCTERMS.rights)  # a rights statement (a resource, as DCAT-AP wants), its text as label
     assert "Carte régionale des Pôles Territoriaux" in str(void.value(rights, RDFS.label))
 

@@ -18,7 +18,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, VOID, XS
 from ptce.build_folder import CATALOG_FILE, GZIP, NETWORK_DUMP, OUTLINES, VOID_FILE, BuildInfo, Download, downloads
 from ptce.rdf.formats import EU_FILE_TYPES
 from ptce.rdf.geometry import features_by
-from ptce.rdf.namespaces import FORMATS, GEO, IANA, PREFIXES, SD, SHAPES, WD, Iris, bind_prefixes
+from ptce.rdf.namespaces import EU_LANGUAGES, FORMATS, GEO, IANA, PREFIXES, SD, SHAPES, WD, Iris, bind_prefixes
 from ptce.store.engine import Store
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ FREQUENCY = URIRef("http://publications.europa.eu/resource/authority/frequency/I
 LOCN = Namespace(
     "http://www.w3.org/ns/locn#"
 )  # the EU data themes of a directory of social-economy hubs: economy; population, society
-FRENCH = URIRef("http://publications.europa.eu/resource/authority/language/FRA")
+FRENCH = EU_LANGUAGES["fr"]
 SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
 
 TOTALS = """
@@ -149,8 +149,8 @@ def _describe_common(g: Graph, node: URIRef, iris: Iris, info: BuildInfo, datase
     for lang, text in dataset.description.items():
         g.add((node, DCTERMS.description, Literal(text, lang=lang)))
     g.add((node, DCTERMS.license, URIRef(dataset.license)))
-    g.add((node, DCTERMS.source, iris.source_document))
-    g.add((node, PROV.wasDerivedFrom, iris.source_document))
+    g.add((node, DCTERMS.source, iris.source_document(dataset.source_slug)))
+    g.add((node, PROV.wasDerivedFrom, iris.source_document(dataset.source_slug)))
     rights = BNode()  # a statement, as DCAT-AP wants it: a resource, its text as label
     g.add((node, DCTERMS.rights, rights))
     g.add((rights, RDF.type, DCTERMS.RightsStatement))

@@ -86,7 +86,9 @@ def ptce_yaml(record: ImportedPtce, document: str) -> str:
     data["provenance"] = {"document": document, "lines": {k: _lines(v) for k, v in record.lines.items()}}
     header = [
         f"# Imported by `ptce import` from {document}.",
-        "# To do by hand: choose `themes` (see suggested_themes) and add what the importer does not read:",
+        "# To do by hand: choose `themes`, each with the source's words that support it"
+        ' (- theme: slug / quote: "…"; suggested_themes gives candidate phrases),',
+        "# and add what the importer does not read:",
         f"# {NOT_IMPORTED}.",
     ]
     footer = []

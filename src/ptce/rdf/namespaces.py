@@ -19,6 +19,9 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")  # W3C's IRIs for formats (Format.w3c names them)
 SH = Namespace("http://www.w3.org/ns/shacl#")
 WD = Namespace("http://www.wikidata.org/entity/")
+OA = Namespace("http://www.w3.org/ns/oa#")  # W3C Web Annotation: passages of the source text
+EU_LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
+EU_LANGUAGES = {"fr": EU_LANGUAGE.FRA, "en": EU_LANGUAGE.ENG}  # ISO 639-1 code -> the EU authority's IRI
 
 # Kinds of things, as they appear in IRIs: {base}id/{kind}/{slug}
 KINDS = (
@@ -35,6 +38,7 @@ KINDS = (
     "source",
     "geometrie",
     "lien",
+    "passage",
 )
 
 ETALAB_LICENCE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"  # the default licence of a dataset
@@ -59,6 +63,7 @@ PREFIXES = {
     "vann": VANN,
     "sd": SD,
     "wd": WD,
+    "oa": OA,
 }
 
 
@@ -94,9 +99,9 @@ class Iris:
     def dataset(self) -> URIRef:
         return URIRef(f"{self.base}id/dataset")
 
-    @property
-    def source_document(self) -> URIRef:
-        return self.thing("source", "carte-regionale-ptce-hauts-de-france")
+    def source_document(self, slug: str) -> URIRef:
+        """The source document of slug `slug` (data/dataset.yaml's `source.slug`)."""
+        return self.thing("source", slug)
 
     @property
     def network_graph(self) -> URIRef:

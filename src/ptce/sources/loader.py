@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ptce.sources.evidence import Quotes, figure_passage, linked
 from ptce.sources.fields import (
     DATE,
     INSEE_COMMUNE_RE,
@@ -33,6 +34,7 @@ from ptce.sources.fields import (
     read_yaml,
     relative_name,
 )
+from ptce.sources.passages import Passage, SourceText
 from ptce.sources.places import load_geography
 from ptce.sources.records import (
     DATASET_FILE,
@@ -108,6 +110,7 @@ _ORGANISATION = {
     "types": (SLUGS, True),
     "description": (TEXT, False),
     "territoire": (SLUG, False),
+    "quote": (TEXT, True),  # the source's words that name it and its kind
 }
 _PTCE = {
     "slug": (SLUG, True),
@@ -118,30 +121,35 @@ _PTCE = {
     "description": (TEXT, True),
     "objectives": (TEXTS, False),
     "axes": (TEXTS, False),
-    "themes": (SLUGS, True),
+    "themes": (MAPS, True),
     "roles": (MAPS, False),
     "working_groups": (MAPS, False),
     "initiatives": (MAPS, False),
     "recognised": (YEAR, False),
     "collective_approach_since": (YEAR, False),
+    "quotes": (MAP, False),
     "suggested_themes": (MAPS, False),
     "provenance": (MAP, False),
 }
 _SUGGESTION = {"theme": (SLUG, True), "phrase": (TEXT, True), "line": (INT, False)}
 _PROVENANCE = {"document": (TEXT, True), "lines": (MAP, False)}
-_ROLE = {"organisation": (SLUG, True), "role": (SLUG, True)}
-_GROUP = {"name": (TEXT, True), "themes": (SLUGS, False)}
+_ROLE = {"organisation": (SLUG, True), "role": (SLUG, True), "quote": (TEXT, True)}
+_GROUP = {"name": (TEXT, True), "themes": (MAPS, False)}
+# The source's words that give each figure and year (quoted like the themes' and roles' support).
+_PTCE_QUOTES = {"recognised": (TEXT, False), "collective_approach_since": (TEXT, False)}
+_INITIATIVE_QUOTES = {"partner_shops": (TEXT, False), "subscribers": (TEXT, False)}
 _INITIATIVE = {
     "slug": (SLUG, True),
     "name": (TEXT, True),
     "source_name": (TEXT, False),
     "type": (TEXT, True),
     "description": (TEXT, True),
-    "themes": (SLUGS, False),
-    "organisations": (SLUGS, False),
+    "themes": (MAPS, False),
+    "organisations": (MAPS, False),
     "territoire": (SLUG, False),
     "partner_shops": (INT, False),
     "subscribers": (INT, False),
+    "quotes": (MAP, False),
 }
 
 
@@ -238,7 +246,7 @@ def _load_themes(c: Checker, raw: Any) -> tuple[dict, list[Theme]]:
     return scheme, themes
 
 
-def _load_organisations(c: Checker, raw: Any) -> list[Organisation]:
+def _load_organisations(c: Checker, raw: Any, quotes: Quotes) -> list[Organisation]:
     top = c.fields(raw, {"organisations": (MAPS, True)}, "")
     out = []
     for i, item in enumerate(top.get("organisations", [])):
@@ -251,7 +259,14 @@ def _load_organisations(c: Checker, raw: Any) -> list[Organisation]:
                         f"organisations[{i}].types",
                         f"unknown type {t!r}; expected one of {', '.join(ORG_TYPES)}",
                     )
-            out.append(Organisation(**o))
+            where = f"organisations[{i}]"
+            quote = quotes.locate(o.pop("quote"), line_of(item, "quote"), f"{where}.quote") if "quote" in o else None
+            described = (
+                quotes.locate(o["description"], line_of(item, "description"), f"{where}.description")
+                if "description" in o
+                else None
+            )
+            out.append(Organisation(**o, passage=quote, description_passage=described))
     return out
 
 
@@ -277,33 +292,52 @@ class _Known:
                 )
 
 
-def _load_ptce(c: Checker, raw: Any, known: _Known) -> Ptce | None:
+def _load_ptce(c: Checker, raw: Any, known: _Known, quotes: Quotes) -> Ptce | None:
     p = c.fields(raw, _PTCE, "")
     known.check(c, raw, "departement", "", "departements")
     known.check(c, raw, "territoires", "", "territoires")
-    known.check(c, raw, "themes", "", "themes")
     if not {"slug", "name", "departement", "description", "themes"} <= p.keys():
         return None
-    if not p["themes"]:
+    passages: dict[str, Passage] = {}
+
+    def locate(key: str, quote: str, line: int, field: str) -> None:
+        if found := quotes.locate(quote, line, field):
+            passages[key] = found
+
+    locate("description", p["description"], line_of(raw, "description"), "description")
+    for field, name in (("objectives", "objective"), ("axes", "axis")):
+        for n, text in enumerate(p.get(field, []), 1):
+            locate(f"{name}:{n}", text, line_of(raw, field), f"{field}[{n - 1}]")
+    themes, theme_passages = linked(quotes, raw, "themes", "", "theme", known.themes)
+    p["themes"] = themes
+    passages.update({f"theme:{slug}": found for slug, found in theme_passages.items()})
+    if not themes:
         c.fail(line_of(raw, "themes"), "themes", "a PTCE needs at least one theme")
+    if "quotes" in p:
+        c.fields(p.pop("quotes"), _PTCE_QUOTES, "quotes", line_of(raw, "quotes"))
+    for field in ("recognised", "collective_approach_since"):
+        if field in p and (found := figure_passage(quotes, raw, field, p[field])):
+            passages[field] = found
     roles = []
     for i, item in enumerate(p.pop("roles", [])):
         r = c.fields(item, _ROLE, f"roles[{i}]", line_of(raw, "roles"))
         known.check(c, item, "organisation", f"roles[{i}]", "organisations")
-        if len(r) == 2:
+        if len(r) == len(_ROLE):
             if r["role"] not in ROLES:
                 c.fail(
                     line_of(item, "role"),
                     f"roles[{i}].role",
                     f"unknown role {r['role']!r}; expected one of {', '.join(ROLES)}",
                 )
-            roles.append(RoleRecord(**r))
+            found = quotes.locate(r.pop("quote"), line_of(item, "quote"), f"roles[{i}].quote")
+            roles.append(RoleRecord(**r, passage=found))
     groups = []
     for i, item in enumerate(p.pop("working_groups", [])):
         g = c.fields(item, _GROUP, f"working_groups[{i}]", line_of(raw, "working_groups"))
-        known.check(c, item, "themes", f"working_groups[{i}]", "themes")
         if "name" in g:
-            groups.append(WorkingGroup(g["name"], g.get("themes", [])))
+            own = quotes.locate(g["name"], line_of(item, "name"), f"working_groups[{i}].name")
+            slugs, found = linked(quotes, item, "themes", f"working_groups[{i}]", "theme", known.themes, own, True)
+            groups.append(WorkingGroup(g["name"], slugs, own, found))
     for i, item in enumerate(p.pop("suggested_themes", [])):  # written by `ptce import`, not part of the graph
         c.fields(item, _SUGGESTION, f"suggested_themes[{i}]", line_of(raw, "suggested_themes"))
         known.check(c, item, "theme", f"suggested_themes[{i}]", "themes")
@@ -311,18 +345,30 @@ def _load_ptce(c: Checker, raw: Any, known: _Known) -> Ptce | None:
         c.fields(p.pop("provenance"), _PROVENANCE, "provenance", line_of(raw, "provenance"))
     initiatives = []
     for i, item in enumerate(p.pop("initiatives", [])):
-        n = c.fields(item, _INITIATIVE, f"initiatives[{i}]", line_of(raw, "initiatives"))
-        for key, kind in (
-            ("themes", "themes"),
-            ("organisations", "organisations"),
-            ("territoire", "territoires"),
-        ):
-            known.check(c, item, key, f"initiatives[{i}]", kind)
-        if {"slug", "name", "type", "description"} <= n.keys():
-            n.setdefault("themes", [])
-            n.setdefault("organisations", [])
-            initiatives.append(Initiative(**n))
-    return Ptce(roles=roles, working_groups=groups, initiatives=initiatives, file=c.file, **p)
+        initiatives += filter(None, [_load_initiative(c, item, f"initiatives[{i}]", known, quotes)])
+    if "section" not in passages and quotes.within is not None:
+        every = [*passages.values(), *(r.passage for r in roles), *(g.passage for g in groups)]
+        every += [i.passage for i in initiatives] + [x for i in initiatives for x in i.passages.values()]
+        passages["section"] = quotes.span(every)
+    return Ptce(roles=roles, working_groups=groups, initiatives=initiatives, file=c.file, passages=passages, **p)
+
+
+def _load_initiative(c: Checker, item: Any, where: str, known: _Known, quotes: Quotes) -> Initiative | None:
+    n = c.fields(item, _INITIATIVE, where, line_of(item, "slug"))
+    known.check(c, item, "territoire", where, "territoires")
+    if not {"slug", "name", "type", "description"} <= n.keys():
+        return None
+    own = quotes.locate(n["description"], line_of(item, "description"), f"{where}.description")
+    themes, found = linked(quotes, item, "themes", where, "theme", known.themes, own, True)
+    orgs, found_orgs = linked(quotes, item, "organisations", where, "organisation", known.organisations, own, True)
+    passages = {f"theme:{k}": v for k, v in found.items()} | {f"organisation:{k}": v for k, v in found_orgs.items()}
+    if "quotes" in n:
+        c.fields(n.pop("quotes"), _INITIATIVE_QUOTES, f"{where}.quotes", line_of(item, "quotes"))
+    for field in ("partner_shops", "subscribers"):
+        if field in n and (passage := figure_passage(quotes, item, field, n[field], where)):
+            passages[field] = passage
+    n.update(themes=themes, organisations=orgs)
+    return Initiative(**n, passage=own, passages=passages)
 
 
 def _duplicates(problems: list[Problem], found: list[tuple[str, str, int]], what: str) -> None:
@@ -354,6 +400,7 @@ def load_sources(data_dir: Path | str) -> Sources:
 
     c, raw = read(DATASET_FILE)
     dataset = _load_dataset(data_dir / DATASET_FILE, c, raw) if raw is not None else None
+    text = _source_text(data_dir, dataset, c)
     c, raw = read(GEOGRAPHY_FILE)
     region, departements, territoires = _load_geography(c, raw) if raw is not None else (None, [], [])
     dept_slugs = {d.slug for d in departements}
@@ -365,7 +412,8 @@ def load_sources(data_dir: Path | str) -> Sources:
     scheme, themes = _load_themes(c, raw) if raw is not None else ({}, [])
     _duplicates(problems, [(t.slug, c.file, 0) for t in themes], "theme")
     c, raw = read(ORGANISATIONS_FILE)
-    organisations = _load_organisations(c, raw) if raw is not None else []
+    whole = Quotes(c, text, text.passage(0, len(text.text)) if text.text else None, "")
+    organisations = _load_organisations(c, raw, whole) if raw is not None else []
     _duplicates(problems, [(o.slug, c.file, 0) for o in organisations], "organisation")
     known = _Known(dept_slugs, {t.slug for t in territoires}, {t.slug for t in themes}, {o.slug for o in organisations})
     for o in organisations:
@@ -378,10 +426,12 @@ def load_sources(data_dir: Path | str) -> Sources:
     ptce_files = sorted((data_dir / PTCE_FOLDER).glob("*.yaml"))
     if not ptce_files:
         problems.append(Problem(relative_name(data_dir / PTCE_FOLDER, data_dir), 0, "", "no PTCE files (*.yaml) found"))
-    for path in ptce_files:
+    raws = [(path, read_yaml(path, data_dir, problems)) for path in ptce_files]
+    sections = text.sections([heading for _, raw in raws if (heading := _heading(raw))])
+    for path, raw in raws:
         checker = Checker(relative_name(path, data_dir), problems)
-        raw = read_yaml(path, data_dir, problems)
-        if raw is not None and (ptce := _load_ptce(checker, raw, known)):
+        quotes = _section_quotes(checker, text, sections, raw)
+        if raw is not None and (ptce := _load_ptce(checker, raw, known, quotes)):
             ptces.append(ptce)
             ptce_slugs.append((ptce.slug, ptce.file, line_of(raw, "slug")))
             for item in raw.get("initiatives") or []:
@@ -394,5 +444,39 @@ def load_sources(data_dir: Path | str) -> Sources:
     if problems or dataset is None or region is None or geography is None:
         raise SourceError(problems or [Problem(str(data_dir), 0, "", "incomplete data")])
     return Sources(
-        dataset, scheme, themes, region, departements, territoires, organisations, ptces, data_dir, geography
+        dataset, scheme, themes, region, departements, territoires, organisations, ptces, data_dir, geography, text
     )
+
+
+def _source_text(data_dir: Path, dataset: Dataset | None, c: Checker) -> SourceText:
+    """The text of the source document (empty when the dataset does not name a readable one)."""
+    if dataset is None or not (data_dir / dataset.source_file).is_file():
+        return SourceText("")
+    try:
+        return SourceText((data_dir / dataset.source_file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        c.fail(0, "source.file", f"cannot read {dataset.source_file}: {exc}")
+        return SourceText("")
+
+
+def _heading(raw: Any) -> str | None:
+    """The heading of a PTCE in the source document: its name as the source spells it."""
+    if not isinstance(raw, dict):
+        return None
+    heading = raw.get("source_name") or raw.get("name")
+    return heading if isinstance(heading, str) else None
+
+
+def _section_quotes(c: Checker, text: SourceText, sections: dict[str, Passage], raw: Any) -> Quotes:
+    """Where the quotes of one PTCE file are looked for: its section of the source document."""
+    heading = _heading(raw)
+    section = sections.get(heading) if heading else None
+    if heading and section is None and text.text:
+        field = "source_name" if isinstance(raw, dict) and raw.get("source_name") else "name"
+        c.fail(
+            line_of(raw, field),
+            field,
+            f"no line of the source document reads {heading!r}: the PTCE's heading there"
+            + (" (give it as source_name where the source spells the name otherwise)" if field == "name" else ""),
+        )
+    return Quotes(c, text, section, f"the section {heading!r} of")

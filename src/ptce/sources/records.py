@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ptce.errors import PtceError
 from ptce.rdf.geometry import point_wkt
+from ptce.sources.passages import Passage, SourceText
 
 # The files of a data folder (`data/`), beside `ptce/<slug>.yaml` and `geo/` (see `places`).
 DATASET_FILE = "dataset.yaml"
@@ -70,18 +71,23 @@ class Organisation:
     description: str | None = None
     territoire: str | None = None
     source_name: str | None = None
+    passage: Passage | None = None  # the words that name it and its kind
+    description_passage: Passage | None = None
 
 
 @dataclass(frozen=True)
 class RoleRecord:
     organisation: str
     role: str
+    passage: Passage | None = None
 
 
 @dataclass(frozen=True)
 class WorkingGroup:
     name: str
     themes: list[str]
+    passage: Passage | None = None  # its name in the source
+    theme_passages: dict[str, Passage] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,9 @@ class Initiative:
     source_name: str | None = None
     partner_shops: int | None = None
     subscribers: int | None = None
+    passage: Passage | None = None  # its description in the source
+    # The passage of each fact, by key: "theme:<slug>", "organisation:<slug>", "partner_shops", "subscribers".
+    passages: dict[str, Passage] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,9 @@ class Ptce:
     recognised: int | None = None
     collective_approach_since: int | None = None
     file: str = ""
+    # The passage of each fact, by key: "section" (the PTCE's part of the document), "description",
+    # "objective:<n>", "axis:<n>", "theme:<slug>", "recognised", "collective_approach_since" (n from 1).
+    passages: dict[str, Passage] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -198,3 +210,4 @@ class Sources:
     ptces: list[Ptce]
     data_dir: Path
     geography: Geography | None = None  # located places of data/geo/ (see `places`)
+    source_text: SourceText | None = None  # the source document, which the passages point into

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 import pyshacl
@@ -64,6 +65,30 @@ def _short(g: Graph, node) -> str | None:
     return str(node)
 
 
+_TEMPLATE = re.compile(r"\{[?$](\w+)\}")
+_IRI = re.compile(r"https?://\S+$")
+
+
+def _filled(template: str | None, bindings: dict[str, str], filled: list[str], data: Graph) -> str | None:
+    """A SPARQL constraint's message with its {?name} / {$name} put in.
+
+    pySHACL puts them in but drops the message's language; the variables are read back from its text, and
+    IRIs written short."""
+    if template is None:
+        return None
+    names = _TEMPLATE.findall(template)
+    parts = _TEMPLATE.split(template)[::2]  # the text between the variables
+    pattern = re.compile("(.*?)".join(map(re.escape, parts)) + "$", re.S)
+    values = dict(bindings)
+    for text in filled:
+        if match := pattern.match(text):
+            found = zip(names, match.groups(), strict=True)
+            read = {name: _short(data, URIRef(v)) if _IRI.match(v) else v for name, v in found}
+            values = {**read, **bindings}
+            break
+    return _TEMPLATE.sub(lambda m: values.get(m.group(1), m.group()), template)
+
+
 def readable_report(conforms: bool, report: Graph, data: Graph, shapes: Graph) -> ValidationReport:
     """A `ValidationReport` from pySHACL's report graph, with labels from the data and messages from the shapes."""
     violations = []
@@ -74,6 +99,10 @@ def readable_report(conforms: bool, report: Graph, data: Graph, shapes: Graph) -
         value = report.value(result, SH.value)
         severity = report.value(result, SH.resultSeverity)
         fallback = preferred_text(report, result, SH.resultMessage, "en") or "constraint not satisfied"
+        constraint = report.value(result, SH.sourceConstraint)
+        said = (shapes, constraint if constraint is not None else source_shape, SH.message)
+        bindings = {"this": _short(data, focus), "path": _short(data, path), "value": _short(data, value)}
+        filled = [str(m) for m in report.objects(result, SH.resultMessage)] if constraint is not None else []
         violations.append(
             Violation(
                 severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
@@ -82,8 +111,8 @@ def readable_report(conforms: bool, report: Graph, data: Graph, shapes: Graph) -
                 path=_short(data, path) if isinstance(path, URIRef) else (str(path) if path else None),
                 field=preferred_text(shapes, source_shape, SH.name, "en") if source_shape else None,
                 value=_short(data, value),
-                message=preferred_text(shapes, source_shape, SH.message, "fr") or fallback,
-                message_en=preferred_text(shapes, source_shape, SH.message, "en") or fallback,
+                message=_filled(preferred_text(*said, "fr"), bindings, filled, data) or fallback,
+                message_en=_filled(preferred_text(*said, "en"), bindings, filled, data) or fallback,
                 shape=str(source_shape) if isinstance(source_shape, URIRef) else None,
             )
         )
