@@ -144,7 +144,7 @@ class _Builder:
             self.add(node, SCHEMA.containedInPlace, self.iris.thing("departement", t.departement))
             if t.kind == "commune":
                 self.add(node, RDF.type, IGEO.Commune)
-                self.add(node, IGEO.codeINSEE, Literal(t.insee))
+                self.add(node, IGEO.codeINSEE, Literal(t.insee, datatype=XSD.token))
             self.derived(node)
 
     def locations(self) -> None:
@@ -172,8 +172,9 @@ class _Builder:
     def admin_unit(self, node: URIRef, place: Place, cls: URIRef) -> None:
         self.add(node, RDF.type, cls)
         self.name(node, place.name, None)
-        self.add(node, IGEO.nom, self.fr(place.name))
-        self.add(node, IGEO.codeINSEE, Literal(place.insee))
+        # typed as INSEE's geographic ontology gives their range (xsd:token)
+        self.add(node, IGEO.nom, Literal(place.name, datatype=XSD.token))
+        self.add(node, IGEO.codeINSEE, Literal(place.insee, datatype=XSD.token))
         self.add(node, OWL.sameAs, WD[place.wikidata])
 
     def themes(self) -> None:

@@ -10,6 +10,8 @@ from werkzeug.http import http_date
 from ptce.web import create_app
 from ptce.web.site import get_site
 
+from ..source_text import rename_cohose
+
 CACHED = ["/", "/page/ptce/cohose", "/data/ptce/cohose.ttl", "/dumps/ptce.nt", "/dumps/ptce.nt.gz", "/ontology"]
 CACHED += ["/catalog", "/.well-known/void", "/page/theme/alimentation"]
 
@@ -60,10 +62,7 @@ def test_each_representation_has_its_own_etag(client):
 def test_a_new_build_changes_the_etag(tmp_path, data_copy, client):
     from ptce.build.pipeline import publish_build
 
-    (data_copy / "ptce" / "cohose.yaml").write_text(
-        (data_copy / "ptce" / "cohose.yaml").read_text(encoding="utf-8").replace("name: CoHose", "name: CoHose bis"),
-        encoding="utf-8",
-    )
+    rename_cohose(data_copy, "CoHose bis")
     out = tmp_path / "dist"
     publish_build(out, data_copy)
     other = create_app({"BUILD_DIR": str(out)}).test_client()

@@ -23,6 +23,7 @@ from ptce.web.front import FairShare, Front, FrontConfig, Refused, Request
 
 from ..live_server import live_server
 from ..sample_queries import QUERIES_OF_DEATH, SIMPLE_QUERY
+from ..source_text import rename_cohose
 from ..waiting import GIVE_UP, busy_query_processes, wait_for
 
 pytestmark = pytest.mark.server
@@ -236,8 +237,7 @@ def test_a_reload_empties_the_kept_answers(tmp_path, data_copy):
         for _ in range(2):
             _, headers, body = cached_answer(live, query)
         assert headers["X-Front-Cache"] == "hit" and b'"CoHose"' in body
-        path = data_copy / "ptce" / "cohose.yaml"
-        path.write_text(path.read_text(encoding="utf-8").replace("name: CoHose", "name: CoHose Ter"), encoding="utf-8")
+        rename_cohose(data_copy, "CoHose Ter")
         publish_build(out, data_copy)
         live.process.send_signal(signal.SIGHUP)
 

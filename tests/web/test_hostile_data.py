@@ -23,6 +23,7 @@ from ptce.web.bidi import close_bidi
 
 from ..live_server import threaded_server
 from ..routes import route_paths
+from ..source_text import add_to_section
 
 IRIS = Iris()
 NAME = "CoHose <img src=x onerror=\"alert('n')\"> \u202eesoHoC 'q' & \"dq\""
@@ -52,7 +53,8 @@ def _hostile_build(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("hostile")
     data = root / "data"
     shutil.copytree(DATA_DIR, data)
-    edit(data / "ptce" / "cohose.yaml", lambda r: r.update(name=NAME, description=DESCRIPTION))
+    add_to_section(data, "CoHose", DESCRIPTION)  # a description is quoted from the source document
+    edit(data / "ptce" / "cohose.yaml", lambda r: r.update(name=NAME, source_name="CoHose", description=DESCRIPTION))
     edit(data / "geography.yaml", lambda r: r["departements"][0].update(name=DEPARTMENT))
     edit(data / "organisations.yaml", lambda r: r["organisations"][0].update(name=ORGANISATION))
     publish_build(root / "dist", data)

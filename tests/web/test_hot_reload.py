@@ -20,6 +20,7 @@ import pytest
 from ptce.build.pipeline import publish_build
 
 from ..live_server import fetch, live_server
+from ..source_text import rename_cohose
 
 pytestmark = pytest.mark.server
 
@@ -67,8 +68,7 @@ def test_reload_under_load_loses_nothing_and_keeps_the_last_good_build(tmp_path,
         for client in clients:
             client.start()
         try:
-            source = data_copy / "ptce" / "cohose.yaml"
-            source.write_text(source.read_text(encoding="utf-8").replace("name: CoHose", "name: CoHose v2"), "utf-8")
+            rename_cohose(data_copy, "CoHose v2")
             rebuilt = build(data_copy, out)
             assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
             second = json.loads((out / "build.json").read_text())["version"]
@@ -78,7 +78,7 @@ def test_reload_under_load_loses_nothing_and_keeps_the_last_good_build(tmp_path,
             while done < before + 20:  # the new workers answer too
                 time.sleep(0.05)
 
-            source.write_text("slug: cohose\nname: [unclosed\n", encoding="utf-8")
+            (data_copy / "ptce" / "cohose.yaml").write_text("slug: cohose\nname: [unclosed\n", encoding="utf-8")
             broken = build(data_copy, out)
             assert broken.returncode == 1 and "nothing was published" in broken.stdout + broken.stderr
             assert not reload_until(server, "never", tries=20)

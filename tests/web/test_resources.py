@@ -20,6 +20,7 @@ from ptce.web import create_app
 from ptce.web.site import get_site
 
 from ..conftest import IRIS
+from ..source_text import add_to_section
 
 V = IRIS.vocab
 COHOSE = IRIS.thing("ptce", "cohose")
@@ -310,6 +311,7 @@ def test_literals_are_escaped(tmp_path, data_copy):
     path = data_copy / "ptce" / "cohose.yaml"
     record = yaml.safe_load(path.read_text(encoding="utf-8"))
     record["description"] = 'Attaque <script>alert("x")</script> & </script><img src=x onerror=alert(1)>'
+    add_to_section(data_copy, "CoHose", record["description"])  # a description is quoted from the document
     path.write_text(yaml.safe_dump(record, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "dist"
     publish_build(out, data_copy)

@@ -20,6 +20,7 @@ from ptce.web.site import get_site
 
 from ..live_server import fetch, live_server
 from ..sample_queries import QUERIES_OF_DEATH
+from ..source_text import rename_cohose
 
 NAME_OF_COHOSE = "SELECT ?n WHERE { <https://w3id.org/ptce/id/ptce/cohose> skos:prefLabel ?n }"
 
@@ -27,11 +28,6 @@ NAME_OF_COHOSE = "SELECT ?n WHERE { <https://w3id.org/ptce/id/ptce/cohose> skos:
 def cohose_name(client) -> str:
     r = client.get("/sparql", query_string={"query": NAME_OF_COHOSE})
     return json.loads(r.get_data())["results"]["bindings"][0]["n"]["value"]
-
-
-def rename_cohose(data_dir, name: str) -> None:
-    path = data_dir / "ptce" / "cohose.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("name: CoHose", f"name: {name}"), encoding="utf-8")
 
 
 def test_dumps_metadata_pages_and_sparql_come_from_one_build_until_reload(tmp_path, data_copy):

@@ -9,6 +9,8 @@ from ptce.build.pipeline import publish_build
 from ptce.web import create_app
 from ptce.web.site import get_site
 
+from ..source_text import rename_cohose
+
 NAME = "SELECT ?n WHERE { <https://w3id.org/ptce/id/ptce/cohose> skos:prefLabel ?n }"
 
 
@@ -51,8 +53,7 @@ def test_a_new_build_is_a_new_answer(tmp_path, data_copy):
     app = create_app({"BUILD_DIR": str(out)})
     client = app.test_client()
     before = client.get("/sparql", query_string={"query": NAME})
-    path = data_copy / "ptce" / "cohose.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("name: CoHose", "name: CoHose Bis"), encoding="utf-8")
+    rename_cohose(data_copy, "CoHose Bis")
     publish_build(out, data_copy)
     get_site(app).reload()
     after = client.get("/sparql", query_string={"query": NAME}, headers={"If-None-Match": before.headers["ETag"]})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 
-from ptce.rdf.namespaces import IGEO, ORG, PREFIXES, SCHEMA, Iris, bind_prefixes, language_rank
+from ptce.rdf.namespaces import IGEO, OA, ORG, PREFIXES, SCHEMA, Iris, bind_prefixes, language_rank
 from ptce.store.engine import Store, is_engine_iri
 
 LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
@@ -54,6 +54,16 @@ PROPERTY_LABELS = {
     IGEO.nom: "nom officiel",
     IGEO.subdivisionDe: "subdivision de",
     OWL.sameAs: "même ressource que",
+    RDF.subject: "sujet",
+    RDF.predicate: "propriété",
+    RDF.object: "objet",
+    OA.hasSource: "document",
+    OA.hasSelector: "sélecteur",
+    OA.exact: "texte exact",
+    OA.prefix: "texte avant",
+    OA.suffix: "texte après",
+    OA.start: "début (caractère)",
+    OA.end: "fin (caractère)",
 }
 
 _UNSAFE_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')

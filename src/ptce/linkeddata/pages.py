@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from ptce.linkeddata.describe import Description, Value, describe, describe_graph, iri_ref
 from ptce.linkeddata.stats import COUNTS
 from ptce.network.cotheme import ptces_sharing_themes
-from ptce.rdf.namespaces import IGEO, LICENCE_NAMES, ORG, SCHEMA, Iris
+from ptce.rdf.namespaces import IGEO, LICENCE_NAMES, OA, ORG, SCHEMA, Iris
 from ptce.store.engine import Store
 
 NUMBER_TYPES = {XSD.integer, XSD.nonNegativeInteger, XSD.positiveInteger, XSD.int, XSD.long, XSD.decimal}
@@ -28,6 +28,17 @@ SELECT ?c (COUNT(DISTINCT ?p) AS ?n) WHERE {
 PTCES_WITHIN_THEME = """
 SELECT DISTINCT ?p ?label WHERE {
   ?t skos:broader+ %(theme)s . ?p a %(cls)s ; dcterms:subject ?t ; skos:prefLabel ?label FILTER(lang(?label) = "fr")
+}
+"""
+# The words of the source that support each fact about the given resources (their statements, `?p ?o`) and
+# each of them as a whole (a role, an initiative: no `?p`).
+SUPPORTING_WORDS = """
+SELECT ?s ?p ?o ?passage ?exact ?start WHERE {
+  VALUES ?s { %s }
+  { ?st rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; prov:wasDerivedFrom ?passage }
+  UNION { ?s prov:wasDerivedFrom ?passage }
+  ?passage a oa:SpecificResource ; oa:hasSelector ?quote , ?position .
+  ?quote a oa:TextQuoteSelector ; oa:exact ?exact . ?position a oa:TextPositionSelector ; oa:start ?start .
 }
 """
 ONTOLOGY_SECTIONS = {
@@ -73,6 +84,7 @@ def resource_page(store: Store, iris: Iris, iri: str) -> Page | None:
         (SKOS.Concept, _theme),
         (SKOS.ConceptScheme, _scheme),
         (OWL.Ontology, _ontology),
+        (OA.SpecificResource, _passage),
     ):
         if d.is_a(cls):
             return builder(store, d)
@@ -94,6 +106,47 @@ def _figures(d: Description) -> list[tuple[str, int]]:
     )
 
 
+@dataclass(frozen=True)
+class Quotes:
+    """The source's words behind the facts about some resources: `fact(s, p, o)` and `of(node)` give a link
+    to the passage, its text as label, or None."""
+
+    facts: dict[tuple[str, str, str], Value]
+    nodes: dict[str, Value]
+    starts: dict[str, int]  # where each passage starts in the document, by IRI
+
+    def fact(self, s: Any, p: Any, o: Any) -> Value | None:
+        return self.facts.get((str(s), str(p), str(o)))
+
+    def in_document_order(self, s: Any, p: Any, texts: list[str]) -> list[str]:
+        """Texts of (s p) in the order the document gives them (objectives, axes); unquoted ones last."""
+
+        def where(text: str) -> int:
+            words = self.fact(s, p, text)
+            return self.starts.get(words.iri, 1 << 62) if words and words.iri else 1 << 62
+
+        return sorted(texts, key=where)
+
+    def of(self, node: Any) -> Value | None:
+        return self.nodes.get(str(node))
+
+
+def supporting_words(store: Store, iris: Iris, nodes: list[Any]) -> Quotes:
+    """The passages of the source that support the facts about `nodes`, with one query."""
+    facts: dict[tuple[str, str, str], Value] = {}
+    found: dict[str, Value] = {}
+    starts: dict[str, int] = {}
+    if nodes:
+        for row in store.select(SUPPORTING_WORDS % " ".join(iri_ref(str(n)) for n in dict.fromkeys(nodes))):
+            words = Value(" ".join(str(row["exact"]).split()), iri=row["passage"], href=iris.path_of(row["passage"]))
+            starts[row["passage"]] = int(row["start"])
+            if row["p"] is None:
+                found[str(row["s"])] = words
+            else:
+                facts[(str(row["s"]), str(row["p"]), str(row["o"]))] = words
+    return Quotes(facts, found, starts)
+
+
 def _ptce(store: Store, d: Description) -> Page:
     v = d.iris.vocab
     memberships = d.inverse(ORG.organization)
@@ -102,7 +155,8 @@ def _ptce(store: Store, d: Description) -> Page:
     recognitions = d.links(v.recognition)
     related = _related(store, d, memberships + initiatives + groups + recognitions)
     held = [related[m.iri] for m in memberships]
-    roles = [{"organisation": r.link(ORG.member), "role": r.link(ORG.role)} for r in held]
+    quotes = supporting_words(store, d.iris, [d.iri, *(m.iri for m in memberships), *(i.iri for i in initiatives)])
+    roles = [{"organisation": r.link(ORG.member), "role": r.link(ORG.role), "words": quotes.of(r.iri)} for r in held]
     sharing = [
         (Value(n.label, iri=n.iri, href=d.iris.path_of(n.iri)), sorted(n.themes, key=str.casefold))
         for n in ptces_sharing_themes(store, str(d.iri))
@@ -110,14 +164,15 @@ def _ptce(store: Store, d: Description) -> Page:
     data = {
         "source_name": d.text(SKOS.hiddenLabel),
         "text": d.text(DCTERMS.description),
-        "objectives": d.texts(v.objective),
-        "axes": d.texts(v.axis),
+        "objectives": quotes.in_document_order(d.iri, v.objective, d.texts(v.objective)),
+        "axes": quotes.in_document_order(d.iri, v.axis, d.texts(v.axis)),
         "themes": d.links(DCTERMS.subject),
+        "why": {t.iri: quotes.fact(d.iri, DCTERMS.subject, t.iri) for t in d.links(DCTERMS.subject)},
         "department": d.link(v.department),
         "territories": d.links(SCHEMA.areaServed),
         "roles": sorted(roles, key=lambda r: (r["role"].iri, r["organisation"].label)),  # carriers first
         "groups": [{"group": g, "themes": related[g.iri].links(DCTERMS.subject)} for g in groups],
-        "initiatives": [_initiative(related[i.iri], i) for i in initiatives],
+        "initiatives": [_initiative(related[i.iri], i, quotes) for i in initiatives],
         "recognitions": [(r, related[r.iri].text(DCTERMS.date)) for r in recognitions],
         "since": d.text(v.collectiveApproachSince),
         "sources": d.links(PROV.wasDerivedFrom),
@@ -126,10 +181,11 @@ def _ptce(store: Store, d: Description) -> Page:
     return Page("ptce.html", d.label, d, schema_org(d), data)
 
 
-def _initiative(i: Description, link: Value) -> dict[str, Any]:
+def _initiative(i: Description, link: Value, quotes: Quotes) -> dict[str, Any]:
     v = i.iris.vocab
     return {
         "link": link,
+        "words": quotes.of(i.iri),
         "type": i.text(v.initiativeType),
         "text": i.text(DCTERMS.description),
         "themes": i.links(DCTERMS.subject),
@@ -137,6 +193,34 @@ def _initiative(i: Description, link: Value) -> dict[str, Any]:
         "location": i.link(SCHEMA.location),
         "figures": _figures(i),
     }
+
+
+def _passage(store: Store, d: Description) -> Page:
+    """A passage of the source: its words in their context, and the facts it supports."""
+    selectors = {t: n for n in d.graph.objects(d.iri, OA.hasSelector) for t in d.graph.objects(n, RDF.type)}
+    quote, position = selectors.get(OA.TextQuoteSelector), selectors.get(OA.TextPositionSelector)
+    derived = d.inverse(PROV.wasDerivedFrom)
+    related = _related(store, d, derived)
+    facts, things = [], []
+    for v in derived:
+        r = related[v.iri]
+        if r.is_a(RDF.Statement):
+            prop = r.link(RDF.predicate)
+            named = r.property_value(URIRef(prop.iri)) if prop else None
+            facts.append((r.link(RDF.subject), named, r.link(RDF.object)))
+        else:
+            things.append(v)
+    data = {
+        "exact": d.text(OA.exact, quote) if quote else None,
+        "prefix": d.text(OA.prefix, quote) if quote else None,
+        "suffix": d.text(OA.suffix, quote) if quote else None,
+        "start": d.text(OA.start, position) if position else None,
+        "end": d.text(OA.end, position) if position else None,
+        "document": d.link(OA.hasSource),
+        "facts": sorted(facts, key=lambda f: [x.label.casefold() if x else "" for x in f]),
+        "things": things,
+    }
+    return Page("passage.html", "Passage de la source", d, schema_org(d), data)
 
 
 def _organisation(store: Store, d: Description) -> Page:
