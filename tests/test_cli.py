@@ -87,7 +87,7 @@ def test_validate_bad_source_data_as_json(runner, data_copy):
 
 def test_query_formats(runner, build_dir):
     q = (
-        "SELECT ?name WHERE { ?p a ptce:PTCE ; ptce:department/igeo:codeINSEE '80' ; skos:prefLabel ?name }"
+        "SELECT ?name WHERE { ?p a ptce:PTCE ; ptce:department/igeo:codeINSEE '80'^^xsd:token ; skos:prefLabel ?name }"
         " ORDER BY ?name"
     )
     table = runner.invoke(main, ["query", q, "--build", str(build_dir)])

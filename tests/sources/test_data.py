@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rdflib import OWL, Literal
+from rdflib import OWL, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from ptce.rdf.namespaces import IGEO, ORG, SCHEMA, WD
@@ -52,9 +52,9 @@ def test_fifteen_ptces_and_five_departments_with_codes(graph):
     codes = {str(graph.value(d, IGEO.codeINSEE)) for d in graph.subjects(RDF.type, IGEO.Departement)}
     assert codes == {"02", "59", "60", "62", "80"}
     aisne = IRIS.thing("departement", "aisne")
-    assert (aisne, IGEO.codeINSEE, Literal("02")) in graph
+    assert (aisne, IGEO.codeINSEE, Literal("02", datatype=XSD.token)) in graph
     assert (aisne, IGEO.subdivisionDe, IRIS.thing("region", "hauts-de-france")) in graph
-    assert (IRIS.thing("region", "hauts-de-france"), IGEO.codeINSEE, Literal("32")) in graph
+    assert (IRIS.thing("region", "hauts-de-france"), IGEO.codeINSEE, Literal("32", datatype=XSD.token)) in graph
     assert (aisne, OWL.sameAs, WD.Q3093) in graph
 
 
@@ -148,7 +148,7 @@ def test_territories_named_by_the_text(graph):
     assert served("transition-plurielle-montreuillois-ternois-7-vallees") == {"montreuillois", "ternois", "7-vallees"}
     assert served("cohose") == served("partage-travail") == served("valorizons") == set()
     noeux = IRIS.thing("territoire", "noeux-les-mines")
-    assert (noeux, IGEO.codeINSEE, Literal("62617")) in graph
+    assert (noeux, IGEO.codeINSEE, Literal("62617", datatype=XSD.token)) in graph
 
 
 def test_themes_form_a_two_level_bilingual_scheme(graph):
@@ -205,3 +205,17 @@ def test_themes_are_those_the_text_supports(graph):
     }  # "insertion", "accueil et d'incubateur de projets", "centre de formation"
     mobility = IRIS.thing("theme", "mobilite")  # Oise Ouest says "de mobilité", not "mobilité solidaire"
     assert str(graph.value(mobility, SKOS.prefLabel)) in ("Mobilité", "Mobility")
+
+
+def test_terms_are_used_with_the_values_their_vocabularies_define(graph):
+    """dcterms:language/format/creator take resources, igeo's codes and names are xsd:token (INSEE's ontology),
+    and no class is mapped with SKOS (whose mapping properties relate concepts)."""
+    doc = IRIS.source_document("carte-regionale-ptce-hauts-de-france")
+    assert graph.value(doc, DCTERMS.language) == URIRef("http://publications.europa.eu/resource/authority/language/FRA")
+    assert graph.value(doc, DCTERMS.format) == URIRef("https://www.iana.org/assignments/media-types/text/plain")
+    for prop in (DCTERMS.language, DCTERMS.format, DCTERMS.creator):
+        assert not [o for o in graph.objects(None, prop) if isinstance(o, Literal)], prop
+    codes = list(graph.objects(None, IGEO.codeINSEE)) + list(graph.objects(None, IGEO.nom))
+    assert len(codes) > 10 and {c.datatype for c in codes} == {XSD.token}
+    assert str(graph.value(IRIS.thing("departement", "nord"), IGEO.codeINSEE)) == "59"
+    assert not [s for s in graph.subjects(SKOS.closeMatch, None) if (s, RDF.type, OWL.Class) in graph]

@@ -29,7 +29,7 @@ pytestmark = [
 ]
 IRIS = Iris()
 COHOSE = IRIS.thing("ptce", "cohose")
-DEPARTMENTS = "SELECT ?code WHERE { ?d a igeo:Departement ; igeo:codeINSEE ?code } ORDER BY ?code"
+DEPARTMENTS = "SELECT (STR(?c) AS ?code) WHERE { ?d a igeo:Departement ; igeo:codeINSEE ?c } ORDER BY ?c"
 PREFIXED = "PREFIX igeo: <http://rdf.insee.fr/def/geo#>\n" + DEPARTMENTS
 
 

@@ -2,8 +2,9 @@
 
 A description is the resource's own triples, the labels and types of what it links to, the links pointing at
 it (with their subjects' labels and types), the full description of the blank nodes and `#` IRIs it links to
-(parts of the same document), and, for an ontology or a concept scheme, the full description of every term
-it defines. Labels are picked in French, with English as the fallback.
+(parts of the same document), the statements of its facts (`#` IRIs whose rdf:subject it is), and, for an
+ontology or a concept scheme, the full description of every term it defines. Labels are picked in French, with
+English as the fallback.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ CONSTRUCT {
   UNION { ?s ?ip ?x . ?ip rdfs:label ?ipl }
   UNION { ?m rdfs:isDefinedBy|skos:inScheme ?x . ?m ?mp ?mo }
   UNION { ?x ?p ?o . ?o ?mp ?mo FILTER(isBlank(?o) || STRSTARTS(STR(?o), CONCAT(STR(?x), "#"))) BIND(?o AS ?m) }
+  UNION { ?m rdf:subject ?x ; ?mp ?mo FILTER(STRSTARTS(STR(?m), CONCAT(STR(?x), "#"))) }
 }
 """
 
