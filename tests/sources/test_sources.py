@@ -199,3 +199,16 @@ def test_a_ptce_the_document_has_no_heading_for_is_refused(data_copy):
         f"data/ptce/cohose.yaml:{line_of(f, 'name: Cohose')}: name: no line of the source document reads 'Cohose': the"
         " PTCE's heading there (give it as source_name where the source spells the name otherwise)"
     )
+
+
+def test_an_empty_source_document_or_one_outside_the_folder_is_refused(data_copy, tmp_path):
+    document = data_copy / "source" / "carte-regionale-ptce-hauts-de-france.txt"
+    document.write_text("\n", encoding="utf-8")
+    found = problems(data_copy)
+    assert found[0] == (
+        "data/dataset.yaml: source.file: source/carte-regionale-ptce-hauts-de-france.txt is empty: there is nothing"
+        " to quote the facts from"
+    )
+    (tmp_path / "elsewhere.txt").write_text("CoHose\n", encoding="utf-8")
+    edit(data_copy / "dataset.yaml", "file: source/carte-regionale-ptce-hauts-de-france.txt", "file: ../elsewhere.txt")
+    assert "data/dataset.yaml: source.file: ../elsewhere.txt is outside the data folder" in problems(data_copy)

@@ -346,7 +346,7 @@ def _load_ptce(c: Checker, raw: Any, known: _Known, quotes: Quotes) -> Ptce | No
     initiatives = []
     for i, item in enumerate(p.pop("initiatives", [])):
         initiatives += filter(None, [_load_initiative(c, item, f"initiatives[{i}]", known, quotes)])
-    if "section" not in passages and quotes.within is not None:
+    if quotes.within is not None:
         every = [*passages.values(), *(r.passage for r in roles), *(g.passage for g in groups)]
         every += [i.passage for i in initiatives] + [x for i in initiatives for x in i.passages.values()]
         passages["section"] = quotes.span(every)
@@ -449,14 +449,21 @@ def load_sources(data_dir: Path | str) -> Sources:
 
 
 def _source_text(data_dir: Path, dataset: Dataset | None, c: Checker) -> SourceText:
-    """The text of the source document (empty when the dataset does not name a readable one)."""
+    """The text of the source document the facts are quoted from (empty, with the problem reported, when unusable)."""
     if dataset is None or not (data_dir / dataset.source_file).is_file():
+        return SourceText("")  # already reported by the dataset's checks
+    path = data_dir / dataset.source_file
+    if not path.resolve().is_relative_to(data_dir.resolve()):
+        c.fail(0, "source.file", f"{dataset.source_file} is outside the data folder")
         return SourceText("")
     try:
-        return SourceText((data_dir / dataset.source_file).read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         c.fail(0, "source.file", f"cannot read {dataset.source_file}: {exc}")
         return SourceText("")
+    if not text.strip():
+        c.fail(0, "source.file", f"{dataset.source_file} is empty: there is nothing to quote the facts from")
+    return SourceText(text)
 
 
 def _heading(raw: Any) -> str | None:

@@ -82,7 +82,7 @@ class SourceText:
 
         The last section ends with the text; headings that are not found are left out."""
         starts = sorted((at, name) for name in dict.fromkeys(names) if (at := self.line_at(name)) is not None)
-        bounds = [at for at, _ in starts[1:]] + [len(self.text)]
+        bounds = [at for at, _ in starts[1:]] + [len(self.text)] if starts else []
         return {
             name: self.passage(at, at + len(self.text[at:stop].rstrip()))
             for (at, name), stop in zip(starts, bounds, strict=True)
