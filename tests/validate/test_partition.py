@@ -83,8 +83,9 @@ def test_validate_graph_partitions_large_graphs(shapes, monkeypatch):
     assert len(calls) == 1
     assert report.as_dict() == whole(graph, shapes).as_dict()
     monkeypatch.setattr(build_folder, "LARGE_GRAPH", len(graph) + 1)
-    validate_graph(graph, shapes)
-    assert len(calls) == 1
+    monkeypatch.setattr(partition, "validate_partitioned", lambda *a, **k: calls.append(k) or original(*a, **k))
+    assert validate_graph(graph, shapes).as_dict() == report.as_dict()
+    assert calls[-1] == {"workers": 1}, "a small graph is validated in this process"
 
 
 def test_only_validates_the_named_focus_nodes_against_the_whole_graph(shapes):
