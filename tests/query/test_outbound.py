@@ -9,6 +9,8 @@ sees none can fail.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import socket
 import subprocess
@@ -250,8 +252,10 @@ def test_the_row_limit_holds_on_the_result_whatever_the_text(build_dir):
             assert len(json.loads(body)["results"]["bindings"]) == 7
         elif fmt == "xml":
             assert body.count("<result>") == 7 and body.endswith("</results></sparql>")
-        else:
-            assert len(body.strip().splitlines()) == 8  # header and 7 rows
+        elif fmt == "csv":  # a value may hold line breaks (a quoted passage of the source): read it as CSV
+            assert len(list(csv.reader(io.StringIO(body)))) == 8  # header and 7 rows
+        else:  # TSV writes line breaks as \n
+            assert len(body.strip().splitlines()) == 8
 
 
 def test_the_query_processes_cut_rows_when_no_limit_was_written(query_processes):
