@@ -14,11 +14,8 @@ def add_to_section(data_dir: Path, heading: str, text: str) -> None:
     path = data_dir / dataset["source"]["file"]
     lines = path.read_text(encoding="utf-8").split("\n")
     start = lines.index(heading)
-    headings = {
-        yaml.safe_load(p.read_text(encoding="utf-8")).get("source_name")
-        or yaml.safe_load(p.read_text(encoding="utf-8"))["name"]
-        for p in (data_dir / "ptce").glob("*.yaml")
-    }
+    records = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in (data_dir / "ptce").glob("*.yaml")]
+    headings = {r.get("source_name") or r["name"] for r in records}
     end = next((i for i in range(start + 1, len(lines)) if lines[i] in headings), len(lines))
     lines[end:end] = [text, ""]
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -107,7 +107,7 @@ def _figures(d: Description) -> list[tuple[str, int]]:
 
 
 @dataclass(frozen=True)
-class Quotes:
+class SupportingWords:
     """The source's words behind the facts about some resources: `fact(s, p, o)` and `of(node)` give a link
     to the passage, its text as label, or None."""
 
@@ -131,7 +131,7 @@ class Quotes:
         return self.nodes.get(str(node))
 
 
-def supporting_words(store: Store, iris: Iris, nodes: list[Any]) -> Quotes:
+def supporting_words(store: Store, iris: Iris, nodes: list[Any]) -> SupportingWords:
     """The passages of the source that support the facts about `nodes`, with one query."""
     facts: dict[tuple[str, str, str], Value] = {}
     found: dict[str, Value] = {}
@@ -144,7 +144,7 @@ def supporting_words(store: Store, iris: Iris, nodes: list[Any]) -> Quotes:
                 found[str(row["s"])] = words
             else:
                 facts[(str(row["s"]), str(row["p"]), str(row["o"]))] = words
-    return Quotes(facts, found, starts)
+    return SupportingWords(facts, found, starts)
 
 
 def _ptce(store: Store, d: Description) -> Page:
@@ -181,7 +181,7 @@ def _ptce(store: Store, d: Description) -> Page:
     return Page("ptce.html", d.label, d, schema_org(d), data)
 
 
-def _initiative(i: Description, link: Value, quotes: Quotes) -> dict[str, Any]:
+def _initiative(i: Description, link: Value, quotes: SupportingWords) -> dict[str, Any]:
     v = i.iris.vocab
     return {
         "link": link,

@@ -444,7 +444,7 @@ def load_sources(data_dir: Path | str) -> Sources:
     if problems or dataset is None or region is None or geography is None:
         raise SourceError(problems or [Problem(str(data_dir), 0, "", "incomplete data")])
     return Sources(
-        dataset, scheme, themes, region, departements, territoires, organisations, ptces, data_dir, geography, text
+        dataset, scheme, themes, region, departements, territoires, organisations, ptces, data_dir, geography
     )
 
 

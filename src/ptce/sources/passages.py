@@ -17,7 +17,7 @@ _IGNORED = "*"  # Markdown emphasis in the source text
 _SPACE = re.compile(r"\s+")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Passage:
     """A span of the source text: [start, end) in characters, with its text and context."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ptce.errors import PtceError
 from ptce.rdf.geometry import point_wkt
-from ptce.sources.passages import Passage, SourceText
+from ptce.sources.passages import Passage
 
 # The files of a data folder (`data/`), beside `ptce/<slug>.yaml` and `geo/` (see `places`).
 DATASET_FILE = "dataset.yaml"
@@ -210,4 +210,3 @@ class Sources:
     ptces: list[Ptce]
     data_dir: Path
     geography: Geography | None = None  # located places of data/geo/ (see `places`)
-    source_text: SourceText | None = None  # the source document, which the passages point into
