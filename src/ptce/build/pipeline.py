@@ -31,7 +31,7 @@ from ptce.build_folder import (
 )
 from ptce.errors import PtceError
 from ptce.graph import build_graph
-from ptce.rdf.formats import GRAPH_FORMATS
+from ptce.rdf.formats import GRAPH_FORMATS, JSONLD
 from ptce.rdf.namespaces import Iris
 from ptce.rdf.serialize import jsonld_context, serialize_graph
 from ptce.sources.loader import load_sources
@@ -49,11 +49,6 @@ class BuildFailed(PtceError):
     def __init__(self, report: ValidationReport):
         self.report = report
         super().__init__(report.as_text())
-
-
-def graph_version(graph: Graph) -> str:
-    """A content hash of the graph: identical triples give the same version (the ETag of a build)."""
-    return bulk.lines_version(graph.serialize(format="nt", encoding="utf-8").splitlines())
 
 
 def write_context(folder: Path, iris: Iris) -> None:
@@ -76,16 +71,17 @@ def _compile(data_dir: Path, iris: Iris, shapes_dir: Path):
 
 
 def write_dumps(graph: Graph, folder: Path, iris: Iris) -> dict[str, str]:
-    """Serialise the graph in every format, each with a gzip variant; returns {format key: file name}."""
+    """Serialise a graph of ordinary size in every format, each with a gzip variant; returns {format key: file name}.
+
+    Oxigraph's writers, in subject order, for all but JSON-LD, which rdflib compacts with the dumps' context."""
     write_context(folder, iris)
-    dumps = {}
-    for fmt in GRAPH_FORMATS:
-        name = f"{DUMP_NAME}.{fmt.suffix}"
-        serialize_graph(graph, fmt, iris, folder / name)
+    dumps = bulk.stream_dumps(graph, folder, iris, DUMP_NAME, skip=frozenset({JSONLD.key}), sort=True)
+    dumps[JSONLD.key] = f"{DUMP_NAME}.{JSONLD.suffix}"
+    serialize_graph(graph, JSONLD, iris, folder / dumps[JSONLD.key])
+    for name in dumps.values():
         with open(folder / name, "rb") as src, gzip.GzipFile(folder / gzip_name(name), "wb", mtime=0) as dst:
             shutil.copyfileobj(src, dst)
-        dumps[fmt.key] = name
-    return dumps
+    return {fmt.key: dumps[fmt.key] for fmt in GRAPH_FORMATS}
 
 
 def publish_network(
@@ -128,10 +124,9 @@ def publish_build(
         if on_disk:
             dumps = bulk.stream_dumps(graph, tmp, iris, DUMP_NAME)
             write_context(tmp, iris)
-            version = bulk.ntriples_version(tmp / dumps["nt"])
         else:
             dumps = write_dumps(graph, tmp, iris)
-            version = graph_version(graph)
+        version = bulk.ntriples_version(tmp / dumps["nt"])
         shutil.copyfile(Path(data_dir) / OUTLINES_FILE, tmp / OUTLINES)
         (tmp / REPORT_TEXT).write_text(report.as_text() + "\n", encoding="utf-8")
         load_shapes(iris, shapes_dir).serialize(destination=tmp / SHAPES_FILE, format="turtle")

@@ -22,6 +22,7 @@ GRAPH_FORMATS = (
     Format("rdf", "application/rdf+xml", "rdf", "xml", "RDF/XML", "RDF_XML", "RDF_XML"),
     Format("jsonld", "application/ld+json", "jsonld", "json-ld", "JSON-LD", "JSON-LD", "JSON_LD"),
 )
+JSONLD = GRAPH_FORMATS[3]
 RESULT_FORMATS = (
     Format("json", "application/sparql-results+json", "srj", None, "SPARQL JSON", "SPARQL_Results_JSON"),
     Format("xml", "application/sparql-results+xml", "srx", None, "SPARQL XML", "SPARQL_Results_XML"),

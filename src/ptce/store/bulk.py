@@ -35,15 +35,21 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def stream_dumps(graph: Graph, folder: Path, iris: Iris, name: str) -> dict[str, str]:
-    """Write every dump format, streaming: N-Triples from the graph, the others converted from it.
+def stream_dumps(graph: Graph, folder: Path, iris: Iris, name: str, skip: frozenset[str] = frozenset(),
+                 sort: bool = False) -> dict[str, str]:  # fmt: skip
+    """Write every dump format but those in `skip`, streaming: N-Triples from the graph, the others converted
+    from it; returns {format key: file name}. `sort` orders the triples by subject, predicate and object first (a
+    small graph: the Turtle and RDF/XML dumps then read subject by subject, the same for the same triples).
 
     The dumps are written from parsed terms, never read back from a store: Oxigraph's storage turns
     integer subtypes such as xsd:nonNegativeInteger into xsd:integer, which the shapes would reject."""
-    names = {f.key: f"{name}.{f.suffix}" for f in GRAPH_FORMATS}
+    names = {f.key: f"{name}.{f.suffix}" for f in GRAPH_FORMATS if f.key not in skip}
     nt = folder / names["nt"]
     with gc_paused():
-        ox.serialize(oxigraph_triples(graph), str(nt), ox.RdfFormat.N_TRIPLES)
+        triples = oxigraph_triples(graph)
+        if sort:
+            triples = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+        ox.serialize(triples, str(nt), ox.RdfFormat.N_TRIPLES)
     for key, file_name in names.items():
         if key != "nt":
             triples = ox.parse(path=str(nt), format=ox.RdfFormat.N_TRIPLES)
