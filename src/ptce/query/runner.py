@@ -15,6 +15,12 @@ The row limit is enforced on the result as the engine writes it: past `row_limit
 the result cut to that many rows, whatever LIMIT the query text had.
 
 A dead process is replaced at once, and the pool holds several, so the next query does not wait for a reload.
+Replacing one costs a `fork`, not a Python start and a build load: each pool has a *zygote*, a process that
+loaded the build and walled itself in once, and forks the pool's query processes on request (a few
+milliseconds, the build shared copy-on-write), so a client whose queries keep killing their process costs the
+others next to nothing. An on-disk store (large builds) is opened by each query process after the fork, since
+its engine keeps threads that a fork would not copy.
+
 Queries that the guard let through with a `SERVICE` to an allowed endpoint (`--federation-allow`) go to a
 separate pool whose processes may open connections; with no allow-list that pool never exists.
 """
@@ -25,6 +31,7 @@ import contextlib
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -166,15 +173,9 @@ def execute(store, job: QueryJob, max_result_bytes: int | None = None) -> QueryO
 _KNOWN = (QueryRejected, NoAcceptableFormat, RemoteFailed, QueryOutOfMemory, ResultTooLarge, QueryTimeout)
 
 
-def serve_jobs(inbox: Connection, outbox: Connection, build_dir: str, memory_limit: int, result_bytes: int,
-               network: bool) -> None:  # fmt: skip
-    """A query process: loads the build, walls itself in, then answers jobs until its input closes."""
+def serve_jobs(inbox: Connection, outbox: Connection, store, memory_limit: int, result_bytes: int) -> None:
+    """A query process, walled in already: answers jobs on `store` until its input closes."""
     from ptce.query import sandbox
-    from ptce.store.engine import open_build
-
-    store = open_build(Path(build_dir))
-    if not network:
-        sandbox.deny_network()
 
     def answer_jobs():
         sandbox.name_thread(IDLE_THREAD)
@@ -204,30 +205,190 @@ def serve_jobs(inbox: Connection, outbox: Connection, build_dir: str, memory_lim
     worker.join()
 
 
-class _Child:
-    """A `python -m ptce.query.runner` process, reached over two pipes (it inherits nothing else of the server)."""
+def zygote(control: socket.socket, build_dir: str, memory_limit: int, result_bytes: int, network: bool) -> None:
+    """The zygote of a pool: loads the build, walls itself in, then forks a query process per request.
 
-    def __init__(self, build_dir: str, memory_limit: int, result_bytes: int, network: bool):
+    Requests come over `control` (a Unix packet socket): `spawn` with three file descriptors (the job pipe, the
+    reply pipe, the file for the process's stderr) is answered with the new process's id; `wait PID` with its exit
+    status once it has ended (negative: the signal that ended it; empty: it did not end within 10 s). The zygote
+    stays single-threaded, so a fork copies everything it holds.
+    """
+    from ptce.build_folder import STORE_DIR
+    from ptce.query import sandbox
+    from ptce.store.engine import open_build
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C on the terminal: end quietly, with the server
+    on_disk = (Path(build_dir) / STORE_DIR).is_dir()
+    store = None if on_disk else open_build(Path(build_dir))
+    if not network:
+        sandbox.deny_network()  # inherited by every process forked from here
+    control.send(b"ready")
+    while True:
+        request, fds, _, _ = socket.recv_fds(control, 64, 3)
+        if not request:
+            return  # the server process went away; its query processes end when their pipes close
+        if request == b"spawn":
+            pid = os.fork()
+            if pid == 0:
+                _forked(control, fds, store, build_dir, memory_limit, result_bytes)
+            for fd in fds:
+                os.close(fd)
+            control.send(str(pid).encode())
+        elif request.startswith(b"wait "):
+            status = _exit_status(int(request.split()[1]))
+            control.send(b"" if status is None else str(status).encode())
+
+
+def _forked(control: socket.socket, fds: list[int], store, build_dir: str, memory_limit: int,
+            result_bytes: int) -> None:  # fmt: skip
+    """In a process just forked by the zygote: become a query process, and never return to the zygote's loop."""
+    code = 1
+    try:
+        control.close()
+        job_pipe, reply_pipe, errors = fds
+        os.dup2(errors, 2)
+        os.close(errors)
+        if store is None:
+            from ptce.store.engine import open_build
+
+            store = open_build(Path(build_dir))
+        serve_jobs(Connection(job_pipe, writable=False), Connection(reply_pipe, readable=False), store,
+                   memory_limit, result_bytes)  # fmt: skip
+        code = 0
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _exit_status(pid: int, timeout: float = 10.0) -> int | None:
+    """Reap a process forked by this one: its exit code (negative for a signal), or None if it runs past `timeout`."""
+    import select
+
+    try:
+        with contextlib.closing(_PidFd(pid)) as handle:
+            if not select.select([handle.fd], [], [], timeout)[0]:
+                return None
+    except ProcessLookupError:
+        pass
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return None
+    return os.waitstatus_to_exitcode(status)
+
+
+class _PidFd:
+    """A file descriptor that becomes readable when the process ends (Linux's pidfd)."""
+
+    def __init__(self, pid: int):
+        self.fd = os.pidfd_open(pid)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+class _Zygote:
+    """The server side of a pool's zygote (`zygote`): a `python -m ptce.query.runner` process, reached over a
+    Unix packet socket; it inherits nothing else of the server."""
+
+    def __init__(self, build_dir: str, memory_limit: int, result_bytes: int, network: bool, start_timeout: float):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the process's life: what it prints)
+        env = {**os.environ, "RUST_BACKTRACE": "0"}
+        args = [str(theirs.fileno()), build_dir, str(memory_limit), str(result_bytes), str(int(network))]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", __name__, *args], pass_fds=(theirs.fileno(),), stderr=self.errors, env=env
+        )
+        theirs.close()
+        self.control = ours
+        self.lock = threading.Lock()
+        ours.settimeout(start_timeout)
+        try:
+            ready = ours.recv(16)
+        except TimeoutError:
+            self.kill()
+            raise RuntimeError(f"the query processes' zygote did not start within {start_timeout:g} s") from None
+        if ready != b"ready":
+            raise RuntimeError(f"the query processes could not start: {self.kill()}")
+        ours.settimeout(None)
+
+    def _ask(self, request: bytes, fds: list[int] = ()) -> bytes:
+        with self.lock:
+            try:
+                socket.send_fds(self.control, [request], list(fds))
+                answer = self.control.recv(64)
+            except OSError:
+                answer = b""
+        if not answer and self.process.poll() is not None:
+            raise RuntimeError(f"the query processes' zygote ended ({self.process.returncode})")
+        return answer
+
+    def spawn(self, job_pipe: int, reply_pipe: int, errors: int) -> int:
+        """Fork a query process reading jobs from `job_pipe`, replying on `reply_pipe`; returns its process id."""
+        return int(self._ask(b"spawn", [job_pipe, reply_pipe, errors]))
+
+    def exit_status(self, pid: int) -> int | None:
+        """The exit code of a query process that has ended (reaping it), None if it has not within 10 s."""
+        try:
+            answer = self._ask(b"wait %d" % pid)
+        except RuntimeError:
+            return None  # the zygote is gone: its processes were handed to the system, which reaps them
+        return int(answer) if answer else None
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> str:
+        """End the zygote (its query processes end when their pipes close); returns what it printed."""
+        if self.errors.closed:
+            return f"exit status {self.process.returncode}"
+        self.process.kill()
+        self.process.wait(10)
+        self.control.close()
+        self.errors.seek(0)
+        printed = self.errors.read()[-4000:].decode("utf-8", "replace").strip()
+        self.errors.close()
+        return printed or f"exit status {self.process.returncode}"
+
+
+class _Child:
+    """A query process forked by the zygote, reached over two pipes."""
+
+    def __init__(self, zygote: _Zygote):
         from_parent, to_child = os.pipe()
         from_child, to_parent = os.pipe()
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the process's life: what it prints)
-        env = {**os.environ, "RUST_BACKTRACE": "0"}
-        args = [str(from_parent), str(to_parent), build_dir, str(memory_limit), str(result_bytes), str(int(network))]
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__, *args],
-            pass_fds=(from_parent, to_parent),
-            stderr=self.errors,
-            env=env,
-        )
-        os.close(from_parent)
-        os.close(to_parent)
+        self.zygote = zygote
+        try:
+            self.pid = zygote.spawn(from_parent, to_parent, self.errors.fileno())
+        finally:
+            os.close(from_parent)
+            os.close(to_parent)
         self.outbox = Connection(to_child, readable=False)
         self.inbox = Connection(from_child, writable=False)
         self.ready = False
 
+    def ended(self) -> bool:
+        """Whether the process has ended while idle (its end of the reply pipe is closed)."""
+        if not self.inbox.poll(0):
+            return False
+        if self.ready:
+            return True  # an idle process sends nothing: what is readable is the end of the pipe
+        try:
+            self.inbox.recv()
+        except EOFError:
+            return True
+        self.ready = True
+        return False
+
     def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)  # never reaped before `exit_status`, so the id is still this process's
+        self.zygote.exit_status(self.pid)
         self.close()
 
     def close(self) -> None:
@@ -237,12 +398,12 @@ class _Child:
 
     def death(self) -> Exception:
         """Why this process died (it has): the exception to raise for the query it was running."""
-        code = self.process.wait(10)
+        code = self.zygote.exit_status(self.pid)
         self.errors.seek(0)
         printed = self.errors.read()[-4000:].decode("utf-8", "replace")
         self.close()
         if printed:
-            sys.stderr.write(f"[ptce] query process {self.process.pid} died ({code}):\n{printed}\n")
+            sys.stderr.write(f"[ptce] query process {self.pid} died ({code}):\n{printed}\n")
             sys.stderr.flush()
         if "memory allocation of" in printed or "MemoryError" in printed:
             return QueryOutOfMemory()
@@ -271,19 +432,31 @@ class ProcessRunner:
         self.result_bytes = result_bytes
         self.network = network
         self._idle: queue.Queue[_Child] = queue.Queue()
+        self._zygote: _Zygote | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
 
     def _new_child(self) -> _Child:
-        return _Child(self.build_dir, self.memory_limit, self.result_bytes, self.network)
+        """A new query process, forked by the zygote (started again first if it has ended)."""
+        with self._lock:
+            if self._zygote is None or not self._zygote.alive():
+                if self._zygote is not None:
+                    self._zygote.kill()
+                self._zygote = _Zygote(self.build_dir, self.memory_limit, self.result_bytes, self.network,
+                                       self.start_timeout)  # fmt: skip
+            zygote = self._zygote
+        return _Child(zygote)
 
     def _fill(self) -> None:
+        if self._pid == os.getpid():
+            return
         with self._lock:
-            if self._pid != os.getpid():  # first use in this (possibly forked) process
-                self._pid = os.getpid()
-                self._idle = queue.Queue()
-                for _ in range(self.size):
-                    self._idle.put(self._new_child())
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()  # first use in this (possibly forked) process: nothing inherited is ours
+            self._idle, self._zygote = queue.Queue(), None
+        for _ in range(self.size):
+            self._idle.put(self._new_child())
 
     def _wait_ready(self, child: _Child) -> None:
         if child.ready:
@@ -300,8 +473,8 @@ class ProcessRunner:
         """Run a job in one of the processes; raises the job's error, or `QueryTimeout` past `timeout` seconds."""
         self._fill()
         child = self._idle.get()
-        if child.process.poll() is not None:  # died while idle (killed from outside): this job takes a fresh one
-            child.close()
+        if child.ended():  # died while idle (killed from outside): this job takes a fresh one
+            child.kill()
             child = self._new_child()
         replace = True
         try:
@@ -329,18 +502,18 @@ class ProcessRunner:
     def close(self) -> None:
         while not self._idle.empty():
             self._idle.get().kill()
+        if self._zygote is not None and self._pid == os.getpid():
+            self._zygote.kill()
+            self._zygote = None
 
 
-if __name__ == "__main__":  # a query process: python -m ptce.query.runner IN OUT BUILD MEMORY RESULT_BYTES NETWORK
-    from ptce.query.runner import (
-        serve_jobs as _serve_jobs,  # so that pickled results name ptce.query.runner, not __main__
-    )
+if __name__ == "__main__":  # a zygote: python -m ptce.query.runner SOCKET BUILD MEMORY RESULT_BYTES NETWORK
+    from ptce.query.runner import zygote as _zygote  # so that pickled results name ptce.query.runner, not __main__
 
-    _serve_jobs(
-        Connection(int(sys.argv[1]), writable=False),
-        Connection(int(sys.argv[2]), readable=False),
-        sys.argv[3],
+    _zygote(
+        socket.socket(fileno=int(sys.argv[1])),
+        sys.argv[2],
+        int(sys.argv[3]),
         int(sys.argv[4]),
-        int(sys.argv[5]),
-        sys.argv[6] == "1",
+        sys.argv[5] == "1",
     )
