@@ -28,6 +28,9 @@ CONTEXT = "context.jsonld"  # the JSON-LD context of the dumps
 VOID_FILE = "void.ttl"  # the VoID description
 CATALOG_FILE = "catalog.ttl"  # the DCAT catalog
 SHAPES_FILE = "shapes.ttl"  # the SHACL shapes the build was validated against (as loaded for its base IRI)
+TABLE_CSV = "ptce.csv"  # the directory as spreadsheets, one row per PTCE (`build.spreadsheet`), served at /<name>
+TABLE_XLSX = "ptce.xlsx"
+TABLE_SCHEMA = "ptce.schema.json"  # their Table Schema
 GZIP = "application/gzip"
 # From this many triples a build is large: `ptce build` writes the on-disk store with Oxigraph's writers, and
 # SHACL validation runs by partition (see README).

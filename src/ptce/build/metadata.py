@@ -15,8 +15,20 @@ from typing import TYPE_CHECKING
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, VOID, XSD
 
-from ptce.build_folder import CATALOG_FILE, GZIP, NETWORK_DUMP, OUTLINES, VOID_FILE, BuildInfo, Download, downloads
-from ptce.rdf.formats import EU_FILE_TYPES
+from ptce.build_folder import (
+    CATALOG_FILE,
+    GZIP,
+    NETWORK_DUMP,
+    OUTLINES,
+    TABLE_CSV,
+    TABLE_SCHEMA,
+    TABLE_XLSX,
+    VOID_FILE,
+    BuildInfo,
+    Download,
+    downloads,
+)
+from ptce.rdf.formats import EU_FILE_TYPES, TABLE_FORMATS
 from ptce.rdf.geometry import features_by
 from ptce.rdf.namespaces import EU_LANGUAGES, FORMATS, GEO, IANA, PREFIXES, SD, SHAPES, WD, Iris, bind_prefixes
 from ptce.store.engine import Store
@@ -166,11 +178,13 @@ def catalog_graph(
     files: list[Download],
     extent: tuple | None = None,
     themes: list[str] = (),
+    folder: Path | None = None,
 ) -> Graph:
     """The DCAT catalog: one dataset with its distributions, and the SPARQL endpoint as a data service.
 
     `extent` (`region_extent`) gives the region a geometry, which harvesters such as data.gouv.fr's map; `themes`
-    (the scheme's top themes) are keywords too, where data.gouv.fr takes its tags from."""
+    (the scheme's top themes) are keywords too, where data.gouv.fr takes its tags from; the build `folder`'s
+    spreadsheets are distributions too."""
     g = Graph()
     catalog, ds, service = iris.document("catalog"), iris.dataset, iris.document("sparql")
     region = iris.thing("region", "hauts-de-france")
@@ -224,6 +238,8 @@ def catalog_graph(
         g.add((dist, DCTERMS.license, URIRef(dataset.license)))
         g.add((dist, DCTERMS.modified, Literal(info.built_at, datatype=XSD.dateTime)))
 
+    _spreadsheets(g, iris, info, dataset, folder)
+
     g.add((service, RDF.type, DCAT.DataService))
     g.add((service, DCTERMS.title, Literal("Point d'accès SPARQL du jeu de données des PTCE", lang="fr")))
     g.add((service, DCTERMS.title, Literal("SPARQL endpoint of the PTCE dataset", lang="en")))
@@ -236,6 +252,32 @@ def catalog_graph(
     bind_prefixes(g, iris)
     g.bind("foaf", FOAF)
     return g
+
+
+def _spreadsheets(g: Graph, iris: Iris, info: BuildInfo, dataset: Dataset, folder: Path | None) -> None:
+    """The CSV and XLSX directory (one row per PTCE) as distributions that conform to their Table Schema."""
+    schema = iris.document(TABLE_SCHEMA)
+    for fmt, name in zip(TABLE_FORMATS, (TABLE_CSV, TABLE_XLSX), strict=True):
+        if folder is None or not (folder / name).is_file():
+            continue
+        dist, url = iris.dataset_part(name.replace(".", "-")), iris.document(name)
+        g.add((iris.dataset, DCAT.distribution, dist))
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCTERMS.title, Literal(f"Annuaire des PTCE, {fmt.label} : {name}", lang="fr")))
+        text = ("Une ligne par PTCE : nom, département, territoires, thématiques, structures porteuses, animatrices et "
+                "partenaires, identifiant et page web ; colonnes décrites par le schéma (Table Schema).")  # fmt: skip
+        g.add((dist, DCTERMS.description, Literal(text, lang="fr")))
+        g.add((dist, DCAT.downloadURL, url))
+        g.add((dist, DCAT.accessURL, url))
+        g.add((dist, DCAT.mediaType, IANA[fmt.media_type]))
+        g.add((dist, DCTERMS["format"], URIRef(EU_FILE_TYPES + fmt.eu)))
+        g.add((dist, DCAT.byteSize, Literal((folder / name).stat().st_size, datatype=XSD.nonNegativeInteger)))
+        g.add((dist, DCTERMS.conformsTo, schema))
+        g.add((dist, DCTERMS.license, URIRef(dataset.license)))
+        g.add((dist, DCTERMS.modified, Literal(info.built_at, datatype=XSD.dateTime)))
+    if folder is not None and (folder / TABLE_SCHEMA).is_file():
+        g.add((schema, RDF.type, DCTERMS.Standard))
+        g.add((schema, DCTERMS.title, Literal("Schéma de l'annuaire des PTCE (Table Schema)", lang="fr")))
 
 
 def region_extent(outlines: Path) -> tuple[tuple[float, ...], tuple[float, float]] | None:
@@ -281,5 +323,5 @@ def write_metadata(folder: Path, info: BuildInfo, dataset: Dataset, store: Store
     void = void_graph(store, iris, info, dataset, files, triples)
     void.serialize(destination=folder / VOID_FILE, format="turtle")
     themes = [row["label"] for row in store.select(TOP_THEMES % iris.theme_scheme)]
-    catalog = catalog_graph(iris, info, dataset, files, region_extent(folder / OUTLINES), themes)
+    catalog = catalog_graph(iris, info, dataset, files, region_extent(folder / OUTLINES), themes, folder)
     catalog.serialize(destination=folder / CATALOG_FILE, format="turtle")

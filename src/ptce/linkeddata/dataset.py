@@ -7,6 +7,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDFS
 
+from ptce.build_folder import TABLE_SCHEMA
 from ptce.rdf.namespaces import IANA, LICENCE_NAMES, Iris, preferred_text
 
 
@@ -42,6 +43,7 @@ def dataset_summary(catalog: Graph, iris: Iris) -> dict:
                 "media_type": str(catalog.value(dist, DCAT.mediaType)).removeprefix(str(IANA)),
                 "compressed": (dist, DCAT.compressFormat, None) in catalog,
                 "size": int(catalog.value(dist, DCAT.byteSize) or 0),
+                "table": (dist, DCTERMS.conformsTo, iris.document(TABLE_SCHEMA)) in catalog,  # a spreadsheet
             }
         )
     license = catalog.value(ds, DCTERMS.license)

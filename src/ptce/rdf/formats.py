@@ -29,6 +29,12 @@ RESULT_FORMATS = (
     Format("csv", "text/csv", "csv", None, "CSV", "SPARQL_Results_CSV"),
     Format("tsv", "text/tab-separated-values", "tsv", None, "TSV", "SPARQL_Results_TSV"),
 )
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The directory as spreadsheets (`build.spreadsheet`): one row per PTCE.
+TABLE_FORMATS = (
+    Format("csv", "text/csv", "csv", None, "CSV", None, "CSV"),
+    Format("xlsx", XLSX_MEDIA_TYPE, "xlsx", None, "Excel (XLSX)", None, "XLSX"),
+)
 # Exports of the co-theme network (`ptce network --format`, /network.<suffix>).
 NETWORK_FORMATS = (
     Format("report", "text/plain; charset=utf-8", "txt", None, "Text report"),

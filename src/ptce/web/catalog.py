@@ -12,10 +12,20 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_from_directory
 from rdflib import Graph
 
-from ptce.build_folder import CATALOG_FILE, CONTEXT, NETWORK_DUMP, SHAPES_FILE, VOID_FILE, downloads
+from ptce.build_folder import (
+    CATALOG_FILE,
+    CONTEXT,
+    NETWORK_DUMP,
+    SHAPES_FILE,
+    TABLE_CSV,
+    TABLE_SCHEMA,
+    TABLE_XLSX,
+    VOID_FILE,
+    downloads,
+)
 from ptce.linkeddata.dataset import dataset_summary, read_metadata
 from ptce.linkeddata.pages import SCHEMA_CONTEXT, Page, home_page
-from ptce.rdf.formats import GRAPH_FORMATS, Format
+from ptce.rdf.formats import GRAPH_FORMATS, XLSX_MEDIA_TYPE, Format
 from ptce.rdf.serialize import serialize_graph
 from ptce.web.caching import cached
 from ptce.web.negotiation import HTML, PAGE_OR_GRAPH, choose, vary
@@ -89,6 +99,29 @@ def dump(name: str):
         abort(404, description=f"Pas de fichier {name} ; voir /catalog.")
     max_age = current_app.config["CACHE_MAX_AGE"]  # the ETag and 304s come from `caching`, as for every view
     return send_from_directory(build.folder, name, mimetype=files[name], etag=False, conditional=False, max_age=max_age)
+
+
+SPREADSHEETS = {
+    TABLE_CSV: "text/csv",
+    TABLE_XLSX: XLSX_MEDIA_TYPE,
+    TABLE_SCHEMA: "application/json",
+}
+
+
+@bp.get(f"/{TABLE_CSV}", defaults={"name": TABLE_CSV})
+@bp.get(f"/{TABLE_XLSX}", defaults={"name": TABLE_XLSX})
+@bp.get(f"/{TABLE_SCHEMA}", defaults={"name": TABLE_SCHEMA})
+@cached
+def spreadsheet(name: str):
+    """The directory as a spreadsheet (one row per PTCE), or its Table Schema, as `ptce build` wrote them."""
+    build = get_site().build
+    if not (build.folder / name).is_file():
+        abort(404, description=f"Cette publication n'a pas de fichier {name} ; relancez `ptce build`.")
+    response = send_from_directory(build.folder, name, mimetype=SPREADSHEETS[name], etag=False, conditional=False,
+                                   max_age=current_app.config["CACHE_MAX_AGE"])  # fmt: skip
+    if name == TABLE_XLSX:
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @bp.get("/.well-known/void")
