@@ -31,6 +31,7 @@ SHAPES_FILE = "shapes.ttl"  # the SHACL shapes the build was validated against (
 TABLE_CSV = "ptce.csv"  # the directory as spreadsheets, one row per PTCE (`build.spreadsheet`), served at /<name>
 TABLE_XLSX = "ptce.xlsx"
 TABLE_SCHEMA = "ptce.schema.json"  # their Table Schema
+SEARCH_INDEX = "search.sqlite"  # the site's search index (SQLite FTS5, `build.search_index`)
 GZIP = "application/gzip"
 # From this many triples a build is large: `ptce build` writes the on-disk store with Oxigraph's writers, and
 # SHACL validation runs by partition (see README).

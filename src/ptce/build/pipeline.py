@@ -146,9 +146,11 @@ def publish_build(
         publish_network(graph, tmp, info, data, shapes_dir)
         (tmp / BUILD_INFO).write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
         from ptce.build.metadata import write_metadata
+        from ptce.build.search_index import write_search_index
         from ptce.build.spreadsheet import write_spreadsheets
 
         write_spreadsheets(tmp, data, info, dataset.title.get("fr", ""), dataset.license)
+        write_search_index(tmp, data, iris)
         write_metadata(tmp, info, dataset, data)
         if on_disk:
             bulk.finish_store(store, tmp / NETWORK_DUMP)

@@ -96,7 +96,9 @@ def negotiate_resource(formats: Sequence[Format], suffix: str | None = None) -> 
 
 
 def wants_json() -> bool:
-    """Whether the client prefers JSON to HTML (for error bodies)."""
+    """Whether the client prefers JSON to HTML (for error bodies); a `.json` URL always does."""
+    if request.path.endswith(".json"):
+        return True
     return _cached_best((HTML, JSON), request.headers.get("Accept", ""), ()) is JSON
 
 
