@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, render_template, send_file
+from flask import Blueprint, Response, abort, render_template, request, send_file
 
 from ptce.build_folder import OUTLINES
 from ptce.geo.mapdata import PRECISION_LABELS, read_map
 from ptce.web.caching import cached
-from ptce.web.site import get_site
+from ptce.web.site import get_site, public_url
 
 bp = Blueprint("map", __name__)
 GEOJSON = "application/geo+json"
@@ -18,6 +18,37 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
 )
+# The embeddable map: the same, in frames of any site (and its forms may only come back here).
+EMBED_CSP = CSP.replace("frame-ancestors 'self'", "frame-ancestors *") + "; form-action 'self'"
+EMBED_HEIGHT = 480
+
+
+def embed_snippet(url: str) -> str:
+    """The HTML another site pastes to show the map."""
+    return (f'<iframe src="{url}" title="Carte des PTCE des Hauts-de-France" width="100%" height="{EMBED_HEIGHT}" '
+            'style="border:0" loading="lazy"></iframe>')  # fmt: skip
+
+
+def embed_filters(data) -> dict[str, str | None]:
+    """The theme and department named in the request (`theme`: a theme's slug or IRI; `departement`: a code,
+    slug or IRI), as the filters' option values; 400 for one the map does not know."""
+    options = {o.iri for g in data.theme_groups for o in (g.top, *g.options)}
+    iris = get_site().build.iris
+    theme = request.args.get("theme") or None
+    if theme is not None:
+        theme = theme if theme in options else str(iris.thing("theme", theme))
+        if theme not in options:
+            abort(
+                400, description="Thématique inconnue de la carte : donnez le nom court d'une thématique de /id/theme."
+            )
+    department = request.args.get("departement") or None
+    if department is not None:
+        found = [d.iri for d in data.departments if department in (d.code, d.iri, d.iri.rsplit("/", 1)[-1])]
+        if not found:
+            codes = ", ".join(d.code for d in data.departments)
+            abort(400, description=f"Département inconnu de la carte : donnez son code ({codes}).")
+        department = found[0]
+    return {"theme": theme, "department": department}
 
 
 @bp.get("/map")
@@ -33,9 +64,25 @@ def page():
             precisions=PRECISION_LABELS,
             local_path=build.iris.path_of,
             base_iri=build.info.base_iri,
+            selected={},
+            embed_url=public_url("map/embed"),
+            embed_snippet=embed_snippet(public_url("map/embed")),
         )
     )
     response.headers.setdefault("Content-Security-Policy", CSP)
+    return response
+
+
+@bp.get("/map/embed")
+@cached
+def embed():
+    """The map alone, for other sites' frames (`?theme=` and `?departement=` preset its filters)."""
+    build = get_site().build
+    data = read_map(build.store)
+    html = render_template("map_embed.html", data=data, base_iri=build.info.base_iri, selected=embed_filters(data),
+                           site_url=public_url("map"))  # fmt: skip
+    response = Response(html)
+    response.headers["Content-Security-Policy"] = EMBED_CSP
     return response
 
 

@@ -32,12 +32,15 @@
     return el;
   }
 
+  var embedded = root.dataset.embed === "true";
+
   function popupContent(p) {
     var box = document.createElement("div");
     box.className = "ptce-popup";
     var title = document.createElement("strong");
     var link = text("a", p.name, "ptce-link");
     link.href = localPath(p.iri);
+    if (embedded) { link.target = "_blank"; link.rel = "noopener"; }  // in another site's frame: a new tab
     title.appendChild(link);
     box.appendChild(title);
     box.appendChild(text("p", "Département : " + p.department));
@@ -136,6 +139,30 @@
       li.hidden = visible[li.dataset.iri] === false;
     });
     status.textContent = shown + " PTCE affichés sur " + markers.length;
+    updateSnippet();
+  }
+
+  // The map page's code to copy for another site follows the filters chosen.
+  var snippet = document.getElementById("code-integration");
+  function updateSnippet() {
+    if (!snippet) { return; }
+    var params = new URLSearchParams();
+    var theme = themeSelect.value, dept = deptSelect.options[deptSelect.selectedIndex];
+    if (theme) { params.set("theme", theme.slice(theme.lastIndexOf("/") + 1)); }
+    if (dept && dept.value) { params.set("departement", dept.value.slice(dept.value.lastIndexOf("/") + 1)); }
+    var url = snippet.dataset.embed + (params.toString() ? "?" + params.toString() : "");
+    snippet.value = snippet.value.replace(/src="[^"]*"/, 'src="' + url.replace(/&/g, "&amp;") + '"');
+  }
+  var copy = document.getElementById("copier-integration");
+  if (copy && snippet) {
+    copy.addEventListener("click", function () {
+      var said = document.getElementById("copie-statut");
+      snippet.select();
+      var done = navigator.clipboard ? navigator.clipboard.writeText(snippet.value) : Promise.reject(new Error());
+      done.then(function () { said.textContent = "Copié."; }, function () {
+        said.textContent = "Sélectionné : copiez avec Ctrl+C.";
+      });
+    });
   }
 
   function drawOutlines(collection) {
