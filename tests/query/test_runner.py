@@ -33,10 +33,10 @@ def threads_of(pid: int) -> int:
     return len(list(Path(f"/proc/{pid}/task").iterdir()))
 
 
-def zygote_and_children() -> tuple[int, set[int]]:
-    """This test process's zygote (its one query-runner child) and the query processes it forked."""
-    (zygote,) = [pid for pid in process_tree(os.getpid()) if pid != os.getpid() and parent_of(pid) == os.getpid()
-                 and b"ptce.query.runner" in Path(f"/proc/{pid}/cmdline").read_bytes()]  # fmt: skip
+def zygote_and_children(pool: ProcessRunner) -> tuple[int, set[int]]:
+    """The pool's zygote (a child of this process) and the query processes it forked."""
+    zygote = pool.zygote_pid
+    assert zygote is not None and parent_of(zygote) == os.getpid()
     return zygote, {pid for pid in process_tree(zygote) if pid != zygote}
 
 
@@ -49,13 +49,13 @@ def pool(build_dir):
 
 def test_a_crashed_query_process_is_replaced_by_a_fork_of_the_zygote(pool):
     assert pool.run(ASK, 60).body.endswith(b"true}")
-    zygote, before = zygote_and_children()
+    zygote, before = zygote_and_children(pool)
     assert len(before) == 2 and all(parent_of(pid) == zygote for pid in before)
     for _ in range(3):
         with pytest.raises(QueryCrashed, match="total order"):
             pool.run(QueryJob(SORT_PANIC), 60)
     assert pool.run(ASK, 60).body.endswith(b"true}")
-    same_zygote, after = zygote_and_children()
+    same_zygote, after = zygote_and_children(pool)
     assert same_zygote == zygote  # no new interpreter: the replacements were forked
     assert len(after) == 2 and after != before and all(parent_of(pid) == zygote for pid in after)
     assert threads_of(zygote) == 1  # single-threaded, so a fork copies all it holds
@@ -73,7 +73,7 @@ def test_the_exit_status_of_a_killed_query_process_comes_back_through_the_zygote
 
     thread = threading.Thread(target=run)
     thread.start()
-    busy = wait_for(lambda: [pid for pid in zygote_and_children()[1] if _busy(pid)], "a busy query process")
+    busy = wait_for(lambda: [pid for pid in zygote_and_children(pool)[1] if _busy(pid)], "a busy query process")
     os.kill(busy[0], signal.SIGKILL)
     thread.join()
     assert "exit status -9" in str(outcome[0])
@@ -89,13 +89,13 @@ def _busy(pid: int) -> bool:
 
 def test_a_zygote_that_died_is_started_again(pool):
     assert pool.run(ASK, 60).body.endswith(b"true}")
-    zygote, _ = zygote_and_children()
+    zygote, _ = zygote_and_children(pool)
     os.kill(zygote, signal.SIGKILL)
     with pytest.raises(QueryCrashed):  # its query processes still answer; a crash needs a new one
         pool.run(QueryJob(SORT_PANIC), 60)
     for _ in range(4):
         assert pool.run(ASK, 60).body.endswith(b"true}")
-    assert zygote_and_children()[0] != zygote
+    assert zygote_and_children(pool)[0] != zygote
 
 
 def test_an_on_disk_store_is_opened_after_the_fork(tmp_path):
@@ -108,7 +108,7 @@ def test_an_on_disk_store_is_opened_after_the_fork(tmp_path):
         with pytest.raises(QueryCrashed, match="total order"):
             runner.run(QueryJob(SORT_PANIC), 60)
         assert runner.run(QueryJob("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"), 60).body.count(b'"value"') == 1
-        zygote, _ = zygote_and_children()
+        zygote, _ = zygote_and_children(runner)
         assert threads_of(zygote) == 1
     finally:
         runner.close()

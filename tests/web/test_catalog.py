@@ -9,7 +9,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, SKOS, VOID, XSD
 
-from ptce.rdf.formats import GRAPH_FORMATS
+from ptce.rdf.formats import GRAPH_FORMATS, TABLE_FORMATS
 from ptce.rdf.namespaces import ETALAB_LICENCE, ORG, WD
 from ptce.web import create_app
 from ptce.web.site import get_site
@@ -153,7 +153,7 @@ def test_dcat_catalog_has_what_portals_harvest(dcat, build_dir):
 
 def test_dcat_distributions_download_what_they_say(dcat, client):
     dists = list(dcat.objects(IRIS.dataset, DCAT.distribution))
-    assert len(dists) == 2 * len(GRAPH_FORMATS)
+    assert len(dists) == 2 * len(GRAPH_FORMATS) + len(TABLE_FORMATS)  # each dump and its gzip; the spreadsheets
     for dist in dists:
         r = local(client, dcat.value(dist, DCAT.downloadURL))
         assert r.status_code == 200

@@ -260,7 +260,7 @@ def test_home_page_counts_and_links(client, graph):
     assert "Aisne (0)" in text
     (block,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', body, flags=re.S)
     dataset = json.loads(block)
-    assert dataset["@type"] == "Dataset" and len(dataset["distribution"]) == 8
+    assert dataset["@type"] == "Dataset" and len(dataset["distribution"]) == 10  # 4 dumps, 4 gzipped, 2 spreadsheets
 
 
 def test_ontology_page_documents_every_term(client, graph):

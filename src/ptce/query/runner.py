@@ -499,6 +499,12 @@ class ProcessRunner:
             raise value
         return value
 
+    @property
+    def zygote_pid(self) -> int | None:
+        """The process id of this pool's zygote in this process, if it has one (for monitoring and tests)."""
+        zygote = self._zygote if self._pid == os.getpid() else None
+        return zygote.process.pid if zygote is not None and zygote.alive() else None
+
     def close(self) -> None:
         while not self._idle.empty():
             self._idle.get().kill()
