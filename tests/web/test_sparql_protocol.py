@@ -204,7 +204,7 @@ def test_a_browser_gets_the_query_ui_with_the_examples(client):
     script = client.get("/static/sparql.js").get_data(as_text=True)
     assert "populateFromUrl: false" in script and "prefixCcApi: null" in script
     assert '["variables", "prefixes"]' in script
-    assert "PTCEs per department" in html and "Departments without a PTCE" in html
+    assert "PTCE par département" in html and "Départements sans PTCE" in html
     assert "https://" not in html.split('<script type="application/json"')[0].split("<body>")[1]
 
 

@@ -42,16 +42,16 @@ def run_tab(page, title: str) -> list[list[str]]:
 
 def test_examples_are_tabs_and_a_query_shows_its_rows(page):
     tabs = [text.split("\n")[0] for text in page.get_by_role("tab").all_inner_texts()]
-    assert tabs[:2] == ["PTCEs per department", "Departments without a PTCE"]
+    assert tabs[:2] == ["PTCE par département", "Départements sans PTCE"]
     assert len(tabs) == 7
-    rows = run_tab(page, "Departments without a PTCE")
+    rows = run_tab(page, "Départements sans PTCE")
     assert len(rows) == 1
     assert '"Aisne"@fr' in rows[0] and "02" in rows[0]
     assert page.locator("#truncated").is_hidden()
 
 
 def test_cut_results_show_the_notice(page):
-    rows = run_tab(page, "PTCEs per department")
+    rows = run_tab(page, "PTCE par département")
     assert len(rows) == 3
     assert rows[0][2:] == ['"Pas-de-Calais"@fr', "62", '"8"^^<http://www.w3.org/2001/XMLSchema#integer>']
     assert page.locator("#truncated").is_visible()

@@ -46,6 +46,7 @@ LOCN = Namespace(
 )  # the EU data themes of a directory of social-economy hubs: economy; population, society
 FRENCH = EU_LANGUAGES["fr"]
 SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
+OPENAPI = URIRef("https://spec.openapis.org/oas/v3.1.0")  # the REST API's description follows it
 
 TOTALS = """
 SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties)
@@ -186,7 +187,7 @@ def catalog_graph(
     (the scheme's top themes) are keywords too, where data.gouv.fr takes its tags from; the build `folder`'s
     spreadsheets are distributions too."""
     g = Graph()
-    catalog, ds, service = iris.document("catalog"), iris.dataset, iris.document("sparql")
+    catalog, ds, service, api = iris.document("catalog"), iris.dataset, iris.document("sparql"), iris.document("api/")
     region = iris.thing("region", "hauts-de-france")
     g.add((region, RDF.type, DCTERMS.Location))
     g.add((region, RDFS.label, Literal("Hauts-de-France", lang="fr")))
@@ -202,6 +203,7 @@ def catalog_graph(
     g.add((catalog, DCTERMS.language, FRENCH))
     g.add((catalog, DCAT.dataset, ds))
     g.add((catalog, DCAT.service, service))
+    g.add((catalog, DCAT.service, api))
     g.add((catalog, DCTERMS.spatial, region))
     g.add((catalog, DCAT.themeTaxonomy, EU_THEMES_SCHEME))
 
@@ -213,7 +215,7 @@ def catalog_graph(
     g.add((ds, DCTERMS.language, FRENCH))
     g.add((ds, DCTERMS.spatial, region))
     g.add((ds, DCTERMS.accrualPeriodicity, FREQUENCY))
-    for node in (ds, service):
+    for node in (ds, service, api):
         for keyword in [*dataset.keywords, *themes]:
             g.add((node, DCAT.keyword, Literal(keyword, lang="fr")))
         for theme in EU_THEMES:
@@ -249,6 +251,18 @@ def catalog_graph(
     g.add((service, DCAT.servesDataset, ds))
     g.add((service, DCTERMS.conformsTo, SPARQL_PROTOCOL))
     g.add((service, DCTERMS.license, URIRef(dataset.license)))
+
+    g.add((api, RDF.type, DCAT.DataService))
+    g.add((api, DCTERMS.title, Literal("API REST des PTCE (les requêtes d'exemple)", lang="fr")))
+    g.add((api, DCTERMS.title, Literal("REST API of the PTCE dataset (the example queries)", lang="en")))
+    text = "Chaque requête SPARQL d'exemple est une opération GET qui rend ses lignes en JSON ou en CSV."
+    g.add((api, DCTERMS.description, Literal(text, lang="fr")))
+    g.add((api, DCTERMS.identifier, Literal(str(api))))
+    g.add((api, DCAT.endpointURL, api))
+    g.add((api, DCAT.endpointDescription, iris.document("api/openapi.json")))
+    g.add((api, DCAT.servesDataset, ds))
+    g.add((api, DCTERMS.conformsTo, OPENAPI))
+    g.add((api, DCTERMS.license, URIRef(dataset.license)))
     bind_prefixes(g, iris)
     g.bind("foaf", FOAF)
     return g

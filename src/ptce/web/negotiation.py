@@ -96,8 +96,8 @@ def negotiate_resource(formats: Sequence[Format], suffix: str | None = None) -> 
 
 
 def wants_json() -> bool:
-    """Whether the client prefers JSON to HTML (for error bodies); a `.json` URL always does."""
-    if request.path.endswith(".json"):
+    """Whether the client prefers JSON to HTML (for error bodies); a `.json` URL or an API call always does."""
+    if request.path.endswith(".json") or (request.path.startswith("/api/") and request.path != "/api/"):
         return True
     return _cached_best((HTML, JSON), request.headers.get("Accept", ""), ()) is JSON
 

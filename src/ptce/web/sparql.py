@@ -145,16 +145,32 @@ def run(job: QueryJob, analysis: Analysis):
 
 
 def answer_query(query: str, defaults: list[str], named: list[str]) -> Response:
-    build = get_site().build  # one build for the whole request, even if a reload swaps it meanwhile
-    store = build.store
-    config = current_app.config
-    try:
-        analysis = analyse(query, store.prefixes)
-    except QueryRefused as exc:
-        raise SparqlError(400, f"Refused query: {exc}") from None
+    analysis = analysed(query)
     check_dataset(analysis)
     result_format, graph_format = choose_formats(analysis)
     keys = (result_format and result_format.key, graph_format and graph_format.key)
+    output, etag = evaluate(analysis, keys, defaults, named)
+    if output is None:
+        return answer_not_modified(etag)
+    return answer(output, etag, current_app.config["ROW_LIMIT"])
+
+
+def analysed(query: str) -> Analysis:
+    """The guard's reading of a query (400 when it refuses it)."""
+    try:
+        return analyse(query, get_site().build.store.prefixes)
+    except QueryRefused as exc:
+        raise SparqlError(400, f"Refused query: {exc}") from None
+
+
+def evaluate(analysis: Analysis, keys: tuple[str | None, str | None], defaults: list[str] = (),
+             named: list[str] = ()) -> tuple[QueryOutput | None, str | None]:  # fmt: skip
+    """Run a query the guard let through, in the formats `keys` (results, graphs), within the limits; returns
+    (its output, its ETag), or (None, ETag) when the client already holds that answer (answer 304). A build's
+    answers are kept (they never change until the next build); errors are SparqlError with their status."""
+    build = get_site().build  # one build for the whole request, even if a reload swaps it meanwhile
+    store = build.store
+    config = current_app.config
     row_limit = config["ROW_LIMIT"]
     limited, _ = analysis.limited(row_limit + 1)  # one row more than the limit: tells a cut result from a full one
     job = QueryJob(limited.text, *keys, tuple(defaults), tuple(named), row_limit)
@@ -163,10 +179,10 @@ def answer_query(query: str, defaults: list[str], named: list[str]) -> Response:
         key = (build.info.version, __version__, job)  # a build's answers never change (for one software version)
         etag = etag_of(key)
         if request.if_none_match.contains(etag):
-            return answer_not_modified(etag)
+            return None, etag
         cache = _cache()
         if (output := cache.get(key)) is not None:
-            return answer(output, etag, row_limit)
+            return output, etag
     try:
         output = run(job, analysis)
     except QueryRejected as exc:
@@ -191,7 +207,7 @@ def answer_query(query: str, defaults: list[str], named: list[str]) -> Response:
         raise SparqlError(406, not_acceptable_message(formats, "This result")) from None
     if key is not None:
         cache.put(key, output, len(output.body))
-    return answer(output, etag, row_limit)
+    return output, etag
 
 
 def _cache() -> ResultCache:
