@@ -253,7 +253,8 @@ def test_home_page_counts_and_links(client, graph):
     r = client.get("/")
     text = text_of(r)
     assert f"{len(set(graph.subjects(RDF.type, V.PTCE)))} PTCE" in text
-    assert f"{len(graph)} triplets" in text
+    assert f"{len(graph):,} triplets".replace(",", " ") in text  # thousands apart, the French way (text_of: a space)
+    assert f"{len(graph):,}".replace(",", "\u202f") in r.get_data(as_text=True)  # a narrow no-break space
     body = r.get_data(as_text=True)
     for href in ("/map", "/network", "/sparql", "/catalog#telechargements", "/ontology", "/id/ptce/cohose"):
         assert f'href="{href}"' in body

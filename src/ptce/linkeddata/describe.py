@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 
-from ptce.rdf.namespaces import IGEO, OA, ORG, PREFIXES, SCHEMA, Iris, bind_prefixes, language_rank
+from ptce.rdf.namespaces import GEO, IGEO, OA, ORG, PREFIXES, SCHEMA, Iris, bind_prefixes, language_rank
 from ptce.store.engine import Store, is_engine_iri
 
 LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
@@ -65,6 +65,26 @@ PROPERTY_LABELS = {
     OA.suffix: "texte après",
     OA.start: "début (caractère)",
     OA.end: "fin (caractère)",
+    GEO.hasGeometry: "localisation",
+    GEO.asWKT: "coordonnées (WKT)",
+}
+# French names of the outside vocabularies' classes, for types shown on pages (the ontology's own have labels).
+CLASS_LABELS = {
+    SKOS.Concept: "concept SKOS",
+    SKOS.ConceptScheme: "schéma de concepts",
+    IGEO.Departement: "département",
+    IGEO.Region: "région",
+    IGEO.Commune: "commune",
+    ORG.Organization: "organisation",
+    ORG.Membership: "rôle d'une organisation",
+    ORG.Role: "type de rôle",
+    GEO.Geometry: "géométrie",
+    OA.SpecificResource: "passage d'un document",
+    OA.TextQuoteSelector: "citation",
+    OA.TextPositionSelector: "position dans le texte",
+    RDF.Statement: "énoncé",
+    OWL.Ontology: "ontologie",
+    DCTERMS.Agent: "agent",
 }
 
 _UNSAFE_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
@@ -159,6 +179,8 @@ class Description:
             labels = [o for o in self.graph.objects(node, prop) if isinstance(o, Literal)]
             if labels:
                 return str(min(labels, key=language_rank))
+        if node in CLASS_LABELS or node in PROPERTY_LABELS:
+            return CLASS_LABELS.get(node) or PROPERTY_LABELS[node]
         text = str(node)
         return curie(text) if curie(text) != text else text.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
@@ -208,9 +230,13 @@ class Description:
     def rows(self) -> list[Row]:
         """Every property of the resource with its values, for the full data table."""
         props = sorted(set(self.graph.predicates(self.iri, None)), key=str)
+        names = set(self.graph.objects(self.iri, SKOS.prefLabel))
         rows = []
         for prop in props:
-            values = [self.value_of(o) for o in self.graph.objects(self.iri, prop)]
+            objects = list(self.graph.objects(self.iri, prop))
+            if prop == RDFS.label and set(objects) <= names:
+                continue  # rdfs:label repeating the name: shown once, as the name
+            values = [self.value_of(o) for o in objects]
             rows.append(Row(self.property_value(prop), sorted(values, key=lambda v: (v.label.casefold(), v.iri or ""))))
         return sorted(rows, key=lambda r: r.prop.label.casefold())
 

@@ -35,15 +35,15 @@ TABLE_FORMATS = (
     Format("csv", "text/csv", "csv", None, "CSV", None, "CSV"),
     Format("xlsx", XLSX_MEDIA_TYPE, "xlsx", None, "Excel (XLSX)", None, "XLSX"),
 )
-# Exports of the co-theme network (`ptce network --format`, /network.<suffix>).
+# Exports of the co-theme network (`ptce network --format`, /network.<suffix>); labels as the site shows them.
 NETWORK_FORMATS = (
-    Format("report", "text/plain; charset=utf-8", "txt", None, "Text report"),
+    Format("report", "text/plain; charset=utf-8", "txt", None, "Rapport (texte)"),
     Format("gexf", "application/gexf+xml", "gexf", None, "GEXF (Gephi)"),
     Format("graphml", "application/graphml+xml", "graphml", None, "GraphML"),
-    Format("json", "application/json", "json", None, "JSON (node-link)"),
-    Format("csv", "text/csv; charset=utf-8", "csv", None, "CSV (edges)"),
-    Format("png", "image/png", "png", None, "PNG figure"),
-    Format("svg", "image/svg+xml", "svg", None, "SVG figure"),
+    Format("json", "application/json", "json", None, "JSON (nœuds et liens)"),
+    Format("csv", "text/csv; charset=utf-8", "csv", None, "CSV (liens)"),
+    Format("png", "image/png", "png", None, "Figure PNG"),
+    Format("svg", "image/svg+xml", "svg", None, "Figure SVG"),
 )
 # Other media types clients send for the same formats.
 ALIASES = {

@@ -63,12 +63,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     site = Site.load(Path(app.config["BUILD_DIR"]), app.config["STORE"], app.config["QUERY_TIMEOUT"])
     app.extensions["ptce"] = site
 
-    from ptce.web import api, caching, catalog, cors, network, ops, resources, search, sparql
+    from ptce.web import api, caching, catalog, cors, formatting, network, ops, resources, search, sparql
     from ptce.web import map as map_views
     from ptce.web.bodies import BoundedBodies
 
     app.wsgi_app = BoundedBodies(app.wsgi_app, lambda: app.config["MAX_CONTENT_LENGTH"])
     cors.init_app(app)
+    formatting.init_app(app)
     for blueprint in (ops.bp, sparql.bp, resources.bp, catalog.bp, map_views.bp, network.bp, search.bp, api.bp):
         app.register_blueprint(blueprint)
     caching.init_app(app)

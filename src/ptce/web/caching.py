@@ -16,7 +16,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from werkzeug.exceptions import HTTPException
 
 from ptce import __version__
-from ptce.web.negotiation import wants_json
+from ptce.web.negotiation import wants_html, wants_json
 from ptce.web.site import get_site
 
 SECURITY_HEADERS = {
@@ -82,12 +82,33 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+# The site's own words for errors (Werkzeug's are English): a title, and the message when the view gave none.
+ERRORS = {
+    400: ("Requête incorrecte", "La requête n'a pas pu être comprise."),
+    403: ("Accès refusé", "Cette action n'est pas permise."),
+    404: ("Page introuvable", "Il n'y a rien à cette adresse. La recherche, en haut de la page, peut aider."),
+    405: ("Méthode non permise", "Cette adresse ne répond pas à cette méthode HTTP."),
+    406: ("Format non disponible", "Cette ressource n'existe pas dans le format demandé."),
+    408: ("Délai dépassé", "La requête n'est pas arrivée à temps."),
+    413: ("Requête trop longue", "La requête dépasse la taille permise."),
+    415: ("Type de contenu non pris en charge", "Le corps de la requête n'est pas d'un type accepté ici."),
+    429: ("Trop de requêtes", "Trop de requêtes à la fois ; réessayez dans un moment."),
+    500: ("Erreur du serveur", "Le serveur a rencontré une erreur interne."),
+    502: ("Serveur distant en échec", "Un serveur dont la réponse dépend n'a pas répondu correctement."),
+    503: ("Service indisponible", "Le service est momentanément indisponible ; réessayez dans un moment."),
+    507: ("Limite atteinte", "La requête a dépassé une limite du serveur."),
+}
+
+
 def error_response(code: int, title: str, message: str) -> Response:
-    """An error as JSON for JSON clients, else as a small HTML page."""
+    """An error as JSON for JSON clients, a small HTML page for browsers (they ask for text/html), plain text
+    for every other client."""
     if wants_json():
         response = jsonify({"error": title, "status": code, "message": message})
-    else:
+    elif wants_html():
         response = Response(render_template("error.html", code=code, title=title, message=message))
+    else:
+        response = Response(f"{code} {title}\n\n{message}\n", content_type="text/plain; charset=utf-8")
     response.status_code = code
     return response
 
@@ -95,7 +116,9 @@ def error_response(code: int, title: str, message: str) -> Response:
 def http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc
-    response = error_response(exc.code, exc.name, exc.description or exc.name)
+    title, default = ERRORS.get(exc.code, (exc.name, exc.name))
+    own = exc.description if exc.description and exc.description != type(exc).description else None
+    response = error_response(exc.code, title, own or default)
     for name, value in exc.get_headers():
         if name.lower() not in ("content-type", "content-length"):
             response.headers[name] = value
@@ -107,7 +130,7 @@ def unexpected_error(exc: Exception):
     if isinstance(exc, HTTPException):
         return http_error(exc)
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-    return error_response(500, "Internal Server Error", "Le serveur a rencontré une erreur interne.")
+    return error_response(500, *ERRORS[500])
 
 
 def init_app(app: Flask) -> None:

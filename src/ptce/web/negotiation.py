@@ -102,6 +102,11 @@ def wants_json() -> bool:
     return _cached_best((HTML, JSON), request.headers.get("Accept", ""), ()) is JSON
 
 
+def wants_html() -> bool:
+    """Whether the client asks for HTML by name (browsers do; `*/*` alone is not asking)."""
+    return request.accept_mimetypes["text/html"] > 0 and "html" in request.headers.get("Accept", "")
+
+
 def choose(offers, suffix: str | None = None) -> tuple[Format, bool]:
     """The format to answer in, or abort: 400 for an unknown `?format=`, 406 when no offer fits Accept."""
     try:
