@@ -46,13 +46,31 @@ def test_examples_are_tabs_and_a_query_shows_its_rows(page):
     assert len(tabs) == 7
     rows = run_tab(page, "Départements sans PTCE")
     assert len(rows) == 1
-    assert '"Aisne"@fr' in rows[0] and "02" in rows[0]
+    assert "Aisne" in rows[0] and "02" in rows[0]  # literals as text, not RDF syntax
+    assert page.locator(".tabPanel.active .yasr .literal", has_text="Aisne").get_attribute("title") == "langue : fr"
     assert page.locator("#truncated").is_hidden()
 
 
 def test_cut_results_show_the_notice(page):
     rows = run_tab(page, "PTCE par département")
     assert len(rows) == 3
-    assert rows[0][2:] == ['"Pas-de-Calais"@fr', "62", '"8"^^<http://www.w3.org/2001/XMLSchema#integer>']
+    assert rows[0][2:] == ["Pas-de-Calais", "62", "8"]
+    count = page.locator(".tabPanel.active .yasr .literal", has_text="8").first
+    assert count.get_attribute("title") == "type : xsd:integer"  # the datatype on hover
     assert page.locator("#truncated").is_visible()
     page.screenshot(path=str(SCREENSHOT)) if SCREENSHOT else None
+
+
+def test_at_390_px_the_run_button_leaves_the_query_readable(browser, server, tmp_path):
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    page.goto(f"{server.url}/sparql")
+    panel = page.locator(".tabPanel.active")
+    panel.locator(".yasqe_queryButton").wait_for()
+    button, editor = panel.locator(".yasqe_queryButton").bounding_box(), panel.locator(".CodeMirror").bounding_box()
+    assert button["y"] >= editor["y"] + editor["height"] - 1  # under the editor, not over the first lines
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    with page.expect_response(lambda r: "/sparql" in r.url and r.request.method == "POST"):
+        panel.locator(".yasqe_queryButton").click()
+    panel.locator(".yasr table.dataTable tbody tr").first.wait_for()
+    page.screenshot(path=str(tmp_path / "sparql-390.png"), full_page=True)
+    page.close()

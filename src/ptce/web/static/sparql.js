@@ -16,12 +16,33 @@
   };
   // Local-only autocompletion: no lookups of Linked Open Vocabularies.
   Yasgui.Yasqe.defaults.autocompleters = ["variables", "prefixes"];
+  // Result cells: a literal shows its text; its language or datatype is on hover (title). Values are escaped.
+  const Table = Yasgui.Yasr.plugins.table;
+  const XSD = "http://www.w3.org/2001/XMLSchema#";
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  Table.prototype.formatLiteral = function (binding) {
+    let hint = "";
+    if (binding["xml:lang"]) hint = "langue : " + binding["xml:lang"];
+    else if (binding.datatype) hint = "type : " + (binding.datatype.indexOf(XSD) === 0 ? "xsd:" + binding.datatype.slice(XSD.length) : binding.datatype);
+    const text = escapeHtml(binding.value);
+    return hint ? '<span class="literal" title="' + escapeHtml(hint) + '">' + text + "</span>" : text;
+  };
+  // Whole values by default (no ellipsis): columns as wide as what they hold, text wrapping.
+  const draw = Table.prototype.draw;
+  Table.prototype.draw = function (config) {
+    return draw.call(this, Object.assign({ isEllipsed: false }, config));
+  };
   const yasgui = new Yasgui(host, {
     requestConfig: { endpoint: endpoint, method: "POST" },
     endpointCatalogueOptions: { getData: () => [{ endpoint: endpoint }] },
     copyEndpointOnNewTab: true,
     populateFromUrl: false,
     persistenceId: null,
+    tabName: "Requête",
     yasqe: { prefixCcApi: null },
   });
   const examples = JSON.parse(document.getElementById("examples").textContent);
