@@ -101,3 +101,38 @@ def test_hover_shows_shared_themes_and_click_opens_the_ptce_page(page, build_dir
     page.mouse.click(x, y)
     page.wait_for_url("**/page/ptce/cohose")  # /id/ptce/cohose answers 303 to the HTML page
     assert page.locator("h1").inner_text() == "CoHose"
+
+
+# Every label's box in the container's pixels, from the node positions sigma uses (measured with sigma's font).
+LABEL_BOXES = """() => {
+  const {graph, renderer} = window.ptceNetwork, frame = document.getElementById('network-graph');
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = 'normal 14px Arial';
+  const boxes = graph.nodes().map(node => {
+    const a = graph.getNodeAttributes(node), p = renderer.graphToViewport({x: a.x, y: a.y});
+    const left = p.x + renderer.scaleSize(renderer.getNodeDisplayData(node).size) + 3;
+    return {label: a.label, left, right: left + ctx.measureText(a.label).width, top: p.y - 7, bottom: p.y + 7};
+  });
+  return {boxes, width: frame.clientWidth, height: frame.clientHeight,
+          drawn: renderer.getNodeDisplayedLabels().size, page: document.documentElement.scrollWidth};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_label_is_drawn_inside_the_frame_and_none_overlaps(browser, server, width, tmp_path):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    pg = context.new_page()
+    pg.goto(f"{server}/network")
+    pg.wait_for_selector("#network-graph[data-ready=true]")
+    found = pg.evaluate(LABEL_BOXES)
+    boxes = found["boxes"]
+    assert found["drawn"] == len(boxes) == 15  # the large nodes' too
+    for i, a in enumerate(boxes):
+        assert a["left"] >= 0 and a["top"] >= 0, a
+        assert a["right"] <= found["width"] and a["bottom"] <= found["height"], a
+        for b in boxes[i + 1 :]:
+            side_by_side = a["right"] <= b["left"] or b["right"] <= a["left"]
+            assert side_by_side or a["bottom"] <= b["top"] or b["bottom"] <= a["top"], (a["label"], b["label"])
+    assert found["page"] <= width  # the page itself fits (the table scrolls in its own box)
+    pg.locator("#network-graph").screenshot(path=str(tmp_path / f"network-{width}.png"))
+    context.close()

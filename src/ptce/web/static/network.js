@@ -71,6 +71,69 @@
     showPanel(ends.join(" — "), [weights, shared]);
   }
 
+  var MAX_LABELLED = 200;
+  var LABEL_SIZE = 14;  // sigma's defaults: 14px Arial, drawn right of the node, 3px away
+  var measure = document.createElement("canvas").getContext("2d");
+  measure.font = "normal " + LABEL_SIZE + "px Arial";
+
+  // Each shown node's label as a box in the container's pixels, where sigma draws it.
+  function labelBoxes(graph, renderer) {
+    var boxes = [];
+    graph.forEachNode(function (node, a) {
+      var d = renderer.getNodeDisplayData(node);
+      if (!d || d.hidden || !a.label) return;
+      var p = renderer.graphToViewport({ x: a.x, y: a.y });
+      var left = p.x + renderer.scaleSize(d.size) + 3;
+      boxes.push({ node: node, x: p.x, y: p.y, left: left, right: left + measure.measureText(a.label).width,
+        top: p.y - LABEL_SIZE / 2 - 1, bottom: p.y + LABEL_SIZE / 2 + 1 });
+    });
+    return boxes;
+  }
+
+  function overlap(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+
+  // Move nodes apart, vertically, until no two labels overlap and every label is inside the frame; the frame is
+  // fixed first so that moving a node does not rescale the others.
+  function separateLabels(graph, renderer, box) {
+    renderer.setCustomBBox(null);
+    renderer.refresh();
+    renderer.setCustomBBox(renderer.getBBox());
+    var width = box.clientWidth, height = box.clientHeight, pad = 4;
+    var boxes = labelBoxes(graph, renderer);
+    for (var round = 0; round < 400; round += 1) {
+      var moved = false;
+      boxes.forEach(function (b) {  // inside the frame
+        var dx = Math.min(0, width - pad - b.right) + Math.max(0, pad - (b.x - 10));
+        var dy = Math.min(0, height - pad - b.bottom) + Math.max(0, pad - b.top);
+        if (dx || dy) { shift(b, dx, dy); moved = true; }
+      });
+      for (var i = 0; i < boxes.length; i += 1) {
+        for (var j = i + 1; j < boxes.length; j += 1) {
+          var a = boxes[i], b = boxes[j];
+          if (!overlap(a, b)) continue;
+          var push = (Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top)) / 2 + 0.5;
+          var up = a.y < b.y || (a.y === b.y && i < j) ? a : b, down = up === a ? b : a;
+          shift(up, 0, -push);
+          shift(down, 0, push);
+          moved = true;
+        }
+      }
+      if (!moved) break;
+    }
+    boxes.forEach(function (b) {
+      var g = renderer.viewportToGraph({ x: b.x, y: b.y });
+      graph.mergeNodeAttributes(b.node, { x: g.x, y: g.y });
+    });
+    renderer.refresh();
+  }
+
+  function shift(b, dx, dy) {
+    b.x += dx; b.left += dx; b.right += dx;
+    b.y += dy; b.top += dy; b.bottom += dy;
+  }
+
   function build(data) {
     var graph = new graphology.Graph({ type: "undirected" });
     graph.replaceAttributes(data.graph);
@@ -90,9 +153,13 @@
     var topWeight = 0;
     graph.forEachEdge(function (e, a) { topWeight = Math.max(topWeight, a.weight); });
     var sizeOf = sizes(graph);
+    var every = graph.order <= MAX_LABELLED;
     var renderer = new Sigma(graph, container, {
       enableEdgeEvents: true,
       labelRenderedSizeThreshold: 0,
+      // A small network shows every name (its labels are moved apart below); a large one lets sigma choose.
+      labelDensity: every ? 1e6 : 1,
+      labelGridCellSize: every ? 1 : 100,
       defaultEdgeColor: "#b8bfcc",
       nodeReducer: function (node, a) {
         var out = { x: a.x, y: a.y, label: a.label, size: sizeOf(a) };
@@ -136,12 +203,17 @@
           update();
         });
       });
+    if (every) {
+      separateLabels(graph, renderer, container);
+      window.addEventListener("resize", function () { separateLabels(graph, renderer, container); });
+    }
     controls.hidden = false;
     container.querySelectorAll(".network-fallback").forEach(function (p) { p.remove(); });
     container.dataset.nodes = String(graph.order);
     container.dataset.edges = String(graph.size);
     update();
     window.ptceNetwork = { graph: graph, renderer: renderer };
+    container.dataset.ready = "true";
   }
 
   fetch(container.dataset.src, { headers: { Accept: "application/json" } })
