@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 from itertools import pairwise
+from math import asin, cos, radians, sin, sqrt
 
 import pytest
+from rdflib.namespace import RDF, SKOS
 
+from ptce.rdf.namespaces import GEO
 from ptce.web.examples import load_examples
+
+from ..conftest import IRIS
 
 EXAMPLES = {e.name: e for e in load_examples()}
 
@@ -65,6 +70,11 @@ EXPECTED = {
         [(r["name"], r.get("partnerShops"), r.get("subscribers")) for r in rows]
         == [("Mon shopping c'est Calais", "104", None)]
     ),
+    "08-nearest-ptces": lambda rows: (
+        len(rows) == 5
+        and "CoHose" not in column(rows, "name")
+        and [float(r["km"]) for r in rows] == sorted(float(r["km"]) for r in rows)
+    ),
 }
 
 
@@ -82,3 +92,25 @@ def test_example_has_a_title_and_a_comment(name):
     example = EXAMPLES[name]
     assert example.title and example.comment
     assert example.text.lstrip().startswith("# " + example.title)
+
+
+def test_nearest_ptces_agree_with_the_haversine_distance(client, graph):
+    """The engine's geof:distance (metres, on the WGS84 ellipsoid) against a great-circle distance computed here
+    from the same points: the same five PTCEs in the same order, each within 1 %."""
+
+    def point(node):
+        lon, lat = map(float, str(graph.value(graph.value(node, GEO.hasGeometry), GEO.asWKT))[6:-1].split())
+        return radians(lon), radians(lat)
+
+    def km(a, b):
+        (x1, y1), (x2, y2) = a, b
+        h = sin((y2 - y1) / 2) ** 2 + cos(y1) * cos(y2) * sin((x2 - x1) / 2) ** 2
+        return 2 * 6371.0088 * asin(sqrt(h))
+
+    cohose = IRIS.thing("ptce", "cohose")
+    others = [p for p in graph.subjects(RDF.type, IRIS.vocab.PTCE) if p != cohose]
+    ranked = sorted(others, key=lambda p: km(point(cohose), point(p)))[:5]
+    rows = answer(client, "08-nearest-ptces")
+    assert column(rows, "name") == [str(graph.value(p, SKOS.prefLabel)) for p in ranked]
+    for row, p in zip(rows, ranked, strict=True):
+        assert abs(float(row["km"]) - km(point(cohose), point(p))) <= 0.01 * float(row["km"]) + 0.1

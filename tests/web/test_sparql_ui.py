@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from ptce.web.examples import load_examples
+
 from ..live_server import live_server
 
 SCREENSHOT = os.environ.get("PTCE_SCREENSHOT")
@@ -43,7 +45,7 @@ def run_tab(page, title: str) -> list[list[str]]:
 def test_examples_are_tabs_and_a_query_shows_its_rows(page):
     tabs = [text.split("\n")[0] for text in page.get_by_role("tab").all_inner_texts()]
     assert tabs[:2] == ["PTCE par département", "Départements sans PTCE"]
-    assert len(tabs) == 7
+    assert len(tabs) == len(load_examples())
     rows = run_tab(page, "Départements sans PTCE")
     assert len(rows) == 1
     assert "Aisne" in rows[0] and "02" in rows[0]  # literals as text, not RDF syntax
