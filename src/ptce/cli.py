@@ -387,7 +387,8 @@ def synth(orgs: int, seed: int, out: Path) -> None:
     """Write a synthetic national directory of PTCEs in the YAML source format (test data for scale).
 
     101 departments, up to 1,200 territories, one PTCE per 25 organisations, themes from the real scheme
-    with skewed popularity. About 17 triples per organisation: --orgs 60000 builds about 1M triples.
+    with skewed popularity. About 70 triples per organisation (each fact with its passage): --orgs 14700 builds
+    about 1M triples.
     The folder is replaced whole, and only if it is new, empty or an earlier synthetic folder.
 
     \b
