@@ -353,6 +353,14 @@ def report(results, names, args, command, triples, info) -> str:
     return "\n".join(lines)
 
 
+def emit_section(lines: list[str], path: Path | None, heading: str) -> None:
+    """Print a RESULTS.md section, and write it into `path` when given."""
+    section = "\n".join(lines)
+    print(section)
+    if path:
+        write_section(path, section, heading)
+
+
 def write_section(path: Path, section: str, heading: str = "SPARQL endpoint") -> None:
     """Replace (or append) the "## HEADING" section of RESULTS.md, leaving other sections alone."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_endpoint import machine, write_section
+from bench_endpoint import emit_section, machine
 
 from ptce.build.pipeline import publish_build
 from ptce.build.search_index import write_search_index
@@ -114,10 +114,7 @@ def main() -> None:
         ),
         "",
     ]
-    section = "\n".join(lines)
-    print(section)
-    if args.write:
-        write_section(args.write, section, HEADING)
+    emit_section(lines, args.write, HEADING)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
-from bench_endpoint import free_port, machine, wait_for, write_section
+from bench_endpoint import emit_section, free_port, machine, wait_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.live_server import stop_process
@@ -214,10 +214,7 @@ def main() -> None:
         "",
     ]
     shutil.rmtree(work, ignore_errors=True)
-    section = "\n".join(lines)
-    print(section)
-    if args.write:
-        write_section(args.write, section, HEADING)
+    emit_section(lines, args.write, HEADING)
 
 
 if __name__ == "__main__":
