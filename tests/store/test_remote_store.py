@@ -171,7 +171,11 @@ def test_query_gives_the_same_rows_on_every_backend(name, embedded_store, virtuo
     sparql = all_queries()[name]
     expected = rows(embedded_store, sparql)
     assert expected, f"{name} returns no rows on the real data"
-    assert rows(virtuoso_store, sparql) == expected
+    if uses_geosparql(sparql):  # Virtuoso 7 (open source) has no geof: functions, only its own bif:st_*
+        with pytest.raises(RemoteStoreError, match="Undefined procedure"):
+            rows(virtuoso_store, sparql)
+    else:
+        assert rows(virtuoso_store, sparql) == expected
     assert rows(oxigraph_store, sparql) == expected
 
 
@@ -192,13 +196,23 @@ def endpoints(virtuoso_store, server, oxigraph_store, oxigraph_server, build_dir
 def test_query_gives_the_same_rows_through_the_endpoint_on_every_backend(name, endpoints):
     """What users send to /sparql, through the guard (which bounds the rows with a LIMIT), on both backends."""
     answers = {}
+    geosparql = uses_geosparql(all_queries()[name])
     for backend, client in endpoints.items():
         response = client.post(
             "/sparql", data={"query": all_queries()[name]}, headers={"Accept": "application/sparql-results+json"}
         )
+        if geosparql and backend == "virtuoso":  # refused by the backend, said as such (see above)
+            assert response.status_code == 502 and "Undefined procedure" in response.get_data(as_text=True)
+            continue
         assert response.status_code == 200, f"{backend}: {response.get_data(as_text=True)[:500]}"
         answers[backend] = len(response.get_json()["results"]["bindings"])
-    assert answers["embedded"] > 0 and answers["virtuoso"] == answers["oxigraph"] == answers["embedded"]
+    assert answers["embedded"] > 0 and answers["oxigraph"] == answers["embedded"]
+    assert geosparql or answers["virtuoso"] == answers["embedded"]
+
+
+def uses_geosparql(sparql: str) -> bool:
+    """Whether a query calls GeoSPARQL functions (the embedded engine and Oxigraph server evaluate them)."""
+    return "http://www.opengis.net/def/function/geosparql/" in sparql
 
 
 def test_one_request_to_the_server_per_query(server, virtuoso_store, build_dir, monkeypatch):
