@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ptce.build.pipeline import publish_build
+from ptce.query import runner
 from ptce.query.runner import BUSY_THREAD, ProcessRunner, QueryCrashed, QueryJob
 from ptce.web.server import process_tree
 
@@ -112,3 +113,23 @@ def test_an_on_disk_store_is_opened_after_the_fork(tmp_path):
         assert threads_of(zygote) == 1
     finally:
         runner.close()
+
+
+def test_a_zygote_that_dies_while_forking_is_replaced_and_the_fork_retried(pool, monkeypatch):
+    assert pool.run(ASK, 60).body.endswith(b"true}")
+    first = pool.zygote_pid
+    real = runner._Zygote.spawn
+    failures = []
+
+    def dies_once(self, *fds):
+        if not failures:
+            failures.append(self.process.pid)
+            raise RuntimeError("the query processes' zygote ended while forking")
+        return real(self, *fds)
+
+    monkeypatch.setattr(runner._Zygote, "spawn", dies_once)
+    with pytest.raises(QueryCrashed):  # its process dies; the replacement's first fork fails, the second works
+        pool.run(QueryJob(SORT_PANIC), 60)
+    assert failures == [first] and pool.zygote_pid not in (None, first)
+    for _ in range(3):
+        assert pool.run(ASK, 60).body.endswith(b"true}")

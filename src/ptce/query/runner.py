@@ -329,7 +329,10 @@ class _Zygote:
 
     def spawn(self, job_pipe: int, reply_pipe: int, errors: int) -> int:
         """Fork a query process reading jobs from `job_pipe`, replying on `reply_pipe`; returns its process id."""
-        return int(self._ask(b"spawn", [job_pipe, reply_pipe, errors]))
+        answer = self._ask(b"spawn", [job_pipe, reply_pipe, errors])
+        if not answer.isdigit():
+            raise RuntimeError("the query processes' zygote ended while forking")
+        return int(answer)
 
     def exit_status(self, pid: int) -> int | None:
         """The exit code of a query process that has ended (reaping it), None if it has not within 10 s."""
@@ -437,15 +440,26 @@ class ProcessRunner:
         self._lock = threading.Lock()
 
     def _new_child(self) -> _Child:
-        """A new query process, forked by the zygote (started again first if it has ended)."""
-        with self._lock:
-            if self._zygote is None or not self._zygote.alive():
-                if self._zygote is not None:
-                    self._zygote.kill()
-                self._zygote = _Zygote(self.build_dir, self.memory_limit, self.result_bytes, self.network,
-                                       self.start_timeout)  # fmt: skip
-            zygote = self._zygote
-        return _Child(zygote)
+        """A new query process, forked by the zygote (started again first if it has ended, or if it dies while
+        forking: then once more with a new one)."""
+        for attempt in (1, 2):
+            with self._lock:
+                if self._zygote is None or not self._zygote.alive():
+                    if self._zygote is not None:
+                        self._zygote.kill()
+                    self._zygote = _Zygote(self.build_dir, self.memory_limit, self.result_bytes, self.network,
+                                           self.start_timeout)  # fmt: skip
+                zygote = self._zygote
+            try:
+                return _Child(zygote)
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                with self._lock:
+                    if self._zygote is zygote:
+                        zygote.kill()
+                        self._zygote = None
+        raise AssertionError("unreachable")
 
     def _fill(self) -> None:
         if self._pid == os.getpid():
