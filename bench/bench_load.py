@@ -33,7 +33,7 @@ from tests.sample_queries import QUERIES_OF_DEATH as DEATHS
 from tests.sample_queries import SIMPLE_QUERY as SIMPLE
 
 from ptce.build.pipeline import publish_build
-from ptce.web.examples import load_examples
+from ptce.query.examples import load_examples
 from ptce.web.server import process_tree_rss
 
 HEADING = "Reliability: load and query of death"

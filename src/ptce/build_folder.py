@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ptce.rdf.formats import GRAPH_FORMATS, Format
+from ptce.rdf.formats import GRAPH_FORMATS, TABLE_FORMATS, Format
 
 DUMP_NAME = "ptce"
 BUILD_INFO = "build.json"
@@ -31,6 +31,7 @@ SHAPES_FILE = "shapes.ttl"  # the SHACL shapes the build was validated against (
 TABLE_CSV = "ptce.csv"  # the directory as spreadsheets, one row per PTCE (`build.spreadsheet`), served at /<name>
 TABLE_XLSX = "ptce.xlsx"
 TABLE_SCHEMA = "ptce.schema.json"  # their Table Schema
+TABLE_FILES = dict(zip((TABLE_CSV, TABLE_XLSX), TABLE_FORMATS, strict=True))  # spreadsheet file: its format
 SEARCH_INDEX = "search.sqlite"  # the site's search index (SQLite FTS5, `build.search_index`)
 GZIP = "application/gzip"
 # From this many triples a build is large: `ptce build` writes the on-disk store with Oxigraph's writers, and

@@ -9,8 +9,8 @@ from math import asin, cos, radians, sin, sqrt
 import pytest
 from rdflib.namespace import RDF, SKOS
 
+from ptce.query.examples import load_examples
 from ptce.rdf.namespaces import GEO
-from ptce.web.examples import load_examples
 
 from ..conftest import IRIS
 

@@ -11,8 +11,8 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF
 
+from ptce.query.examples import BadParameter, load_examples, read_example
 from ptce.query.guard import analyse
-from ptce.web.examples import BadParameter, load_examples, read_example
 
 ALIMENTATION = "https://w3id.org/ptce/id/theme/alimentation"
 

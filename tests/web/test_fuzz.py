@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ptce.query.examples import load_examples
 from ptce.web import create_app
-from ptce.web.examples import load_examples
 
 from ..routes import route_paths
 

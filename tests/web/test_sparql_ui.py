@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ptce.web.examples import load_examples
+from ptce.query.examples import load_examples
 
 from ..live_server import live_server
 

@@ -20,15 +20,14 @@ from ptce.build_folder import (
     GZIP,
     NETWORK_DUMP,
     OUTLINES,
-    TABLE_CSV,
+    TABLE_FILES,
     TABLE_SCHEMA,
-    TABLE_XLSX,
     VOID_FILE,
     BuildInfo,
     Download,
     downloads,
 )
-from ptce.rdf.formats import EU_FILE_TYPES, TABLE_FORMATS
+from ptce.rdf.formats import EU_FILE_TYPES
 from ptce.rdf.geometry import features_by
 from ptce.rdf.namespaces import EU_LANGUAGES, FORMATS, GEO, IANA, PREFIXES, SD, SHAPES, WD, Iris, bind_prefixes
 from ptce.store.engine import Store
@@ -271,7 +270,7 @@ def catalog_graph(
 def _spreadsheets(g: Graph, iris: Iris, info: BuildInfo, dataset: Dataset, folder: Path | None) -> None:
     """The CSV and XLSX directory (one row per PTCE) as distributions that conform to their Table Schema."""
     schema = iris.document(TABLE_SCHEMA)
-    for fmt, name in zip(TABLE_FORMATS, (TABLE_CSV, TABLE_XLSX), strict=True):
+    for name, fmt in TABLE_FILES.items():
         if folder is None or not (folder / name).is_file():
             continue
         dist, url = iris.dataset_part(name.replace(".", "-")), iris.document(name)

@@ -77,7 +77,7 @@ def write_search_index(folder: Path, store: Store, iris: Iris) -> None:
         )
         for n, (iri, kind) in enumerate(sorted(kinds.items()), 1):
             label = labels.get(iri) or next(iter(names.get(iri, [])), iri)
-            page = (iris.path_of(iri) or iri).replace("/id/", "/page/", 1)
+            page = iris.page_path(iri) or iri
             own = texts.get(iri, [])
             db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (n, iri, page, kind, KINDS[kind][1], label, SEPARATOR.join(own)))  # fmt: skip

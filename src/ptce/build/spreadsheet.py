@@ -17,13 +17,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ptce.build_folder import TABLE_CSV, TABLE_SCHEMA, TABLE_XLSX, BuildInfo
+from ptce.french import fold
 from ptce.rdf.namespaces import Iris
 from ptce.store.engine import Store
 
@@ -87,21 +87,19 @@ ROLE_FIELDS = {"CarrierRole": "porteurs", "FacilitatorRole": "animateurs", "Part
 
 def collation_key(text: str) -> tuple[str, str]:
     """French alphabetical order: accents and case set aside first, then the text itself."""
-    bare = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return bare.casefold(), text
+    return fold(text), text
 
 
 def directory_rows(store: Store, iris: Iris) -> list[dict[str, str]]:
     """One row per PTCE (the fields of `FIELDS`), in French alphabetical order of their names."""
     rows: dict[str, dict[str, str]] = {}
     for r in store.select(PTCES):
-        path = iris.path_of(r["ptce"]) or ""
         rows[r["ptce"]] = {
             "nom": r["name"],
             "departement": r["department"],
             "code_departement": r["code"],
             "iri": r["ptce"],
-            "page": str(iris.document(path.replace("/id/", "page/", 1))),
+            "page": str(iris.document(iris.page_path(r["ptce"]))),
         }
     lists: dict[tuple[str, str], set[str]] = {}
     for field, query in (("territoires", TERRITORIES), ("thematiques", THEMES)):

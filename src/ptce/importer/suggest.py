@@ -10,10 +10,10 @@ feminine -e/-trice/-elle/-ive). Where one match lies inside a longer one ("alime
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ptce.french import fold, singular
 from ptce.sources.loader import Theme
 
 WORD_RE = re.compile(r"\w+")
@@ -21,27 +21,15 @@ STOPWORDS = frozenset(
     {"a", "au", "aux", "c", "d", "de", "des", "du", "en", "et", "j", "l", "la", "le", "les", "n"}
     | {"qu", "s", "un", "une"}
 )
-LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 # (ending, replacement) for feminine forms, tried after the plural mark is removed.
 FEMININE = (("trice", "teur"), ("euse", "eur"), ("elle", "el"), ("enne", "en"), ("ive", "if"))
-
-
-def fold(word: str) -> str:
-    """Lower case without accents or ligatures: "Écologie" -> "ecologie"."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold().translate(LIGATURES))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def stem(word: str) -> str:
     """Reduce simple French inflections of a folded word: "locaux" -> "local", "innovantes" -> "innovant"."""
     if len(word) <= 3:
         return word
-    if word.endswith("eaux"):
-        word = word[:-1]
-    elif word.endswith("aux"):
-        word = word[:-3] + "al"
-    elif word[-1] in "sx":
-        word = word[:-1]
+    word = singular(word)
     for ending, replacement in FEMININE:
         if word.endswith(ending):
             return word[: -len(ending)] + replacement

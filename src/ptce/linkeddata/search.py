@@ -3,7 +3,7 @@
 The index is an SQLite FTS5 table in the build folder (`build_folder.SEARCH_INDEX`), so it ships with the build
 and is switched with it at reload. Words are analysed the same way on both sides, before FTS5 sees them:
 
-- accents and case set aside (NFD, combining marks dropped, casefold), so "eco pole" finds "Eco-Pôle";
+- accents, ligatures and case set aside (`ptce.french`, as the importer does), so "eco pole" finds "Eco-Pôle";
 - words split at anything that is not a letter or digit, so elided articles fall off ("d'Audruicq" → "audruicq");
 - French plurals reduced to the singular ("territoires" → "territoire", "sociaux" → "social");
 - in queries, French stop words left out ("de", "la", …) unless nothing else is left, and every word a prefix
@@ -18,15 +18,16 @@ from __future__ import annotations
 import html
 import re
 import sqlite3
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ptce.french import fold
+from ptce.french import singular as stem  # plural endings only: a query word may be a prefix
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 STOP_WORDS = frozenset(("a", "au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "en", "et", "il", "la",
                         "le", "les", "leur", "leurs", "ou", "par", "pour", "qu", "que", "qui", "sa", "se", "ses", "son",
                         "sur", "un", "une"))  # fmt: skip
-LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae"})
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 12
 # Column weights for bm25(): label, other names, places, texts.
@@ -40,21 +41,6 @@ KINDS = {  # kind: (label in French, rank among equals)
     "theme": ("Thématique", 4),
 }
 SNIPPET_CHARS = 220
-
-
-def fold(text: str) -> str:
-    """Accents, ligatures and case set aside ("Nœux" → "noeux")."""
-    bare = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return bare.translate(LIGATURES).casefold()
-
-
-def stem(word: str) -> str:
-    """A folded word reduced to its French singular (a light stemmer: plural endings only)."""
-    if len(word) > 4 and word.endswith("aux"):
-        return word[:-3] + "al"
-    if len(word) > 3 and word[-1] in "sx":
-        return word[:-1]
-    return word
 
 
 def words(text: str) -> list[tuple[str, int, int]]:

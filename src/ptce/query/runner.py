@@ -440,26 +440,26 @@ class ProcessRunner:
         self._lock = threading.Lock()
 
     def _new_child(self) -> _Child:
-        """A new query process, forked by the zygote (started again first if it has ended, or if it dies while
-        forking: then once more with a new one)."""
-        for attempt in (1, 2):
+        """A new query process, forked by the zygote; if the zygote dies while forking, once more with a new one."""
+        zygote = self._live_zygote()
+        try:
+            return _Child(zygote)
+        except RuntimeError:
             with self._lock:
-                if self._zygote is None or not self._zygote.alive():
-                    if self._zygote is not None:
-                        self._zygote.kill()
-                    self._zygote = _Zygote(self.build_dir, self.memory_limit, self.result_bytes, self.network,
-                                           self.start_timeout)  # fmt: skip
-                zygote = self._zygote
-            try:
-                return _Child(zygote)
-            except RuntimeError:
-                if attempt == 2:
-                    raise
-                with self._lock:
-                    if self._zygote is zygote:
-                        zygote.kill()
-                        self._zygote = None
-        raise AssertionError("unreachable")
+                if self._zygote is zygote:
+                    zygote.kill()
+                    self._zygote = None
+        return _Child(self._live_zygote())
+
+    def _live_zygote(self) -> _Zygote:
+        """This pool's zygote, started (again) if it has none or it has ended."""
+        with self._lock:
+            if self._zygote is None or not self._zygote.alive():
+                if self._zygote is not None:
+                    self._zygote.kill()
+                self._zygote = _Zygote(self.build_dir, self.memory_limit, self.result_bytes, self.network,
+                                       self.start_timeout)  # fmt: skip
+            return self._zygote
 
     def _fill(self) -> None:
         if self._pid == os.getpid():

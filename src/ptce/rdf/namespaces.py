@@ -135,6 +135,11 @@ class Iris:
         """Local path (starting with '/') the app serves for a dataset IRI, else None."""
         return "/" + iri[len(self.base) :] if iri.startswith(self.base) else None
 
+    def page_path(self, iri: str) -> str | None:
+        """The path of the HTML page of a thing of the dataset ({base}id/kind/slug → /page/kind/slug), else None."""
+        prefix = f"{self.base}id/"
+        return "/page/" + iri[len(prefix) :] if iri.startswith(prefix) else None
+
 
 def prefix_map(iris: Iris) -> dict[str, str]:
     """The usual prefixes and `ptce:` for the ontology: predeclared in queries, bound in dumps and contexts."""

@@ -1,5 +1,5 @@
 """A REST API over the example queries: each `queries/*.rq` is a GET operation (grlc's conventions, see
-`ptce.web.examples`), described by an OpenAPI 3.1 document.
+`ptce.query.examples`), described by an OpenAPI 3.1 document.
 
 - `/api/` a page listing the operations, their parameters and an example call;
 - `/api/openapi.json` the OpenAPI description;
@@ -14,23 +14,19 @@ the query as terms (IRIs checked, literals escaped): a value can never become qu
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from ptce import __version__
 from ptce.linkeddata.pages import Page
+from ptce.query.examples import BadParameter, ExampleQuery, load_examples
+from ptce.store.engine import json_term_value
 from ptce.web.caching import cached
 from ptce.web.cors import ROW_LIMIT_HEADER, TRUNCATED_HEADER
-from ptce.web.examples import BadParameter, ExampleQuery, load_examples
 from ptce.web.site import public_url
 from ptce.web.sparql import analysed, check_dataset, evaluate
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-NUMERIC = {f"http://www.w3.org/2001/XMLSchema#{t}" for t in (
-    "integer", "decimal", "double", "float", "int", "long", "short", "nonNegativeInteger", "positiveInteger",
-    "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong")}  # fmt: skip
-BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 OPENAPI_VERSION = "3.1.0"
 CSV = "text/csv"
 
@@ -43,25 +39,11 @@ def operations() -> dict[str, ExampleQuery]:
     return ext["ptce.api"]
 
 
-def plain_value(term: dict | None):
-    """A SPARQL JSON result term as a plain JSON value: numbers and booleans typed, anything else its text."""
-    if term is None:
-        return None
-    value, datatype = term["value"], term.get("datatype")
-    if datatype in NUMERIC:
-        number = Decimal(value)
-        return int(number) if number == number.to_integral_value() and "." not in value and "E" not in value.upper() \
-            else float(number)  # fmt: skip
-    if datatype == BOOLEAN:
-        return value in ("true", "1")
-    return value
-
-
 def plain_rows(body: bytes) -> list[dict]:
     """SPARQL JSON results as a list of {variable: plain value} (every projected variable, null if unbound)."""
     data = json.loads(body)
     names = data["head"]["vars"]
-    return [{n: plain_value(row.get(n)) for n in names} for row in data["results"]["bindings"]]
+    return [{n: json_term_value(row.get(n)) for n in names} for row in data["results"]["bindings"]]
 
 
 def json_response(data) -> Response:
@@ -118,7 +100,16 @@ def _variables(example: ExampleQuery) -> list[str]:
 
 
 def openapi() -> dict:
-    """The OpenAPI 3.1 description of the operations."""
+    """The OpenAPI 3.1 description of the operations (made once per public address: the queries are the
+    package's)."""
+    key = ("ptce.api.openapi", public_url("api"))
+    ext = current_app.extensions
+    if key not in ext:
+        ext[key] = _openapi(key[1])
+    return ext[key]
+
+
+def _openapi(server: str) -> dict:
     paths = {}
     for name, example in operations().items():
         columns = {v: {"type": ["string", "number", "boolean", "null"]} for v in _variables(example)}
@@ -161,7 +152,7 @@ def openapi() -> dict:
             "(conventions de grlc). Pour toute autre question : le point d'accès SPARQL.",
             "license": {"name": "Licence Ouverte 2.0", "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"},
         },
-        "servers": [{"url": public_url("api")}],
+        "servers": [{"url": server}],
         "externalDocs": {"description": "Point d'accès SPARQL", "url": public_url("sparql")},
         "paths": paths,
         "components": {"schemas": {"Error": {"type": "object", "properties": {

@@ -18,6 +18,7 @@ from ptce.build_folder import (
     NETWORK_DUMP,
     SHAPES_FILE,
     TABLE_CSV,
+    TABLE_FILES,
     TABLE_SCHEMA,
     TABLE_XLSX,
     VOID_FILE,
@@ -25,7 +26,7 @@ from ptce.build_folder import (
 )
 from ptce.linkeddata.dataset import dataset_summary, read_metadata
 from ptce.linkeddata.pages import SCHEMA_CONTEXT, Page, home_page
-from ptce.rdf.formats import GRAPH_FORMATS, XLSX_MEDIA_TYPE, Format
+from ptce.rdf.formats import GRAPH_FORMATS, Format
 from ptce.rdf.serialize import serialize_graph
 from ptce.web.caching import cached
 from ptce.web.negotiation import HTML, PAGE_OR_GRAPH, choose, vary
@@ -101,11 +102,7 @@ def dump(name: str):
     return send_from_directory(build.folder, name, mimetype=files[name], etag=False, conditional=False, max_age=max_age)
 
 
-SPREADSHEETS = {
-    TABLE_CSV: "text/csv",
-    TABLE_XLSX: XLSX_MEDIA_TYPE,
-    TABLE_SCHEMA: "application/json",
-}
+SPREADSHEETS = {name: fmt.media_type for name, fmt in TABLE_FILES.items()} | {TABLE_SCHEMA: "application/json"}
 
 
 @bp.get(f"/{TABLE_CSV}", defaults={"name": TABLE_CSV})
@@ -177,7 +174,7 @@ def sitemap():
     build = get_site().build
     things = build.store.select(SITEMAP_THINGS % (build.iris.document("id/"), SITEMAP_MAX_URLS - len(SITEMAP_PAGES)))
     paths = list(SITEMAP_PAGES)
-    paths += ["/page/" + row["s"].removeprefix(str(build.iris.document("id/"))) for row in things]
+    paths += [build.iris.page_path(row["s"]) for row in things]
     body = render_template("sitemap.xml", urls=[public_url(p) for p in paths], lastmod=build.info.built_at)
     return Response(body, mimetype="application/xml")
 

@@ -43,7 +43,7 @@ def embed_filters(data) -> dict[str, str | None]:
             )
     department = request.args.get("departement") or None
     if department is not None:
-        found = [d.iri for d in data.departments if department in (d.code, d.iri, d.iri.rsplit("/", 1)[-1])]
+        found = [d.iri for d in data.departments if department in (d.code, d.iri, (iris.split(d.iri) or ("", ""))[1])]
         if not found:
             codes = ", ".join(d.code for d in data.departments)
             abort(400, description=f"Département inconnu de la carte : donnez son code ({codes}).")

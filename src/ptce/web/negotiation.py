@@ -104,7 +104,7 @@ def wants_json() -> bool:
 
 def wants_html() -> bool:
     """Whether the client asks for HTML by name (browsers do; `*/*` alone is not asking)."""
-    return request.accept_mimetypes["text/html"] > 0 and "html" in request.headers.get("Accept", "")
+    return any(media == "text/html" and quality > 0 for media, quality in request.accept_mimetypes)
 
 
 def choose(offers, suffix: str | None = None) -> tuple[Format, bool]:

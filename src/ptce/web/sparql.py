@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from ptce import __version__
 from ptce.linkeddata.describe import iri_ref
+from ptce.query.examples import load_examples
 from ptce.query.guard import READ_ONLY, Analysis, QueryRefused, analyse, refusal
 from ptce.query.result_cache import ResultCache, etag_of
 from ptce.query.runner import (
@@ -29,7 +30,6 @@ from ptce.query.runner import (
 )
 from ptce.rdf.formats import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format
 from ptce.web.cors import ROW_LIMIT_HEADER, TRUNCATED_HEADER
-from ptce.web.examples import load_examples
 from ptce.web.negotiation import FORMAT_PARAM, best_format, negotiate, not_acceptable_message
 from ptce.web.service_description import service_description
 from ptce.web.site import get_site, public_url
