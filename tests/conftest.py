@@ -29,15 +29,33 @@ def private_cache(tmp_path_factory):
         yield folder
 
 
+class FrenchBrowser:
+    """A browser whose pages and contexts belong to a French visitor (Accept-Language: fr-FR) unless a test gives
+    another `locale`: the site answers in the language the browser asks for, and Chromium asks for en-US."""
+
+    def __init__(self, browser):
+        self.browser = browser
+
+    def new_page(self, **options):
+        return self.browser.new_page(**{"locale": "fr-FR", **options})
+
+    def new_context(self, **options):
+        return self.browser.new_context(**{"locale": "fr-FR", **options})
+
+    def __getattr__(self, name):
+        return getattr(self.browser, name)
+
+
 @pytest.fixture(scope="module")
 def browser():
-    """Headless Debian Chromium driven by Playwright; the test skips when Chromium is not installed."""
+    """Headless Debian Chromium driven by Playwright, a French visitor's (see FrenchBrowser); the test skips when
+    Chromium is not installed."""
     if not has_chromium():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         chromium = launch(p)
-        yield chromium
+        yield FrenchBrowser(chromium)
         chromium.close()
 
 

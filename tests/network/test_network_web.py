@@ -33,7 +33,8 @@ class Page(HTMLParser):
         a = dict(attrs)
         if tag == "script":
             self.scripts.append(a.get("src"))
-            self.inline_script = self.inline_script or not a.get("src")
+            # a JSON block (the script's words) is data, never run
+            self.inline_script = self.inline_script or not (a.get("src") or a.get("type") == "application/json")
         elif tag == "a":
             self.links.append(a)
         elif tag == "tr" and "data-node" in a:
@@ -62,7 +63,8 @@ def test_page_lists_the_15_ptces_with_filters_and_downloads(client, graph):
     assert len(page.rows) == 15
     assert {r["data-node"] for r in page.rows} == {str(p) for p in graph.subjects(RDF.type, IRIS.vocab.PTCE)}
     assert not page.inline_script
-    assert [s.rsplit("/", 1)[-1] for s in page.scripts] == ["graphology.umd.min.js", "sigma.min.js", "network.js"]
+    code = [s.rsplit("/", 1)[-1] for s in page.scripts if s]  # and a JSON block: the script's words
+    assert code == ["graphology.umd.min.js", "sigma.min.js", "messages.js", "network.js"]
     assert page.graph["data-src"] == "/network.json" and page.graph["data-base"] == IRIS.base
     themes = {o for p in page.rows for o in p["data-themes"].split()}
     assert set(page.options["filter-theme"]) == {""} | themes
@@ -193,6 +195,6 @@ def test_top_k_keeps_each_ptces_strongest_links_and_large_networks_say_so(build_
     monkeypatch.setattr(network_module, "LARGE_NETWORK", 10)
     client = create_app({"BUILD_DIR": str(build_dir), "TESTING": True}).test_client()
     page = client.get("/network").get_data(as_text=True)
-    assert "15 PTCE : chaque PTCE garde ses 10 liens les plus\n  forts" in page
+    assert "15 PTCE : chaque PTCE garde ses 10 liens les plus forts" in page
     assert 'value="" placeholder="10"' in page, "the field shows the limit in force"
     assert client.get("/network.json").get_json()["graph"]["metadata"]["parameters"]["top_k"] == 10

@@ -256,7 +256,7 @@ def test_what_the_front_keeps_and_for_how_long():
 
     get = Request("GET", "/sparql?query=x", "HTTP/1.1", [("Accept", "text/csv")])
     cache = AnswerCache(1024 * 1024)
-    for refused in (answer("a.0", **{"Cache-Control": "private"}), answer("a.0", Vary="Accept, Accept-Language"),
+    for refused in (answer("a.0", **{"Cache-Control": "private"}), answer("a.0", Vary="Accept, User-Agent"),
                     answer("a.0", ETag='W/"weak"'), answer("a.0").replace(b"200 OK", b"404 Not Found")):  # fmt: skip
         cache.offer(get, refused)
         assert cache.lookup(get) is None
@@ -265,6 +265,13 @@ def test_what_the_front_keeps_and_for_how_long():
     assert cache.lookup(get).endswith(b"ok")
     tsv = Request("GET", "/sparql?query=x", "HTTP/1.1", [("Accept", "text/tab-separated-values")])
     assert cache.lookup(tsv) is None
+    # a page in the language the browser asks for: kept for that Accept-Language only, never given to a cookie
+    page = Request("GET", "/", "HTTP/1.1", [("Accept", "text/html"), ("Accept-Language", "en")])
+    cache.offer(page, answer("a.0", Vary="Accept, Accept-Language, Cookie", **{"Content-Language": "en"}))
+    assert b"Content-Language: en" in cache.lookup(page)
+    for other in ([("Accept", "text/html"), ("Accept-Language", "fr")], [("Accept", "text/html")],
+                  [("Accept", "text/html"), ("Accept-Language", "en"), ("Cookie", "lang=fr")]):  # fmt: skip
+        assert cache.lookup(Request("GET", "/", "HTTP/1.1", other)) is None
     cache.reloading(grace=3600)  # old processes still answer with build a.0: not kept
     cache.offer(get, answer("a.0"))
     assert cache.lookup(get) is None

@@ -9,16 +9,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from ptce.i18n import LANGUAGES, N_
 from ptce.rdf.geometry import feature_collection, parse_point_wkt, point_feature
 from ptce.rdf.slugs import slugify
 from ptce.store.engine import Store
 
 # Okabe–Ito colours (safe for colour-blind readers), given to departments in INSEE code order.
 DEPARTMENT_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
-PRECISION_LABELS = {
-    "commune": "commune",
-    "territoire": "centre du territoire",
-    "departement": "département (la source ne nomme pas de lieu)",
+PRECISION_LABELS = {  # in French; the site's catalogue translates them
+    "commune": N_("commune"),
+    "territoire": N_("centre du territoire"),
+    "departement": N_("département (la source ne nomme pas de lieu)"),
 }
 
 PTCES = """
@@ -30,8 +31,8 @@ SELECT ?ptce ?name ?dept ?geometry ?wkt ?precision WHERE {
 THEMES = """
 SELECT ?ptce ?theme ?label ?broader ?broaderLabel WHERE {
   ?ptce a ptce:PTCE ; dcterms:subject ?theme .
-  ?theme skos:prefLabel ?label FILTER(lang(?label) = "fr")
-  OPTIONAL { ?theme skos:broader ?broader . ?broader skos:prefLabel ?broaderLabel FILTER(lang(?broaderLabel) = "fr") }
+  ?theme skos:prefLabel ?label FILTER(lang(?label) = "LANG")
+  OPTIONAL { ?theme skos:broader ?broader . ?broader skos:prefLabel ?broaderLabel FILTER(lang(?broaderLabel) = "LANG") }
 } ORDER BY ?label ?theme
 """
 AREAS = """
@@ -84,13 +85,13 @@ class MapData:
         return feature_collection(self.features)
 
 
-def _themes(store: Store) -> tuple[dict[str, list[tuple[str, str]]], list[ThemeGroup]]:
-    """Each PTCE's themes (iri, label), and the filter's groups with their PTCE counts."""
+def _themes(store: Store, lang: str) -> tuple[dict[str, list[tuple[str, str]]], list[ThemeGroup]]:
+    """Each PTCE's themes (iri, label in `lang`), and the filter's groups with their PTCE counts."""
     per_ptce: dict[str, list[tuple[str, str]]] = defaultdict(list)
     groups: dict[str, ThemeGroup] = {}
     narrower: dict[str, ThemeOption] = {}
     members: dict[str, set[str]] = defaultdict(set)  # option iri -> PTCEs it matches
-    for row in store.select(THEMES):
+    for row in store.select(THEMES.replace("LANG", lang)):
         per_ptce[row["ptce"]].append((row["theme"], row["label"]))
         top_iri, top_label = (row["broader"], row["broaderLabel"]) if row["broader"] else (row["theme"], row["label"])
         group = groups.setdefault(top_iri, ThemeGroup(ThemeOption(top_iri, top_label, {top_iri})))
@@ -111,9 +112,12 @@ def _themes(store: Store) -> tuple[dict[str, list[tuple[str, str]]], list[ThemeG
     return per_ptce, sorted(groups.values(), key=lambda g: slugify(g.top.label))
 
 
-def read_map(store: Store) -> MapData:
-    """Everything the map shows, from the store."""
-    themes, groups = _themes(store)
+def read_map(store: Store, lang: str = "fr") -> MapData:
+    """Everything the map shows, from the store; theme names in `lang` (every theme has a French and an English
+    name: the shapes require both)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; the map speaks {', '.join(LANGUAGES)}")
+    themes, groups = _themes(store, lang)
     areas: dict[str, list[str]] = defaultdict(list)
     for row in store.select(AREAS):
         areas[row["ptce"]].append(row["label"])

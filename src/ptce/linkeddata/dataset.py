@@ -29,8 +29,9 @@ def _rights(catalog: Graph, ds) -> str | None:
     return preferred_text(catalog, node, RDFS.label)
 
 
-def dataset_summary(catalog: Graph, iris: Iris) -> dict:
-    """What the home and catalog pages say about the dataset, read from its DCAT description."""
+def dataset_summary(catalog: Graph, iris: Iris, lang: str = "fr") -> dict:
+    """What the home and catalog pages say about the dataset, read from its DCAT description (texts in `lang`
+    where it has them)."""
     ds = iris.dataset
     dists = []
     for dist in catalog.objects(ds, DCAT.distribution):
@@ -48,8 +49,8 @@ def dataset_summary(catalog: Graph, iris: Iris) -> dict:
         )
     license = catalog.value(ds, DCTERMS.license)
     return {
-        "title": preferred_text(catalog, ds, DCTERMS.title),
-        "description": preferred_text(catalog, ds, DCTERMS.description),
+        "title": preferred_text(catalog, ds, DCTERMS.title, lang),
+        "description": preferred_text(catalog, ds, DCTERMS.description, lang),
         "keywords": sorted(str(k) for k in catalog.objects(ds, DCAT.keyword)),
         "license": str(license) if license else None,
         "license_name": LICENCE_NAMES.get(str(license), str(license)) if license else None,

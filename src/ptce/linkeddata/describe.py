@@ -3,8 +3,8 @@
 A description is the resource's own triples, the labels and types of what it links to, the links pointing at
 it (with their subjects' labels and types), the full description of the blank nodes and `#` IRIs it links to
 (parts of the same document), the statements of its facts (`#` IRIs whose rdf:subject it is), and, for an
-ontology or a concept scheme, the full description of every term it defines. Labels are picked in French, with
-English as the fallback.
+ontology or a concept scheme, the full description of every term it defines. Labels are picked in the page's
+language (French by default), then in the usual order (`language_rank`).
 """
 
 from __future__ import annotations
@@ -15,76 +15,78 @@ from dataclasses import dataclass
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 
+from ptce.i18n import N_, gettext
 from ptce.rdf.namespaces import GEO, IGEO, OA, ORG, PREFIXES, SCHEMA, Iris, bind_prefixes, language_rank
 from ptce.store.engine import Store, is_engine_iri
 
 LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 
-# French names of the external properties the dataset uses (the ontology's own terms carry their labels).
+# Names of the external properties the dataset uses, in French (translated by the catalogue; the ontology's own
+# terms carry their labels).
 PROPERTY_LABELS = {
-    RDF.type: "type",
-    RDFS.label: "libellé",
-    RDFS.isDefinedBy: "défini par",
-    SKOS.prefLabel: "nom",
-    SKOS.hiddenLabel: "graphie de la source",
-    SKOS.altLabel: "autre nom",
-    SKOS.definition: "définition",
-    SKOS.broader: "thématique plus large",
-    SKOS.narrower: "thématique plus précise",
-    SKOS.inScheme: "schéma",
-    SKOS.topConceptOf: "thématique principale de",
-    SKOS.hasTopConcept: "thématique principale",
-    DCTERMS.title: "titre",
-    DCTERMS.description: "description",
-    DCTERMS.subject: "thématique",
-    DCTERMS.date: "date",
-    DCTERMS.language: "langue",
-    DCTERMS.format: "format",
-    PROV.wasDerivedFrom: "source",
-    SCHEMA.areaServed: "territoire d'action",
-    SCHEMA.containedInPlace: "situé dans",
-    SCHEMA.location: "lieu",
-    ORG.hasMembership: "rôle dans un PTCE",
-    ORG.member: "membre",
-    ORG.organization: "organisation",
-    ORG.role: "rôle",
-    ORG.hasSubOrganization: "groupe de travail",
-    ORG.subOrganizationOf: "groupe de",
-    ORG.classification: "type d'organisation",
-    IGEO.codeINSEE: "code INSEE",
-    IGEO.nom: "nom officiel",
-    IGEO.subdivisionDe: "subdivision de",
-    OWL.sameAs: "même ressource que",
-    RDF.subject: "sujet",
-    RDF.predicate: "propriété",
-    RDF.object: "objet",
-    OA.hasSource: "document",
-    OA.hasSelector: "sélecteur",
-    OA.exact: "texte exact",
-    OA.prefix: "texte avant",
-    OA.suffix: "texte après",
-    OA.start: "début (caractère)",
-    OA.end: "fin (caractère)",
-    GEO.hasGeometry: "localisation",
-    GEO.asWKT: "coordonnées (WKT)",
+    RDF.type: N_("type"),
+    RDFS.label: N_("libellé"),
+    RDFS.isDefinedBy: N_("défini par"),
+    SKOS.prefLabel: N_("nom"),
+    SKOS.hiddenLabel: N_("graphie de la source"),
+    SKOS.altLabel: N_("autre nom"),
+    SKOS.definition: N_("définition"),
+    SKOS.broader: N_("thématique plus large"),
+    SKOS.narrower: N_("thématique plus précise"),
+    SKOS.inScheme: N_("schéma"),
+    SKOS.topConceptOf: N_("thématique principale de"),
+    SKOS.hasTopConcept: N_("thématique principale"),
+    DCTERMS.title: N_("titre"),
+    DCTERMS.description: N_("description"),
+    DCTERMS.subject: N_("thématique"),
+    DCTERMS.date: N_("date"),
+    DCTERMS.language: N_("langue"),
+    DCTERMS.format: N_("format"),
+    PROV.wasDerivedFrom: N_("source"),
+    SCHEMA.areaServed: N_("territoire d'action"),
+    SCHEMA.containedInPlace: N_("situé dans"),
+    SCHEMA.location: N_("lieu"),
+    ORG.hasMembership: N_("rôle dans un PTCE"),
+    ORG.member: N_("membre"),
+    ORG.organization: N_("organisation"),
+    ORG.role: N_("rôle"),
+    ORG.hasSubOrganization: N_("groupe de travail"),
+    ORG.subOrganizationOf: N_("groupe de"),
+    ORG.classification: N_("type d'organisation"),
+    IGEO.codeINSEE: N_("code INSEE"),
+    IGEO.nom: N_("nom officiel"),
+    IGEO.subdivisionDe: N_("subdivision de"),
+    OWL.sameAs: N_("même ressource que"),
+    RDF.subject: N_("sujet"),
+    RDF.predicate: N_("propriété"),
+    RDF.object: N_("objet"),
+    OA.hasSource: N_("document"),
+    OA.hasSelector: N_("sélecteur"),
+    OA.exact: N_("texte exact"),
+    OA.prefix: N_("texte avant"),
+    OA.suffix: N_("texte après"),
+    OA.start: N_("début (caractère)"),
+    OA.end: N_("fin (caractère)"),
+    GEO.hasGeometry: N_("localisation"),
+    GEO.asWKT: N_("coordonnées (WKT)"),
 }
 # French names of the outside vocabularies' classes, for types shown on pages (the ontology's own have labels).
 CLASS_LABELS = {
-    SKOS.Concept: "concept SKOS",
-    SKOS.ConceptScheme: "schéma de concepts",
-    IGEO.Departement: "département",
-    IGEO.Region: "région",
-    IGEO.Commune: "commune",
-    ORG.Organization: "organisation",
-    ORG.Membership: "rôle d'une organisation",
-    ORG.Role: "type de rôle",
-    GEO.Geometry: "géométrie",
-    OA.SpecificResource: "passage d'un document",
-    OA.TextQuoteSelector: "citation",
-    OA.TextPositionSelector: "position dans le texte",
-    RDF.Statement: "énoncé",
-    OWL.Ontology: "ontologie",
-    DCTERMS.Agent: "agent",
+    SKOS.Concept: N_("concept SKOS"),
+    SKOS.ConceptScheme: N_("schéma de concepts"),
+    IGEO.Departement: N_("département"),
+    IGEO.Region: N_("région"),
+    IGEO.Commune: N_("commune"),
+    ORG.Organization: N_("organisation"),
+    ORG.Membership: N_("rôle d'une organisation"),
+    ORG.Role: N_("type de rôle"),
+    GEO.Geometry: N_("géométrie"),
+    OA.SpecificResource: N_("passage d'un document"),
+    OA.TextQuoteSelector: N_("citation"),
+    OA.TextPositionSelector: N_("position dans le texte"),
+    RDF.Statement: N_("énoncé"),
+    OWL.Ontology: N_("ontologie"),
+    DCTERMS.Agent: N_("agent"),
 }
 
 _UNSAFE_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
@@ -132,7 +134,7 @@ def curie(iri: str) -> str:
 
 @dataclass(frozen=True)
 class Value:
-    """A value shown on a page: a link (with `href`) or a literal (with its language)."""
+    """A value shown on a page: a link (with `href`) or a literal; `lang` is the language of its text."""
 
     label: str
     iri: str | None = None
@@ -149,12 +151,21 @@ class Row:
 
 
 class Description:
-    """The description of one resource as an rdflib graph, with helpers for pages."""
+    """The description of one resource as an rdflib graph, with helpers for pages in the language `lang`."""
 
-    def __init__(self, iri: str, graph: Graph, iris: Iris):
+    def __init__(self, iri: str, graph: Graph, iris: Iris, lang: str = "fr"):
         self.iri = URIRef(iri)
         self.graph = graph
         self.iris = iris
+        self.lang = lang
+
+    def _rank(self, literal: Literal) -> tuple:
+        """Sort key of texts: the page's language first, then the usual order."""
+        return ((literal.language or "").lower() != self.lang, language_rank(literal))
+
+    def related(self, iri: str) -> Description:
+        """The description of another node of the same graph, in the same language."""
+        return Description(iri, self.graph, self.iris, self.lang)
 
     @property
     def exists(self) -> bool:
@@ -173,37 +184,60 @@ class Description:
     def is_a(self, cls: URIRef, node: URIRef | None = None) -> bool:
         return (node or self.iri, RDF.type, cls) in self.graph
 
-    def label_of(self, node) -> str:
-        """The best label of a node: French, else English, else any; its short name when it has none."""
+    def labelled(self, node) -> tuple[str, str | None]:
+        """The best label of a node and its language: in the page's language if it has one, else in the usual
+        order; a known vocabulary term's name from the catalogue; else its short name."""
         for prop in LABEL_PROPERTIES:
             labels = [o for o in self.graph.objects(node, prop) if isinstance(o, Literal)]
             if labels:
-                return str(min(labels, key=language_rank))
+                best = min(labels, key=self._rank)
+                return str(best), best.language
         if node in CLASS_LABELS or node in PROPERTY_LABELS:
-            return CLASS_LABELS.get(node) or PROPERTY_LABELS[node]
+            return gettext(self.lang, CLASS_LABELS.get(node) or PROPERTY_LABELS[node]), self.lang
         text = str(node)
-        return curie(text) if curie(text) != text else text.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        return (curie(text) if curie(text) != text else text.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]), None
+
+    def label_of(self, node) -> str:
+        return self.labelled(node)[0]
 
     @property
     def label(self) -> str:
         return self.label_of(self.iri)
 
+    @property
+    def label_language(self) -> str | None:
+        return self.labelled(self.iri)[1]
+
     def value_of(self, node) -> Value:
         if isinstance(node, Literal):
             return Value(str(node), lang=node.language)
         href = self.iris.path_of(str(node)) or str(node)
-        return Value(self.label_of(node), iri=str(node), href=href)
+        label, lang = self.labelled(node)
+        return Value(label, iri=str(node), href=href, lang=lang)
 
     def property_value(self, prop: URIRef) -> Value:
-        """A property as a link, named by the ontology's label or the French name of a known vocabulary term."""
+        """A property as a link, named by the ontology's label or the catalogue's name of a known vocabulary term."""
         has_label = any(self.graph.objects(prop, RDFS.label))
-        label = self.label_of(prop) if has_label else PROPERTY_LABELS.get(prop, curie(str(prop)))
-        return Value(label, iri=str(prop), href=self.iris.path_of(str(prop)) or str(prop))
+        if has_label:
+            label, lang = self.labelled(prop)
+        elif prop in PROPERTY_LABELS:
+            label, lang = gettext(self.lang, PROPERTY_LABELS[prop]), self.lang
+        else:
+            label, lang = curie(str(prop)), None
+        return Value(label, iri=str(prop), href=self.iris.path_of(str(prop)) or str(prop), lang=lang)
 
     def text(self, prop: URIRef, node: URIRef | None = None) -> str | None:
-        """The best-language literal of a property, or None."""
+        """The literal of a property in the page's language, else in the usual order; or None."""
         literals = [o for o in self.graph.objects(node or self.iri, prop) if isinstance(o, Literal)]
-        return str(min(literals, key=language_rank)) if literals else None
+        return str(min(literals, key=self._rank)) if literals else None
+
+    def text_value(self, prop: URIRef, node: URIRef | None = None) -> Value | None:
+        """The same, with its language (for a page to mark a French text on an English page)."""
+        literals = [o for o in self.graph.objects(node or self.iri, prop) if isinstance(o, Literal)]
+        if not literals:
+            return None
+        best = min(literals, key=self._rank)
+        return Value(str(best), lang=best.language)
 
     def texts(self, prop: URIRef, lang: str | None = None) -> list[str]:
         """Every literal of a property (optionally in one language), sorted."""
@@ -256,9 +290,10 @@ def describe_graph(store: Store, nodes: list[str], iris: Iris) -> Graph:
     return store.construct_graph(DESCRIBE % " ".join(iri_ref(n) for n in nodes), graph)
 
 
-def describe(store: Store, iri: str, iris: Iris) -> Description:
-    """The description of `iri` (empty when the graph does not know it); ValueError for a malformed IRI."""
-    return Description(iri, describe_graph(store, [iri], iris), iris)
+def describe(store: Store, iri: str, iris: Iris, lang: str = "fr") -> Description:
+    """The description of `iri` (empty when the graph does not know it), for pages in `lang`; ValueError for a
+    malformed IRI."""
+    return Description(iri, describe_graph(store, [iri], iris), iris, lang)
 
 
 def known(store: Store, iri: str) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
+from ptce.i18n import LANGUAGES, N_, gettext
 from ptce.linkeddata.describe import Description, Value, describe, describe_graph, iri_ref
 from ptce.linkeddata.stats import COUNTS
 from ptce.network.cotheme import ptces_sharing_themes
@@ -26,8 +27,8 @@ SELECT ?c (COUNT(DISTINCT ?p) AS ?n) WHERE {
 } GROUP BY ?c
 """
 PTCES_WITHIN_THEME = """
-SELECT DISTINCT ?p ?label WHERE {
-  ?t skos:broader+ %(theme)s . ?p a %(cls)s ; dcterms:subject ?t ; skos:prefLabel ?label FILTER(lang(?label) = "fr")
+SELECT DISTINCT ?p ?label (LANG(?label) AS ?lang) WHERE {
+  ?t skos:broader+ %(theme)s . ?p a %(cls)s ; dcterms:subject ?t ; skos:prefLabel ?label
 }
 """
 # The words of the source that support each fact about the given resources (their statements, `?p ?o`) and
@@ -42,20 +43,20 @@ SELECT ?s ?p ?o ?passage ?exact ?start WHERE {
 }
 """
 ONTOLOGY_SECTIONS = {
-    "classes": "Classes",
-    "proprietes-objet": "Propriétés d'objet",
-    "proprietes-valeur": "Propriétés de valeur",
-    "schemas": "Schémas de concepts",
-    "roles": "Rôles",
-    "concepts": "Concepts",
+    "classes": N_("Classes"),
+    "proprietes-objet": N_("Propriétés d'objet"),
+    "proprietes-valeur": N_("Propriétés de valeur"),
+    "schemas": N_("Schémas de concepts"),
+    "roles": N_("Rôles"),
+    "concepts": N_("Concepts"),
 }
-HOME_COUNTS = {
-    "PTCE": "PTCEs",
-    "organisations": "organisations (excluding PTCEs)",
-    "initiatives": "initiatives",
-    "territoires": "territories",
-    "thématiques": "themes",
-    "triplets": "triples",
+HOME_COUNTS = {  # what the home page counts (shown in the page's language), by the key of its query in COUNTS
+    N_("PTCE"): "PTCEs",
+    N_("organisations"): "organisations (excluding PTCEs)",
+    N_("initiatives"): "initiatives",
+    N_("territoires"): "territories",
+    N_("thématiques"): "themes",
+    N_("triplets"): "triples",
 }
 
 
@@ -68,11 +69,13 @@ class Page:
     description: Description | None = None
     jsonld: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    title_lang: str | None = None  # the language of the title, when it is a label of the data
 
 
-def resource_page(store: Store, iris: Iris, iri: str) -> Page | None:
-    """The page of any IRI of the dataset, chosen by its type; None when the graph does not know it."""
-    d = describe(store, iri, iris)
+def resource_page(store: Store, iris: Iris, iri: str, lang: str = "fr") -> Page | None:
+    """The page of any IRI of the dataset in the language `lang`, chosen by its type; None when the graph does
+    not know it."""
+    d = describe(store, iri, iris, lang)
     if not d.exists:
         return None
     v = iris.vocab
@@ -87,14 +90,19 @@ def resource_page(store: Store, iris: Iris, iri: str) -> Page | None:
         (OA.SpecificResource, _passage),
     ):
         if d.is_a(cls):
-            return builder(store, d)
-    return Page("resource.html", d.label, d, schema_org(d))
+            page = builder(store, d)
+            break
+    else:
+        page = Page("resource.html", d.label, d, schema_org(d))
+    if page.title == d.label:
+        page.title_lang = d.label_language
+    return page
 
 
 def _related(store: Store, d: Description, nodes: list[Value]) -> dict[str, Description]:
     """Descriptions of linked resources by IRI, fetched with one query."""
     graph = describe_graph(store, [n.iri for n in nodes], d.iris)
-    return {n.iri: Description(n.iri, graph, d.iris) for n in nodes}
+    return {n.iri: Description(n.iri, graph, d.iris, d.lang) for n in nodes}
 
 
 def _figures(d: Description) -> list[tuple[str, int]]:
@@ -159,7 +167,7 @@ def _ptce(store: Store, d: Description) -> Page:
     roles = [{"organisation": r.link(ORG.member), "role": r.link(ORG.role), "words": quotes.of(r.iri)} for r in held]
     sharing = [
         (Value(n.label, iri=n.iri, href=d.iris.path_of(n.iri)), sorted(n.themes, key=str.casefold))
-        for n in ptces_sharing_themes(store, str(d.iri))
+        for n in ptces_sharing_themes(store, str(d.iri), lang=d.lang)
     ]
     data = {
         "source_name": d.text(SKOS.hiddenLabel),
@@ -186,7 +194,7 @@ def _initiative(i: Description, link: Value, quotes: SupportingWords) -> dict[st
     return {
         "link": link,
         "words": quotes.of(i.iri),
-        "type": i.text(v.initiativeType),
+        "type": i.text_value(v.initiativeType),
         "text": i.text(DCTERMS.description),
         "themes": i.links(DCTERMS.subject),
         "organisations": i.links(v.involves),
@@ -220,7 +228,7 @@ def _passage(store: Store, d: Description) -> Page:
         "facts": sorted(facts, key=lambda f: [x.label.casefold() if x else "" for x in f]),
         "things": things,
     }
-    return Page("passage.html", "Passage de la source", d, schema_org(d), data)
+    return Page("passage.html", gettext(d.lang, N_("Passage de la source")), d, schema_org(d), data)
 
 
 def _organisation(store: Store, d: Description) -> Page:
@@ -268,10 +276,14 @@ def _ptces_within(store: Store, d: Description) -> list[Value]:
     """The PTCEs on one of the theme's narrower themes and not on the theme itself, sorted by name."""
     direct = {str(s) for s in d.graph.subjects(DCTERMS.subject, d.iri)}
     query = PTCES_WITHIN_THEME % {"theme": iri_ref(str(d.iri)), "cls": iri_ref(str(d.iris.vocab.PTCE))}
+    labels: dict[str, list[Literal]] = {}
+    for row in store.select(query):
+        if row["p"] not in direct:
+            labels.setdefault(row["p"], []).append(Literal(row["label"], lang=row["lang"] or None))
     found = [
-        Value(row["label"], iri=row["p"], href=d.iris.path_of(row["p"]) or row["p"])
-        for row in store.select(query)
-        if row["p"] not in direct
+        Value(str(best), iri=p, href=d.iris.path_of(p) or p, lang=best.language)
+        for p, literals in labels.items()
+        for best in [min(literals, key=d._rank)]
     ]
     return sorted(found, key=lambda v: (v.label.casefold(), v.iri))
 
@@ -279,9 +291,9 @@ def _ptces_within(store: Store, d: Description) -> list[Value]:
 def _theme(store: Store, d: Description) -> Page:
     v = d.iris.vocab
     data = {
-        "label_en": next(iter(d.texts(SKOS.prefLabel, "en")), None),
-        "definition": d.text(SKOS.definition),
-        "alt": d.texts(SKOS.altLabel, "fr") or d.texts(SKOS.altLabel),
+        "other_labels": _other_labels(d, SKOS.prefLabel),
+        "definition": d.text_value(SKOS.definition),
+        "alt": d.texts(SKOS.altLabel, d.lang) or d.texts(SKOS.altLabel, "fr") or d.texts(SKOS.altLabel),
         "scheme": d.link(SKOS.inScheme),
         "broader": d.links(SKOS.broader),
         "narrower": d.links(SKOS.narrower),
@@ -304,7 +316,7 @@ def _scheme(store: Store, d: Description) -> Page:
         }
         for top in d.links(SKOS.hasTopConcept)
     ]
-    data = {"definition": d.text(SKOS.definition), "tops": tops}
+    data = {"definition": d.text_value(SKOS.definition), "tops": tops}
     return Page("scheme.html", d.label, d, schema_org(d), data)
 
 
@@ -321,26 +333,26 @@ def _ontology(store: Store, d: Description) -> Page:
     sections: dict[str, list[dict[str, Any]]] = {name: [] for name in [*groups, "concepts"]}
     hidden = {RDFS.label, SKOS.prefLabel, RDFS.comment, RDFS.isDefinedBy}
     for term in terms:
-        t = Description(term, d.graph, d.iris)
+        t = d.related(term)
         section = next((name for name, cls in groups.items() if t.is_a(cls)), "concepts")
         sections[section].append(
             {
                 "anchor": str(term).rsplit("#", 1)[-1],
                 "iri": str(term),
                 "label": t.label,
-                "label_en": next(iter(t.texts(RDFS.label, "en")), None),
-                "comment": next(iter(t.texts(RDFS.comment, "fr")), None),
-                "comment_en": next(iter(t.texts(RDFS.comment, "en")), None),
+                "other_labels": _other_labels(t, RDFS.label),
+                "comment": t.text_value(RDFS.comment),
+                "other_comments": _other_labels(t, RDFS.comment),
                 "rows": [r for r in t.rows() if URIRef(r.prop.iri) not in hidden],
             }
         )
     data = {
-        "text": d.text(DCTERMS.description),
+        "text": d.text_value(DCTERMS.description),
         "version": d.text(OWL.versionInfo),
         "license": _named_licence(d.link(DCTERMS.license)),
         "namespace": str(v),
         "prefix": d.text(URIRef("http://purl.org/vocab/vann/preferredNamespacePrefix")),
-        "sections": [(key, ONTOLOGY_SECTIONS[key], items) for key, items in sections.items() if items],
+        "sections": [(key, gettext(d.lang, ONTOLOGY_SECTIONS[key]), items) for key, items in sections.items() if items],
     }
     title = d.text(DCTERMS.title) or d.label
     return Page("ontology.html", title, d, schema_org(d), data)
@@ -353,16 +365,30 @@ def _named_licence(link: Value | None) -> Value | None:
     return Value(LICENCE_NAMES[link.iri], iri=link.iri, href=link.href)
 
 
-def home_page(store: Store, iris: Iris) -> Page:
+def _other_labels(d: Description, prop: URIRef) -> list[Value]:
+    """The texts of `prop` in the site's other languages than the one shown (a theme's English name on a French
+    page, its French name on an English one)."""
+    shown = d.text_value(prop)
+    return [
+        Value(text, lang=lang)
+        for lang in LANGUAGES
+        if shown is None or lang != shown.lang
+        for text in d.texts(prop, lang)[:1]
+        if shown is None or text != shown.label
+    ]
+
+
+def home_page(store: Store, iris: Iris, lang: str = "fr") -> Page:
     """The home page: counts, and the PTCEs of each department."""
     counts = [(label, store.select(COUNTS[key])[0]["n"]) for label, key in HOME_COUNTS.items()]
     departments = [Value("", iri=row["d"]) for row in store.select(DEPARTMENTS)]
     graph = describe_graph(store, [d.iri for d in departments], iris)
     by_department = []
     for dept in departments:
-        dd = Description(dept.iri, graph, iris)
+        dd = Description(dept.iri, graph, iris, lang)
         by_department.append((dd.value_of(dd.iri), dd.inverse(iris.vocab.department, iris.vocab.PTCE)))
-    return Page("home.html", "PTCE des Hauts-de-France", data={"counts": counts, "departments": by_department})
+    title = gettext(lang, N_("PTCE des Hauts-de-France"))
+    return Page("home.html", title, data={"counts": counts, "departments": by_department})
 
 
 # ---- schema.org -------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ptce.french import fold
 from ptce.french import singular as stem  # plural endings only: a query word may be a prefix
+from ptce.i18n import N_
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 STOP_WORDS = frozenset(("a", "au", "aux", "avec", "ce", "ces", "dans", "de", "des", "du", "en", "et", "il", "la",
@@ -32,13 +33,13 @@ MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 12
 # Column weights for bm25(): label, other names, places, texts.
 WEIGHTS = (10.0, 6.0, 3.0, 1.0)
-KINDS = {  # kind: (label in French, rank among equals)
-    "ptce": ("PTCE", 0),
-    "organisation": ("Organisation", 1),
-    "initiative": ("Initiative", 2),
-    "territoire": ("Territoire", 3),
-    "departement": ("Département", 3),
-    "theme": ("Thématique", 4),
+KINDS = {  # kind: (label in French, translated where it is shown; rank among equals)
+    "ptce": (N_("PTCE"), 0),
+    "organisation": (N_("Organisation"), 1),
+    "initiative": (N_("Initiative"), 2),
+    "territoire": (N_("Territoire"), 3),
+    "departement": (N_("Département"), 3),
+    "theme": (N_("Thématique"), 4),
 }
 SNIPPET_CHARS = 220
 

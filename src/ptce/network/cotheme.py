@@ -43,7 +43,7 @@ class NetworkParams:
     resolution: float = 1.0  # modularity resolution (above 1: smaller communities)
     seed: int = 42  # seed of Louvain and of the layout
     top_k: int | None = None  # keep only each node's k strongest neighbours (None: all, AUTO_TOP_K when large)
-    lang: str = "fr"  # language of labels
+    lang: str = "fr"  # language of labels (French where a label has no other)
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
@@ -96,19 +96,23 @@ class Bipartite:
 
 
 PTCES_QUERY = """
-SELECT ?ptce (MIN(?l) AS ?label) (MIN(?d) AS ?dept) (MIN(?dl) AS ?deptLabel) WHERE {
+SELECT ?ptce (COALESCE(MIN(?l), MIN(?lf)) AS ?label) (MIN(?d) AS ?dept) (COALESCE(MIN(?dl), MIN(?dlf)) AS ?deptLabel)
+WHERE {
   ?ptce a ptce:PTCE .
   OPTIONAL { ?ptce skos:prefLabel ?l FILTER(langMatches(lang(?l), "LANG") || lang(?l) = "") }
+  OPTIONAL { ?ptce skos:prefLabel ?lf FILTER(langMatches(lang(?lf), "fr")) }
   OPTIONAL { ?ptce ptce:department ?d .
-             OPTIONAL { ?d skos:prefLabel ?dl FILTER(langMatches(lang(?dl), "LANG") || lang(?dl) = "") } }
+             OPTIONAL { ?d skos:prefLabel ?dl FILTER(langMatches(lang(?dl), "LANG") || lang(?dl) = "") }
+             OPTIONAL { ?d skos:prefLabel ?dlf FILTER(langMatches(lang(?dlf), "fr")) } }
 } GROUP BY ?ptce
 """
 # The scheme has two levels (the sources and the shapes check it), so a theme's broader concept is its top one;
 # no property path here: Virtuoso 7 drops the rows of an OPTIONAL with `skos:broader+`.
 THEMES_QUERY = """
-SELECT ?theme (MIN(?l) AS ?label) (MIN(?t) AS ?top) WHERE {
+SELECT ?theme (COALESCE(MIN(?l), MIN(?lf)) AS ?label) (MIN(?t) AS ?top) WHERE {
   ?theme skos:inScheme <SCHEME> .
   OPTIONAL { ?theme skos:prefLabel ?l FILTER(langMatches(lang(?l), "LANG")) }
+  OPTIONAL { ?theme skos:prefLabel ?lf FILTER(langMatches(lang(?lf), "fr")) }
   OPTIONAL { ?theme skos:broader ?t }
 } GROUP BY ?theme
 """

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ptce.i18n import N_
+
 
 @dataclass(frozen=True)
 class Format:
@@ -37,13 +39,13 @@ TABLE_FORMATS = (
 )
 # Exports of the co-theme network (`ptce network --format`, /network.<suffix>); labels as the site shows them.
 NETWORK_FORMATS = (
-    Format("report", "text/plain; charset=utf-8", "txt", None, "Rapport (texte)"),
+    Format("report", "text/plain; charset=utf-8", "txt", None, N_("Rapport (texte)")),
     Format("gexf", "application/gexf+xml", "gexf", None, "GEXF (Gephi)"),
     Format("graphml", "application/graphml+xml", "graphml", None, "GraphML"),
-    Format("json", "application/json", "json", None, "JSON (nœuds et liens)"),
-    Format("csv", "text/csv; charset=utf-8", "csv", None, "CSV (liens)"),
-    Format("png", "image/png", "png", None, "Figure PNG"),
-    Format("svg", "image/svg+xml", "svg", None, "Figure SVG"),
+    Format("json", "application/json", "json", None, N_("JSON (nœuds et liens)")),
+    Format("csv", "text/csv; charset=utf-8", "csv", None, N_("CSV (liens)")),
+    Format("png", "image/png", "png", None, N_("Figure PNG")),
+    Format("svg", "image/svg+xml", "svg", None, N_("Figure SVG")),
 )
 # Other media types clients send for the same formats.
 ALIASES = {

@@ -63,7 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     site = Site.load(Path(app.config["BUILD_DIR"]), app.config["STORE"], app.config["QUERY_TIMEOUT"])
     app.extensions["ptce"] = site
 
-    from ptce.web import api, caching, catalog, cors, formatting, network, ops, resources, search, sparql
+    from ptce.web import api, caching, catalog, cors, formatting, i18n, network, ops, resources, search, sparql
     from ptce.web import map as map_views
     from ptce.web.bodies import BoundedBodies
 
@@ -73,4 +73,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (ops.bp, sparql.bp, resources.bp, catalog.bp, map_views.bp, network.bp, search.bp, api.bp):
         app.register_blueprint(blueprint)
     caching.init_app(app)
+    i18n.init_app(app)  # after caching: its headers are set before the ETag is made of them
     return app

@@ -23,6 +23,7 @@ from ptce.query.examples import BadParameter, ExampleQuery, load_examples
 from ptce.store.engine import json_term_value
 from ptce.web.caching import cached
 from ptce.web.cors import ROW_LIMIT_HEADER, TRUNCATED_HEADER
+from ptce.web.i18n import _
 from ptce.web.site import public_url
 from ptce.web.sparql import analysed, check_dataset, evaluate
 
@@ -67,15 +68,15 @@ def call(operation: str, suffix: str | None = None):
     """Run one operation with the query string's parameters."""
     example = operations().get(operation)
     if example is None:
-        abort(404, description=f"Pas d'opération {operation} ; voir /api/.")
+        abort(404, description=_("Pas d'opération %(name)s ; voir /api/.", name=operation))
     csv = _wants_csv(suffix)
     try:
         text = example.bind(request.args.to_dict())
     except BadParameter as exc:
-        abort(400, description=f"Paramètre incorrect : {exc}.")
+        abort(400, description=_("Paramètre incorrect : %(error)s.", error=exc))
     analysis = analysed(text)
     check_dataset(analysis)
-    output, _ = evaluate(analysis, ("csv" if csv else "json", None))
+    output, _etag = evaluate(analysis, ("csv" if csv else "json", None))
     if output is None:
         response = Response(status=304)
     elif csv:

@@ -16,6 +16,8 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from werkzeug.exceptions import HTTPException
 
 from ptce import __version__
+from ptce.i18n import N_
+from ptce.web.i18n import _
 from ptce.web.negotiation import wants_html, wants_json
 from ptce.web.site import get_site
 
@@ -39,6 +41,7 @@ def build_etag(response: Response) -> str:
             __version__,
             response.headers.get("Content-Type", ""),
             response.headers.get("Content-Encoding", ""),
+            response.headers.get("Content-Language", ""),
             current_app.config.get("DATASET_LICENSE") or "",
         )
     )
@@ -49,7 +52,9 @@ def add_caching(response: Response) -> Response:
     view = current_app.view_functions.get(request.endpoint or "")
     if request.method not in ("GET", "HEAD") or not getattr(view, "cached_by_build", False):
         return response
-    if response.status_code == 200 or 300 <= response.status_code < 400:
+    if "Set-Cookie" in response.headers:
+        response.cache_control.private = True  # an answer that sets a cookie is this client's alone
+    elif response.status_code == 200 or 300 <= response.status_code < 400:
         response.cache_control.public = True
         response.cache_control.max_age = current_app.config["CACHE_MAX_AGE"]
     if response.status_code != 200:
@@ -84,25 +89,26 @@ def add_security_headers(response: Response) -> Response:
 
 # The site's own words for errors (Werkzeug's are English): a title, and the message when the view gave none.
 ERRORS = {
-    400: ("Requête incorrecte", "La requête n'a pas pu être comprise."),
-    403: ("Accès refusé", "Cette action n'est pas permise."),
-    404: ("Page introuvable", "Il n'y a rien à cette adresse. La recherche, en haut de la page, peut aider."),
-    405: ("Méthode non permise", "Cette adresse ne répond pas à cette méthode HTTP."),
-    406: ("Format non disponible", "Cette ressource n'existe pas dans le format demandé."),
-    408: ("Délai dépassé", "La requête n'est pas arrivée à temps."),
-    413: ("Requête trop longue", "La requête dépasse la taille permise."),
-    415: ("Type de contenu non pris en charge", "Le corps de la requête n'est pas d'un type accepté ici."),
-    429: ("Trop de requêtes", "Trop de requêtes à la fois ; réessayez dans un moment."),
-    500: ("Erreur du serveur", "Le serveur a rencontré une erreur interne."),
-    502: ("Serveur distant en échec", "Un serveur dont la réponse dépend n'a pas répondu correctement."),
-    503: ("Service indisponible", "Le service est momentanément indisponible ; réessayez dans un moment."),
-    507: ("Limite atteinte", "La requête a dépassé une limite du serveur."),
+    400: (N_("Requête incorrecte"), N_("La requête n'a pas pu être comprise.")),
+    403: (N_("Accès refusé"), N_("Cette action n'est pas permise.")),
+    404: (N_("Page introuvable"), N_("Il n'y a rien à cette adresse. La recherche, en haut de la page, peut aider.")),
+    405: (N_("Méthode non permise"), N_("Cette adresse ne répond pas à cette méthode HTTP.")),
+    406: (N_("Format non disponible"), N_("Cette ressource n'existe pas dans le format demandé.")),
+    408: (N_("Délai dépassé"), N_("La requête n'est pas arrivée à temps.")),
+    413: (N_("Requête trop longue"), N_("La requête dépasse la taille permise.")),
+    415: (N_("Type de contenu non pris en charge"), N_("Le corps de la requête n'est pas d'un type accepté ici.")),
+    429: (N_("Trop de requêtes"), N_("Trop de requêtes à la fois ; réessayez dans un moment.")),
+    500: (N_("Erreur du serveur"), N_("Le serveur a rencontré une erreur interne.")),
+    502: (N_("Serveur distant en échec"), N_("Un serveur dont la réponse dépend n'a pas répondu correctement.")),
+    503: (N_("Service indisponible"), N_("Le service est momentanément indisponible ; réessayez dans un moment.")),
+    507: (N_("Limite atteinte"), N_("La requête a dépassé une limite du serveur.")),
 }
 
 
 def error_response(code: int, title: str, message: str) -> Response:
     """An error as JSON for JSON clients, a small HTML page for browsers (they ask for text/html), plain text
-    for every other client."""
+    for every other client; the title and message in the request's language."""
+    title, message = _(title), _(message)
     if wants_json():
         response = jsonify({"error": title, "status": code, "message": message})
     elif wants_html():

@@ -29,6 +29,7 @@ from ptce.linkeddata.pages import SCHEMA_CONTEXT, Page, home_page
 from ptce.rdf.formats import GRAPH_FORMATS, Format
 from ptce.rdf.serialize import serialize_graph
 from ptce.web.caching import cached
+from ptce.web.i18n import _, language
 from ptce.web.negotiation import HTML, PAGE_OR_GRAPH, choose, vary
 from ptce.web.site import get_site, public_url
 
@@ -64,7 +65,7 @@ def metadata_response(name: str, fmt: Format, negotiated: bool) -> Response:
     """A metadata file of the current build (VOID_FILE or CATALOG_FILE) in an RDF format."""
     key = _key(name)
     if key is None:
-        abort(404, description=f"Cette publication n'a pas de fichier {name} ; relancez `ptce build`.")
+        abort(404, description=_("Cette publication n'a pas de fichier %(name)s ; relancez `ptce build`.", name=name))
     return vary(Response(_serialized(*key, fmt), mimetype=fmt.media_type), negotiated)
 
 
@@ -73,7 +74,7 @@ def metadata_response(name: str, fmt: Format, negotiated: bool) -> Response:
 def home():
     """The home page: the dataset as its catalog describes it, and the PTCEs."""
     build = get_site().build
-    page = home_page(build.store, build.iris)
+    page = home_page(build.store, build.iris, language())
     info = dataset_info()
     page.jsonld = dataset_jsonld(info) if info else {}
     return render_template(page.template, page=page, dataset=info, alternates=[])
@@ -82,7 +83,7 @@ def home():
 def dataset_info() -> dict:
     """The dataset's title, description, licence and downloads, as its DCAT description states them."""
     key = _key(CATALOG_FILE)
-    return dataset_summary(_metadata(*key), get_site().build.iris) if key else {}
+    return dataset_summary(_metadata(*key), get_site().build.iris, language()) if key else {}
 
 
 @bp.get("/dumps/")
@@ -97,7 +98,7 @@ def dump(name: str):
     build = get_site().build
     files = {d.name: d.media_type for d in downloads(build.folder, build.info)} | EXTRA_FILES
     if name not in files:
-        abort(404, description=f"Pas de fichier {name} ; voir /catalog.")
+        abort(404, description=_("Pas de fichier %(name)s ; voir /catalog.", name=name))
     max_age = current_app.config["CACHE_MAX_AGE"]  # the ETag and 304s come from `caching`, as for every view
     return send_from_directory(build.folder, name, mimetype=files[name], etag=False, conditional=False, max_age=max_age)
 
@@ -113,7 +114,7 @@ def spreadsheet(name: str):
     """The directory as a spreadsheet (one row per PTCE), or its Table Schema, as `ptce build` wrote them."""
     build = get_site().build
     if not (build.folder / name).is_file():
-        abort(404, description=f"Cette publication n'a pas de fichier {name} ; relancez `ptce build`.")
+        abort(404, description=_("Cette publication n'a pas de fichier %(name)s ; relancez `ptce build`.", name=name))
     response = send_from_directory(build.folder, name, mimetype=SPREADSHEETS[name], etag=False, conditional=False,
                                    max_age=current_app.config["CACHE_MAX_AGE"])  # fmt: skip
     if name == TABLE_XLSX:
@@ -143,8 +144,11 @@ def catalog(suffix: str | None = None):
         return metadata_response(CATALOG_FILE, fmt, negotiated)
     info = dataset_info()
     if not info:
-        abort(404, description=f"Cette publication n'a pas de fichier {CATALOG_FILE} ; relancez `ptce build`.")
-    page = Page("catalog.html", info["title"] or "Données", data=info, jsonld=dataset_jsonld(info))
+        abort(
+            404,
+            description=_("Cette publication n'a pas de fichier %(name)s ; relancez `ptce build`.", name=CATALOG_FILE),
+        )
+    page = Page("catalog.html", info["title"] or _("Données"), data=info, jsonld=dataset_jsonld(info))
     links = [(f, f"/catalog.{f.suffix}") for f in GRAPH_FORMATS]
     return vary(Response(render_template(page.template, page=page, dataset=info, alternates=links)), negotiated)
 

@@ -166,20 +166,23 @@ class FairShare:
 
 BUILD_HEADER = b"x-ptce-build"
 CACHE_HEADER = "X-Front-Cache"
+VARY_KEPT = {b"accept", b"accept-language", b"cookie"}  # what a kept answer may vary on (see AnswerCache)
 
 
 class AnswerCache:
     """Answers the server marked as shareable, kept by the front and given again without asking the server.
 
-    Kept: answers to GET with status 200, `Cache-Control: public`, a strong `ETag`, `Vary` at most `Accept`, and
-    the build that made them (`X-Ptce-Build`); keyed by the request target and its `Accept`. An answer from another
-    build than the last one seen empties the cache (the server was reloaded). Requests with credentials, cookies
-    or ranges are never answered from it. At most `max_bytes` are kept, least recently used dropped first.
+    Kept: answers to GET with status 200, `Cache-Control: public`, a strong `ETag`, `Vary` at most `Accept`,
+    `Accept-Language` and `Cookie`, and the build that made them (`X-Ptce-Build`); keyed by the request target, its
+    `Accept` and its `Accept-Language`. An answer from another build than the last one seen empties the cache (the
+    server was reloaded). Requests with credentials, cookies or ranges are never answered from it (so an answer
+    that varies on cookies is only ever given to requests without one, like the one that made it). At most
+    `max_bytes` are kept, least recently used dropped first.
     """
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
-        self.items: dict[tuple[str, str], tuple[dict[bool, bytes], bytes, int]] = {}  # (answers, ETag, size)
+        self.items: dict[tuple[str, str, str], tuple[dict[bool, bytes], bytes, int]] = {}  # (answers, ETag, size)
         self.size = 0
         self.build: bytes | None = None
         self.suspect: bytes | None = None  # the build in service when a reload was asked for
@@ -194,10 +197,10 @@ class AnswerCache:
         self.suspect, self.suspect_until, self.build = self.build, time.monotonic() + grace, None
 
     @staticmethod
-    def key(request: Request) -> tuple[str, str] | None:
+    def key(request: Request) -> tuple[str, str, str] | None:
         if request.method != "GET" or any(request.header(h) for h in ("authorization", "cookie", "range")):
             return None
-        return request.target, request.header("accept") or ""
+        return request.target, request.header("accept") or "", request.header("accept-language") or ""
 
     def lookup(self, request: Request) -> bytes | None:
         """The kept answer (or a 304 for a matching If-None-Match), set for the client's connection."""
@@ -234,7 +237,7 @@ class AnswerCache:
         vary = {v.strip() for v in fields.get(b"vary", b"").lower().split(b",") if v.strip()}
         etag = fields.get(b"etag", b"")
         shareable = b"public" in control and b"no-store" not in control and b"private" not in control
-        if key is None or not head[0].startswith(b"HTTP/1.1 200") or not shareable or vary - {b"accept"}:
+        if key is None or not head[0].startswith(b"HTTP/1.1 200") or not shareable or vary - VARY_KEPT:
             return
         if not etag.startswith(b'"') or len(answer) > self.max_bytes // 16:
             return

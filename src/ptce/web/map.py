@@ -8,7 +8,9 @@ from flask import Blueprint, Response, abort, render_template, request, send_fil
 
 from ptce.build_folder import OUTLINES
 from ptce.geo.mapdata import PRECISION_LABELS, read_map
+from ptce.i18n import LANGUAGES, SOURCE_LANGUAGE
 from ptce.web.caching import cached
+from ptce.web.i18n import _, language
 from ptce.web.site import get_site, public_url
 
 bp = Blueprint("map", __name__)
@@ -24,9 +26,15 @@ EMBED_HEIGHT = 480
 
 
 def embed_snippet(url: str) -> str:
-    """The HTML another site pastes to show the map."""
-    return (f'<iframe src="{url}" title="Carte des PTCE des Hauts-de-France" width="100%" height="{EMBED_HEIGHT}" '
+    """The HTML another site pastes to show the map (its title in the page's language)."""
+    title = _("Carte des PTCE des Hauts-de-France").replace('"', "&quot;")
+    return (f'<iframe src="{url}" title="{title}" width="100%" height="{EMBED_HEIGHT}" '
             'style="border:0" loading="lazy"></iframe>')  # fmt: skip
+
+
+def data_language() -> dict[str, str]:
+    """The query string that asks /map.geojson for theme names in the page's language (none for French)."""
+    return {} if language() == SOURCE_LANGUAGE else {"lang": language()}
 
 
 def embed_filters(data) -> dict[str, str | None]:
@@ -39,14 +47,15 @@ def embed_filters(data) -> dict[str, str | None]:
         theme = theme if theme in options else str(iris.thing("theme", theme))
         if theme not in options:
             abort(
-                400, description="Thématique inconnue de la carte : donnez le nom court d'une thématique de /id/theme."
+                400,
+                description=_("Thématique inconnue de la carte : donnez le nom court d'une thématique de /id/theme."),
             )
     department = request.args.get("departement") or None
     if department is not None:
         found = [d.iri for d in data.departments if department in (d.code, d.iri, (iris.split(d.iri) or ("", ""))[1])]
         if not found:
             codes = ", ".join(d.code for d in data.departments)
-            abort(400, description=f"Département inconnu de la carte : donnez son code ({codes}).")
+            abort(400, description=_("Département inconnu de la carte : donnez son code (%(codes)s).", codes=codes))
         department = found[0]
     return {"theme": theme, "department": department}
 
@@ -56,17 +65,19 @@ def embed_filters(data) -> dict[str, str | None]:
 def page():
     """The map page; the list under the map carries the same content for readers without JavaScript."""
     build = get_site().build
-    data = read_map(build.store)
+    data = read_map(build.store, language())
+    embed_url = public_url("map/embed") + ("?lang=" + language() if language() != SOURCE_LANGUAGE else "")
     response = Response(
         render_template(
             "map.html",
             data=data,
+            data_language=data_language(),
             precisions=PRECISION_LABELS,
             local_path=build.iris.path_of,
             base_iri=build.info.base_iri,
             selected={},
-            embed_url=public_url("map/embed"),
-            embed_snippet=embed_snippet(public_url("map/embed")),
+            embed_url=embed_url,
+            embed_snippet=embed_snippet(embed_url),
         )
     )
     response.headers.setdefault("Content-Security-Policy", CSP)
@@ -78,9 +89,9 @@ def page():
 def embed():
     """The map alone, for other sites' frames (`?theme=` and `?departement=` preset its filters)."""
     build = get_site().build
-    data = read_map(build.store)
+    data = read_map(build.store, language())
     html = render_template("map_embed.html", data=data, base_iri=build.info.base_iri, selected=embed_filters(data),
-                           site_url=public_url("map"))  # fmt: skip
+                           site_url=public_url("map"), data_language=data_language())  # fmt: skip
     response = Response(html)
     response.headers["Content-Security-Policy"] = EMBED_CSP
     return response
@@ -89,8 +100,11 @@ def embed():
 @bp.get("/map.geojson")
 @cached
 def geojson():
-    """The PTCEs as a GeoJSON FeatureCollection (RFC 7946) for GIS tools."""
-    data = read_map(get_site().build.store)
+    """The PTCEs as a GeoJSON FeatureCollection (RFC 7946) for GIS tools; `?lang=en` names the themes in English."""
+    lang = request.args.get("lang", SOURCE_LANGUAGE)
+    if lang not in LANGUAGES:
+        abort(400, description=f"lang: one of {', '.join(LANGUAGES)}")
+    data = read_map(get_site().build.store, lang)
     response = Response(json.dumps(data.geojson(), ensure_ascii=False), mimetype=GEOJSON)
     response.headers["Content-Disposition"] = 'inline; filename="ptce-hauts-de-france.geojson"'
     response.headers["Access-Control-Allow-Origin"] = "*"

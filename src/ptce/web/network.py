@@ -8,20 +8,22 @@ from collections import OrderedDict
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
+from ptce.i18n import N_
 from ptce.network.cotheme import Network, NetworkParams, build_network
 from ptce.network.export import export, node_link
 from ptce.rdf.formats import NETWORK_FORMATS
 from ptce.web.caching import cached
+from ptce.web.i18n import _, language
 from ptce.web.site import get_site
 
 bp = Blueprint("network", __name__)
 
 BY_SUFFIX = {f.suffix: f for f in NETWORK_FORMATS}
-QUERY_PARAMS = ("project", "weight", "min_weight", "top_k", "broader", "method", "resolution", "seed")
-WEIGHT_LABELS = {
-    "shared": "nombre de thématiques partagées",
-    "jaccard": "indice de Jaccard",
-    "newman": "poids de Newman",
+QUERY_PARAMS = ("project", "weight", "min_weight", "top_k", "broader", "method", "resolution", "seed", "lang")
+WEIGHT_LABELS = {  # in French; the catalogue translates them
+    "shared": N_("nombre de thématiques partagées"),
+    "jaccard": N_("indice de Jaccard"),
+    "newman": N_("poids de Newman"),
 }
 CACHE_SIZE = 32
 
@@ -38,9 +40,12 @@ def _number(name: str, cast):
         raise BadRequest(f"{name} must be a number; got {raw!r}") from None
 
 
-def params_from_request() -> NetworkParams:
-    """NetworkParams from the query string (unknown values are a BadRequest, never a server error)."""
-    values = {k: request.args[k] for k in ("project", "weight", "method") if request.args.get(k)}
+def params_from_request(lang: str | None = None) -> NetworkParams:
+    """NetworkParams from the query string (unknown values are a BadRequest, never a server error); labels in
+    `lang`, else in the `lang` the query string names."""
+    values = {k: request.args[k] for k in ("project", "weight", "method", "lang") if request.args.get(k)}
+    if lang:
+        values["lang"] = lang
     for name, cast in (("min_weight", float), ("top_k", int), ("resolution", float), ("seed", int)):
         if (value := _number(name, cast)) is not None:
             values[name] = value
@@ -97,10 +102,10 @@ def _query(params: NetworkParams) -> dict:
 def downloads(params: NetworkParams) -> list[dict]:
     """Download links for every export format, for the PTCE and the theme projection, with the page's parameters."""
     out = []
-    for project, title in (("ptce", "Réseau des PTCE"), ("theme", "Réseau des thématiques")):
+    for project, title in (("ptce", _("Réseau des PTCE")), ("theme", _("Réseau des thématiques"))):
         query = _query(dataclasses.replace(params, project=project))
         links = [
-            {"label": f.label, "suffix": f.suffix, "url": url_for("network.download", suffix=f.suffix, **query)}
+            {"label": _(f.label), "suffix": f.suffix, "url": url_for("network.download", suffix=f.suffix, **query)}
             for f in NETWORK_FORMATS
         ]
         out.append({"title": title, "links": links})
@@ -110,7 +115,7 @@ def downloads(params: NetworkParams) -> list[dict]:
 @bp.get("/network")
 @cached
 def page():
-    params = params_from_request()
+    params = params_from_request(language())
     if params.project != "ptce":
         raise BadRequest("this page shows the PTCE network; the theme network is in the downloads (project=theme)")
     net = network_for(params)
@@ -127,7 +132,7 @@ def page():
         nodes=[{"iri": n, "path": build.iris.path_of(n) or n, **d} for n, d in nodes],
         themes=themes,
         departments=departments,
-        weights=WEIGHT_LABELS,
+        weights={key: _(label) for key, label in WEIGHT_LABELS.items()},
         downloads=downloads(params),
         data_url=url_for("network.node_link_json", **_query(params)),
         base_iri=build.iris.base,

