@@ -8,6 +8,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VANN, XSD
 
 from ptce.assets import ONTOLOGY_FILE
+from ptce.rdf.geometry import outline_wkt
 from ptce.rdf.namespaces import EU_LANGUAGES, GEO, IANA, IGEO, OA, ORG, SCHEMA, WD, Iris, bind_prefixes
 from ptce.rdf.slugs import slugify
 from ptce.sources.loader import Initiative, Organisation, Place, Ptce, Sources, WorkingGroup
@@ -148,7 +149,9 @@ class _Builder:
             self.derived(node)
 
     def locations(self) -> None:
-        """A point geometry (GeoSPARQL) for each place, and for each PTCE the point of where it is placed."""
+        """A point geometry (GeoSPARQL) for each place, and for each PTCE the point of where it is placed; each
+        department's outline as its default geometry (`geo:hasDefaultGeometry`, GeoSPARQL 1.1: what `geof:`
+        functions such as sfWithin compare a PTCE's point with)."""
         geo = self.s.geography
         src = self.iris.thing("source", geo.source.slug)
         self.add(src, RDF.type, self.v.SourceDocument)
@@ -168,6 +171,14 @@ class _Builder:
         for ptce in self.s.ptces:
             node = self.iris.thing("geometrie", geo.location_of(ptce).geometry_slug)
             self.add(self.iris.thing("ptce", ptce.slug), GEO.hasGeometry, node)
+        names = {d.slug: d.name for d in self.s.departements}
+        for slug, outline in sorted(geo.outlines.items()):
+            node = self.iris.thing("geometrie", f"contour-departement-{slug}")
+            self.add(node, RDF.type, GEO.Geometry)
+            self.add(node, RDFS.label, self.fr(f"Contour : {names[slug]}"))
+            self.add(node, GEO.asWKT, Literal(outline_wkt(outline), datatype=GEO.wktLiteral))
+            self.add(node, PROV.wasDerivedFrom, src)
+            self.add(self.iris.thing("departement", slug), GEO.hasDefaultGeometry, node)
 
     def admin_unit(self, node: URIRef, place: Place, cls: URIRef) -> None:
         self.add(node, RDF.type, cls)

@@ -75,6 +75,7 @@ EXPECTED = {
         and "CoHose" not in column(rows, "name")
         and [float(r["km"]) for r in rows] == sorted(float(r["km"]) for r in rows)
     ),
+    "09-ptces-in-a-department": lambda rows: len(rows) == 8 and "CoHose" in column(rows, "name"),
 }
 
 
@@ -114,3 +115,17 @@ def test_nearest_ptces_agree_with_the_haversine_distance(client, graph):
     assert column(rows, "name") == [str(graph.value(p, SKOS.prefLabel)) for p in ranked]
     for row, p in zip(rows, ranked, strict=True):
         assert abs(float(row["km"]) - km(point(cohose), point(p))) <= 0.01 * float(row["km"]) + 0.1
+
+
+@pytest.mark.parametrize("department", ["aisne", "nord", "oise", "pas-de-calais", "somme"])
+def test_the_ptces_within_a_departments_outline_are_its_ptces(client, graph, department):
+    """geof:sfWithin between each PTCE's point and the department's outline (its default geometry) finds exactly
+    the PTCEs the source puts in that department (their points were checked against the same outlines)."""
+    dept = IRIS.thing("departement", department)
+    r = client.get("/api/ptces-in-a-department", query_string={"departement": str(dept)})
+    assert r.status_code == 200, r.data
+    found = {row["ptce"] for row in r.json}
+    ptces = set(graph.subjects(RDF.type, IRIS.vocab.PTCE))
+    assert found == {str(p) for p in graph.subjects(IRIS.vocab.department, dept) if p in ptces}
+    outline = graph.value(dept, GEO.hasDefaultGeometry)
+    assert str(graph.value(outline, GEO.asWKT)).startswith(("POLYGON((", "MULTIPOLYGON((("))

@@ -25,6 +25,7 @@ MEMBERSHIP = IRIS.thing("role", "auton-hommes--collectif-phare")
 EVENT = IRIS.thing("evenement", "labellisation-eco-pole-alimentaire-d-audruicq-2015")
 NOWHERE = URIRef("https://example.org/nowhere")
 POINT = IRIS.thing("geometrie", "territoire-noeux-les-mines")
+OUTLINE = IRIS.thing("geometrie", "contour-departement-nord")
 DOCUMENT = IRIS.source_document("carte-regionale-ptce-hauts-de-france")
 THEME_LINK = URIRef(f"{P}#subject-biodiversite")  # the statement of (CoHose, dcterms:subject, Biodiversité)
 
@@ -489,6 +490,37 @@ CASES = [
         "before its end",
     ),
     ("department-no-location", lambda g: remove_all(g, NORD, GEO.hasGeometry), NORD, "geo:hasGeometry", "location"),
+    (
+        "department-no-outline",
+        lambda g: remove_all(g, NORD, GEO.hasDefaultGeometry),
+        NORD,
+        "geo:hasDefaultGeometry",
+        "exactly one outline",
+    ),
+    (
+        "outline-a-point",
+        lambda g: (
+            remove_all(g, OUTLINE, GEO.asWKT),
+            g.add((OUTLINE, GEO.asWKT, Literal("POINT(3 50)", datatype=GEO.wktLiteral))),
+        ),
+        OUTLINE,
+        "geo:asWKT",
+        "POLYGON or MULTIPOLYGON",
+    ),
+    (
+        "outline-given-a-precision",
+        lambda g: g.add((OUTLINE, V.locationPrecision, Literal("departement"))),
+        OUTLINE,
+        "ptce:locationPrecision",
+        "no precision",
+    ),
+    (
+        "outline-as-a-location",
+        lambda g: (remove_all(g, NORD, GEO.hasGeometry), g.add((NORD, GEO.hasGeometry, OUTLINE))),
+        OUTLINE,
+        "geo:asWKT",
+        "POINT(longitude latitude)",
+    ),
 ]
 
 

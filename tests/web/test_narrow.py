@@ -9,7 +9,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 PAGES = ["/", "/page/ptce/cohose", "/page/theme/alimentation", "/id/theme", "/page/departement/nord",
          "/page/organisation/collectif-phare", "/page/territoire/grand-calais", "/page/projet/jardin-de-cocagne",
-         "/page/geometrie/departement-nord", "/page/source/carte-regionale-ptce-hauts-de-france", "/ontology",
+         "/page/geometrie/departement-nord", "/page/geometrie/contour-departement-nord",
+         "/page/source/carte-regionale-ptce-hauts-de-france", "/ontology",
          "/shapes", "/catalog", "/map", "/network", "/sparql", "/search?q=eco", "/api/", "/nowhere"]  # fmt: skip
 
 

@@ -41,7 +41,7 @@ SELECT ?ptce ?label WHERE { ?ptce a ptce:PTCE ; schema:areaServed ?area . ?area 
 DEPARTMENTS = """
 SELECT ?dept ?name ?code ?wkt WHERE {
   ?dept a igeo:Departement ; skos:prefLabel ?name ; igeo:codeINSEE ?code .
-  OPTIONAL { ?dept geo:hasGeometry/geo:asWKT ?wkt }
+  OPTIONAL { ?dept geo:hasGeometry ?point . ?point ptce:locationPrecision "departement" ; geo:asWKT ?wkt }
 } ORDER BY ?code
 """
 

@@ -68,6 +68,7 @@ PROPERTY_LABELS = {
     OA.start: N_("début (caractère)"),
     OA.end: N_("fin (caractère)"),
     GEO.hasGeometry: N_("localisation"),
+    GEO.hasDefaultGeometry: N_("contour"),
     GEO.asWKT: N_("coordonnées (WKT)"),
 }
 # French names of the outside vocabularies' classes, for types shown on pages (the ontology's own have labels).

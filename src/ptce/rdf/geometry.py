@@ -23,6 +23,21 @@ def point_wkt(lon: float, lat: float) -> str:
     return f"POINT({lon!r} {lat!r})"
 
 
+def _ring_wkt(ring: Sequence[Sequence[float]]) -> str:
+    return "(" + ", ".join(f"{x!r} {y!r}" for x, y, *_ in ring) + ")"
+
+
+def outline_wkt(geometry: dict[str, Any]) -> str:
+    """The WKT text of a GeoJSON Polygon or MultiPolygon, its coordinates unchanged: 'MULTIPOLYGON(((2.1 50.2, …)))'
+    (rings in GeoJSON's order, exterior first)."""
+    if geometry.get("type") == "Polygon":
+        return "POLYGON(" + ", ".join(_ring_wkt(r) for r in geometry["coordinates"]) + ")"
+    if geometry.get("type") == "MultiPolygon":
+        polygons = ("(" + ", ".join(_ring_wkt(r) for r in rings) + ")" for rings in geometry["coordinates"])
+        return "MULTIPOLYGON(" + ", ".join(polygons) + ")"
+    raise ValueError(f"expected a Polygon or MultiPolygon, got {geometry.get('type')!r}")
+
+
 def parse_point_wkt(text: str) -> tuple[float, float]:
     """(lon, lat) of a WKT point, optionally prefixed by the CRS84 IRI; ValueError for anything else."""
     match = _POINT_RE.match(text)

@@ -142,7 +142,7 @@ def load_geography(
             )
         locations[loc.slug] = loc
     _check_coverage(c, locations, places, ptces, problems, {row.get("slug") for _, row in rows})
-    return Geography(source, locations) if source else None
+    return Geography(source, locations, outlines) if source else None
 
 
 def _read_source(data_dir: Path, problems: list[Problem]) -> GeographySource | None:

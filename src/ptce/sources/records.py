@@ -186,6 +186,7 @@ class Geography:
 
     source: GeographySource
     locations: dict[str, Location] = field(default_factory=dict)
+    outlines: dict[str, dict] = field(default_factory=dict)  # each department's outline (GeoJSON geometry), by slug
 
     def location_of(self, ptce: Ptce) -> Location:
         """Where a PTCE is placed: its one territory, the combination of its territories, or its department."""
