@@ -21,6 +21,7 @@ DUMP_NAME = "ptce"
 BUILD_INFO = "build.json"
 REPORT_TEXT = "validation-report.txt"
 REPORT_TTL = "validation-report.ttl"
+DCAT_AP_REPORT = "dcat-ap-report.txt"  # what the DCAT-AP shapes said of the catalog (`ptce build --dcat-ap DIR`)
 OUTLINES = "hauts-de-france.geojson"  # the region and department outlines, copied from data/geo/ for the map
 NETWORK_DUMP = "network.nq"  # the co-theme links, in the named graph Iris.network_graph
 STORE_DIR = "store"  # the on-disk Oxigraph store of a large build, opened read-only by servers

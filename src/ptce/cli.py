@@ -15,6 +15,7 @@ import click
 
 from ptce import __version__
 from ptce.assets import DATA_DIR
+from ptce.build_folder import DCAT_AP_REPORT
 from ptce.errors import PtceError
 from ptce.rdf.formats import NETWORK_FORMATS
 from ptce.rdf.namespaces import DEFAULT_BASE_IRI, Iris, prefix_map
@@ -117,27 +118,43 @@ def main() -> None:
     default=None,
     help="Write the on-disk Oxigraph store (store/) that servers open read-only. Default: from 50,000 triples.",
 )
-def build(data_dir: Path, base_iri: str, out: Path, on_disk: bool | None) -> None:
+@click.option(
+    "--dcat-ap",
+    "dcat_ap",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    envvar="PTCE_DCAT_AP",
+    help="A folder of SEMIC's DCAT-AP SHACL shapes (shapes.ttl, and shapes_recommended.ttl for warnings): the "
+    "build fails if its catalog violates them. [env: PTCE_DCAT_AP]",
+)
+def build(data_dir: Path, base_iri: str, out: Path, on_disk: bool | None, dcat_ap: Path | None) -> None:
     """Build the graph from the sources, validate it with SHACL and publish the dumps.
 
-    The output folder is replaced only when the graph conforms; otherwise it is left as it
-    was, the problems are printed and the exit code is 1.
+    The output folder is replaced only when the graph conforms (and, with --dcat-ap, its
+    catalog meets DCAT-AP's mandatory rules); otherwise it is left as it was, the problems
+    are printed and the exit code is 1.
 
     \b
-    Example:
+    Examples:
       ptce build --out dist/
+      ptce build --dcat-ap ~/dcat-ap-3.0.1/
     """
     from ptce.build.pipeline import publish_build
 
-    info = build_or_fail(partial(publish_build, on_disk=on_disk), out, data_dir, Iris(base_iri))
+    info = build_or_fail(partial(publish_build, on_disk=on_disk, dcat_ap=dcat_ap), out, data_dir, Iris(base_iri))
     click.echo(f"Built {info.triples} triples (version {info.version}) into {out}/")
     for key, name in info.dumps.items():
         click.echo(f"  {key:7} {out / name}")
+    if dcat_ap is not None:
+        report = (out / DCAT_AP_REPORT).read_text(encoding="utf-8").splitlines()[1:]
+        shown = [line for line in report if line.startswith(("Warning", "Info"))]
+        click.echo(f"DCAT-AP: no violation, {len(shown)} recommendation(s) not met (see {out / DCAT_AP_REPORT})")
 
 
 def build_or_fail(builder, *args):
     """Run a build function; on bad sources or a non-conforming graph print the report and exit 1."""
     from ptce.build.pipeline import BuildFailed
+    from ptce.validate.dcat_ap import CatalogRefused
 
     try:
         return builder(*args)
@@ -145,6 +162,8 @@ def build_or_fail(builder, *args):
         fail(f"The source data has {len(exc.problems)} problem(s); nothing was published:\n{exc}")
     except BuildFailed as exc:
         fail(f"The graph does not conform to the shapes; nothing was published.\n{exc.report.as_text()}")
+    except CatalogRefused as exc:
+        fail(f"The catalog does not meet DCAT-AP; nothing was published: {exc}")
     except OSError as exc:  # a full disk, a read-only or missing output folder
         where = f" ({exc.filename})" if exc.filename else ""
         fail(

@@ -29,7 +29,22 @@ from ptce.build_folder import (
 )
 from ptce.rdf.formats import EU_FILE_TYPES
 from ptce.rdf.geometry import features_by
-from ptce.rdf.namespaces import EU_LANGUAGES, FORMATS, GEO, IANA, PREFIXES, SD, SHAPES, WD, Iris, bind_prefixes
+from ptce.rdf.namespaces import (
+    ADMS_PUBLISHER_TYPE,
+    DCATAP,
+    EU_LANGUAGES,
+    FORMATS,
+    GEO,
+    IANA,
+    PLANNED_AVAILABILITY,
+    PREFIXES,
+    SD,
+    SHAPES,
+    VCARD,
+    WD,
+    Iris,
+    bind_prefixes,
+)
 from ptce.store.engine import Store
 
 if TYPE_CHECKING:
@@ -240,6 +255,7 @@ def catalog_graph(
         g.add((dist, DCTERMS.modified, Literal(info.built_at, datatype=XSD.dateTime)))
 
     _spreadsheets(g, iris, info, dataset, folder)
+    _publisher_facts(g, iris, dataset, catalog, ds, service, api)
 
     g.add((service, RDF.type, DCAT.DataService))
     g.add((service, DCTERMS.title, Literal("Point d'accès SPARQL du jeu de données des PTCE", lang="fr")))
@@ -265,6 +281,44 @@ def catalog_graph(
     bind_prefixes(g, iris)
     g.bind("foaf", FOAF)
     return g
+
+
+def _publisher_facts(g: Graph, iris: Iris, dataset: Dataset, catalog, ds, *services) -> None:
+    """What the publisher states in dataset.yaml, where DCAT-AP and data.gouv.fr read it: the publisher (catalog,
+    dataset, services), the contact point (dataset, services), the period covered (dataset) and the planned
+    availability (every distribution). Nothing is written for a fact not stated."""
+    p = dataset.publisher
+    if p is not None:
+        agent = URIRef(p.uri) if p.uri else iris.dataset_part("publisher")
+        g.add((agent, RDF.type, FOAF.Agent))
+        g.add((agent, FOAF.name, Literal(p.name)))
+        g.add((agent, DCTERMS.type, ADMS_PUBLISHER_TYPE[p.type]))
+        if p.homepage:
+            g.add((agent, FOAF.homepage, URIRef(p.homepage)))
+        for node in (catalog, ds, *services):
+            g.add((node, DCTERMS.publisher, agent))
+    c = dataset.contact
+    if c is not None:
+        kind = iris.dataset_part("contact")
+        g.add((kind, RDF.type, VCARD.Organization))
+        g.add((kind, VCARD.fn, Literal(c.name)))
+        if c.email:
+            g.add((kind, VCARD.hasEmail, URIRef(f"mailto:{c.email}")))
+        if c.url:
+            g.add((kind, VCARD.hasURL, URIRef(c.url)))
+        for node in (ds, *services):
+            g.add((node, DCAT.contactPoint, kind))
+    if dataset.temporal is not None:
+        start, end = dataset.temporal
+        period = iris.dataset_part("period")
+        g.add((period, RDF.type, DCTERMS.PeriodOfTime))
+        g.add((period, DCAT.startDate, Literal(start.isoformat(), datatype=XSD.date)))
+        if end is not None:
+            g.add((period, DCAT.endDate, Literal(end.isoformat(), datatype=XSD.date)))
+        g.add((ds, DCTERMS.temporal, period))
+    if dataset.availability is not None:
+        for dist in list(g.objects(ds, DCAT.distribution)):
+            g.add((dist, DCATAP.availability, PLANNED_AVAILABILITY[dataset.availability]))
 
 
 def _spreadsheets(g: Graph, iris: Iris, info: BuildInfo, dataset: Dataset, folder: Path | None) -> None:

@@ -16,7 +16,9 @@ from ptce import __version__, build_folder
 from ptce.assets import DATA_DIR, SHAPES_DIR
 from ptce.build_folder import (
     BUILD_INFO,
+    CATALOG_FILE,
     CONTEXT,
+    DCAT_AP_REPORT,
     DUMP_NAME,
     NETWORK_DUMP,
     OUTLINES,
@@ -38,6 +40,7 @@ from ptce.sources.loader import load_sources
 from ptce.sources.places import OUTLINES_FILE
 from ptce.store import bulk
 from ptce.store.engine import OxigraphStore
+from ptce.validate.dcat_ap import check_catalog, check_shapes_dir
 from ptce.validate.partition import validate_partitioned
 from ptce.validate.report import ValidationReport
 from ptce.validate.shacl import load_shapes, validate_graph
@@ -108,13 +111,19 @@ def publish_build(
     iris: Iris | None = None,
     shapes_dir: Path = SHAPES_DIR,
     on_disk: bool | None = None,
+    dcat_ap: Path | None = None,
 ) -> BuildInfo:
-    """Build, validate, publish to `out_dir`; on SourceError or BuildFailed `out_dir` is left as it was.
+    """Build, validate, publish to `out_dir`; on SourceError, BuildFailed or CatalogRefused `out_dir` is left as it
+    was.
 
     `on_disk` also writes the on-disk store (`store/`) and the dumps with Oxigraph's writers; by default
-    it is chosen for graphs of `build_folder.LARGE_GRAPH` triples or more.
+    it is chosen for graphs of `build_folder.LARGE_GRAPH` triples or more. `dcat_ap`, a folder of SEMIC's DCAT-AP
+    shapes, checks the catalog against them (`ptce.validate.dcat_ap`): a violation fails the build, the rest is
+    written to DCAT_AP_REPORT.
     """
     iris = iris or Iris()
+    if dcat_ap is not None:
+        check_shapes_dir(dcat_ap)
     graph, report, dataset = _compile(data_dir, iris, shapes_dir)
     if not report.conforms:
         raise BuildFailed(report)
@@ -152,6 +161,10 @@ def publish_build(
         write_spreadsheets(tmp, data, info, dataset.title.get("fr", ""), dataset.license)
         write_search_index(tmp, data, iris)
         write_metadata(tmp, info, dataset, data)
+        if dcat_ap is not None:
+            found = check_catalog(tmp / CATALOG_FILE, dcat_ap)
+            lines = [str(f) for f in found] or ["The catalog meets every rule of the shapes."]
+            (tmp / DCAT_AP_REPORT).write_text(f"DCAT-AP shapes: {dcat_ap}\n" + "\n".join(lines) + "\n", "utf-8")
         if on_disk:
             bulk.finish_store(store, tmp / NETWORK_DUMP)
         del data, store

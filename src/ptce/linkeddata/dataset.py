@@ -8,7 +8,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDFS
 
 from ptce.build_folder import TABLE_SCHEMA
-from ptce.rdf.namespaces import IANA, LICENCE_NAMES, Iris, preferred_text
+from ptce.rdf.namespaces import IANA, LICENCE_NAMES, VCARD, Iris, preferred_text
 
 
 def read_metadata(folder: Path, name: str, license: str | None = None) -> Graph:
@@ -48,7 +48,22 @@ def dataset_summary(catalog: Graph, iris: Iris, lang: str = "fr") -> dict:
             }
         )
     license = catalog.value(ds, DCTERMS.license)
+    publisher = catalog.value(ds, DCTERMS.publisher)
+    contact = catalog.value(ds, DCAT.contactPoint)
     return {
+        "publisher": {
+            "name": str(catalog.value(publisher, FOAF.name) or ""),
+            "homepage": str(catalog.value(publisher, FOAF.homepage) or "") or None,
+        }
+        if publisher is not None
+        else None,
+        "contact": {
+            "name": str(catalog.value(contact, VCARD.fn) or ""),
+            "email": str(catalog.value(contact, VCARD.hasEmail) or "").removeprefix("mailto:") or None,
+            "url": str(catalog.value(contact, VCARD.hasURL) or "") or None,
+        }
+        if contact is not None
+        else None,
         "title": preferred_text(catalog, ds, DCTERMS.title, lang),
         "description": preferred_text(catalog, ds, DCTERMS.description, lang),
         "keywords": sorted(str(k) for k in catalog.objects(ds, DCAT.keyword)),

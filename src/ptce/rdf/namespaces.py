@@ -22,6 +22,27 @@ WD = Namespace("http://www.wikidata.org/entity/")
 OA = Namespace("http://www.w3.org/ns/oa#")  # W3C Web Annotation: passages of the source text
 EU_LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
 EU_LANGUAGES = {"fr": EU_LANGUAGE.FRA, "en": EU_LANGUAGE.ENG}  # ISO 639-1 code -> the EU authority's IRI
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+# The publisher's kind (dct:type of a dct:publisher, as DCAT-AP recommends): the ADMS publisher-type vocabulary.
+ADMS_PUBLISHER_TYPE = Namespace("http://purl.org/adms/publishertype/")
+PUBLISHER_TYPES = (
+    "Academia-ScientificOrganisation",
+    "Company",
+    "IndustryConsortium",
+    "LocalAuthority",
+    "NationalAuthority",
+    "NonGovernmentalOrganisation",
+    "NonProfitOrganisation",
+    "PrivateIndividual(s)",
+    "RegionalAuthority",
+    "StandardisationBody",
+    "SupraNationalAuthority",
+)
+# How long a distribution stays available (dcatap:availability): the EU planned-availability authority table.
+PLANNED_AVAILABILITY_TABLE = Namespace("http://publications.europa.eu/resource/authority/planned-availability/")
+PLANNED_AVAILABILITY = {code: PLANNED_AVAILABILITY_TABLE[code.upper()] for code in
+                        ("available", "experimental", "stable", "temporary")}  # fmt: skip
 
 # Kinds of things, as they appear in IRIs: {base}id/{kind}/{slug}
 KINDS = (

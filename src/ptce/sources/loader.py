@@ -6,10 +6,12 @@ either returns a complete `Sources` or raises `SourceError` listing every proble
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ptce.rdf.namespaces import PLANNED_AVAILABILITY, PUBLISHER_TYPES
 from ptce.sources.evidence import Quotes, figure_passage, linked
 from ptce.sources.fields import (
     DATE,
@@ -42,12 +44,14 @@ from ptce.sources.records import (
     ORGANISATIONS_FILE,
     PTCE_FOLDER,
     THEMES_FILE,
+    Contact,
     Dataset,
     Initiative,
     Organisation,
     Place,
     Problem,
     Ptce,
+    Publisher,
     RoleRecord,
     SourceError,
     Sources,
@@ -85,7 +89,16 @@ _DATASET = {
     "license": (TEXT, True),
     "issued": (DATE, True),
     "source": (MAP, True),
+    "publisher": (MAP, False),
+    "contact": (MAP, False),
+    "temporal": (MAP, False),
+    "availability": (TEXT, False),
 }
+_PUBLISHER = {"name": (TEXT, True), "type": (TEXT, True), "uri": (TEXT, False), "homepage": (TEXT, False)}
+_CONTACT = {"name": (TEXT, True), "email": (TEXT, False), "url": (TEXT, False)}
+_TEMPORAL = {"start": (DATE, True), "end": (DATE, False)}
+EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\".]+$")
+WEB = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 _SOURCE = {"slug": (SLUG, True), "title": (TEXT, True), "file": (TEXT, True), "language": (TEXT, True)}
 _PLACE = {"slug": (SLUG, True), "name": (TEXT, True), "insee": (TEXT, True), "wikidata": (TEXT, True)}
 _TERRITORY = {
@@ -156,7 +169,7 @@ _INITIATIVE = {
 def _load_dataset(path: Path, c: Checker, raw: Any) -> Dataset | None:
     f = c.fields(raw, _DATASET, "")
     src = c.fields(f.get("source", {}), _SOURCE, "source", line_of(raw, "source")) if "source" in f else {}
-    if len(f) < len(_DATASET) or len(src) < len(_SOURCE):
+    if any(required and key not in f for key, (_, required) in _DATASET.items()) or len(src) < len(_SOURCE):
         return None
     if not (path.parent / src["file"]).is_file():
         c.fail(line_of(raw, "source"), "source.file", f"no such file in the data folder: {src['file']}")
@@ -170,7 +183,60 @@ def _load_dataset(path: Path, c: Checker, raw: Any) -> Dataset | None:
         src["title"],
         src["file"],
         src["language"],
+        _publisher(c, raw, f),
+        _contact(c, raw, f),
+        _temporal(c, raw, f),
+        _availability(c, raw, f),
     )
+
+
+def _web_address(c: Checker, line: int, name: str, value: str | None) -> None:
+    if value is not None and not WEB.match(value):
+        c.fail(line, name, f"{value!r} is not an http(s) address")
+
+
+def _publisher(c: Checker, raw: Any, f: dict) -> Publisher | None:
+    if "publisher" not in f:
+        return None
+    line = line_of(raw, "publisher")
+    p = c.fields(f["publisher"], _PUBLISHER, "publisher", line)
+    if "type" in p and p["type"] not in PUBLISHER_TYPES:
+        known = ", ".join(PUBLISHER_TYPES)
+        c.fail(line, "publisher.type", f"{p['type']!r} is not an ADMS publisher type; one of {known}")
+    for key in ("uri", "homepage"):
+        _web_address(c, line, f"publisher.{key}", p.get(key))
+    return Publisher(**p) if "name" in p and "type" in p else None
+
+
+def _contact(c: Checker, raw: Any, f: dict) -> Contact | None:
+    if "contact" not in f:
+        return None
+    line = line_of(raw, "contact")
+    p = c.fields(f["contact"], _CONTACT, "contact", line)
+    if "email" in p and not EMAIL.match(p["email"]):
+        c.fail(line, "contact.email", f"{p['email']!r} is not an e-mail address")
+    _web_address(c, line, "contact.url", p.get("url"))
+    if "name" in p and not ({"email", "url"} & set(p)):
+        c.fail(line, "contact", "give an e-mail address (email) or a web form (url), or both")
+    return Contact(**p) if "name" in p and {"email", "url"} & set(p) else None
+
+
+def _temporal(c: Checker, raw: Any, f: dict) -> tuple | None:
+    if "temporal" not in f:
+        return None
+    line = line_of(raw, "temporal")
+    p = c.fields(f["temporal"], _TEMPORAL, "temporal", line)
+    if "start" in p and p.get("end") is not None and p["end"] < p["start"]:
+        c.fail(line, "temporal.end", f"ends ({p['end']}) before it starts ({p['start']})")
+    return (p["start"], p.get("end")) if "start" in p else None
+
+
+def _availability(c: Checker, raw: Any, f: dict) -> str | None:
+    value = f.get("availability")
+    if value is not None and value not in PLANNED_AVAILABILITY:
+        c.fail(line_of(raw, "availability"), "availability", f"{value!r}: one of {', '.join(PLANNED_AVAILABILITY)}")
+        return None
+    return value
 
 
 def _load_geography(c: Checker, raw: Any) -> tuple[Place | None, list[Place], list[Place]]:

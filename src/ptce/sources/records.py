@@ -130,6 +130,26 @@ class Ptce:
 
 
 @dataclass(frozen=True)
+class Publisher:
+    """Who publishes the dataset (DCAT-AP `dct:publisher`): a name, a type of the ADMS publisher-type vocabulary,
+    and optionally the IRI that identifies it and its web site."""
+
+    name: str
+    type: str
+    uri: str | None = None
+    homepage: str | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Whom users write to about the dataset (DCAT-AP `dcat:contactPoint`): a name, an address and/or a web form."""
+
+    name: str
+    email: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class Dataset:
     title: dict[str, str]
     description: dict[str, str]
@@ -140,6 +160,12 @@ class Dataset:
     source_title: str
     source_file: str
     source_language: str
+    # What only the publisher can state (DCAT-AP recommends them, the catalog's publisher is mandatory): absent
+    # until stated in dataset.yaml, never made up.
+    publisher: Publisher | None = None
+    contact: Contact | None = None
+    temporal: tuple[dt.date, dt.date | None] | None = None  # the period the data describes (start, end)
+    availability: str | None = None  # how long the files stay available: a code of PLANNED_AVAILABILITY
 
 
 @dataclass(frozen=True)
