@@ -135,6 +135,12 @@ def test_a_chosen_language_is_remembered(client):
     assert html_lang(odd.get_data(as_text=True)) == "en" and "Set-Cookie" not in odd.headers
 
 
+def test_an_embedded_map_in_english_sets_no_cookie(client):
+    embed = client.get("/map/embed?lang=en&departement=62", headers={"Accept": "text/html"})
+    assert html_lang(embed.get_data(as_text=True)) == "en" and "Set-Cookie" not in embed.headers
+    assert "public" in embed.headers["Cache-Control"]
+
+
 def test_the_language_switch_keeps_the_page_and_its_parameters(client):
     body = client.get("/search?q=eco+pole&page=1").get_data(as_text=True)
     link = re.search(r'<a href="([^"]+)" hreflang="en" lang="en">English</a>', body).group(1)

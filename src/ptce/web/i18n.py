@@ -84,6 +84,11 @@ def ngettext(singular: str, plural: str, n: int, **values) -> str:
     return text % {"num": n, **values}
 
 
+def not_remembered() -> None:
+    """This answer takes `?lang=` for itself only: no cookie (a page shown in another site's frame)."""
+    g.lang_not_remembered = True
+
+
 def script_messages(script: str) -> dict[str, str]:
     """The words a page's script uses, French → the page's language."""
     lang = language()
@@ -120,7 +125,7 @@ def mark_language(response: Response) -> Response:
         response.headers["Content-Language"] = g.lang
         response.vary.update(("Accept-Language", "Cookie"))
     chosen = request.args.get(PARAM)
-    if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
+    if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen and not g.get("lang_not_remembered"):
         response.set_cookie(COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", secure=request.is_secure)
         response.cache_control.private = True
         response.cache_control.public = False

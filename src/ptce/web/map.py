@@ -10,7 +10,7 @@ from ptce.build_folder import OUTLINES
 from ptce.geo.mapdata import PRECISION_LABELS, read_map
 from ptce.i18n import LANGUAGES, SOURCE_LANGUAGE
 from ptce.web.caching import cached
-from ptce.web.i18n import _, language
+from ptce.web.i18n import _, language, not_remembered
 from ptce.web.site import get_site, public_url
 
 bp = Blueprint("map", __name__)
@@ -87,7 +87,9 @@ def page():
 @bp.get("/map/embed")
 @cached
 def embed():
-    """The map alone, for other sites' frames (`?theme=` and `?departement=` preset its filters)."""
+    """The map alone, for other sites' frames (`?theme=` and `?departement=` preset its filters, `?lang=` its
+    language, for this answer only: an embedded map sets no cookie)."""
+    not_remembered()
     build = get_site().build
     data = read_map(build.store, language())
     html = render_template("map_embed.html", data=data, base_iri=build.info.base_iri, selected=embed_filters(data),
