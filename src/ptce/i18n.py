@@ -81,6 +81,7 @@ def read_po(path: Path, language: str) -> Catalogue:
     entries marked `#, fuzzy` and empty translations do not count. CatalogueError names the file and line."""
     messages: dict[str, str] = {}
     plurals: dict[tuple[str, str], tuple[str, ...]] = {}
+    seen: dict[str, int] = {}  # each message id (with its context) once, as gettext requires
     entries: list[tuple[int, dict[str, str], bool]] = []
     entry: dict[str, str] = {}
     fuzzy = False
@@ -124,19 +125,23 @@ def read_po(path: Path, language: str) -> Catalogue:
         where = f"{path}:{number}"
         if "msgid" not in e:
             raise CatalogueError(f"{where}: an entry without msgid")
-        if "msgctxt" in e:
-            raise CatalogueError(f"{where}: msgctxt is not used by this catalogue")
-        if is_fuzzy or not e["msgid"]:
-            continue  # the header (empty msgid), or a translation waiting for review
+        if not e["msgid"]:
+            continue  # the header
+        key = context_key(e["msgctxt"], e["msgid"]) if "msgctxt" in e else e["msgid"]
+        if key in seen:
+            raise CatalogueError(f"{where}: {e['msgid']!r} is already an entry (line {seen[key]}); use msgctxt")
+        seen[key] = number
+        if is_fuzzy:
+            continue  # a translation waiting for review
         if "msgid_plural" in e:
             forms = tuple(e.get(f"msgstr[{i}]", "") for i in range(2))
             if any(k.startswith("msgstr[") and k not in ("msgstr[0]", "msgstr[1]") for k in e):
                 raise CatalogueError(f"{where}: two plural forms expected (msgstr[0], msgstr[1])")
-            plurals[(e["msgid"], e["msgid_plural"])] = forms
+            plurals[(key, e["msgid_plural"])] = forms
         elif "msgstr" not in e:
             raise CatalogueError(f"{where}: an entry without msgstr")
         elif e["msgstr"]:
-            messages[e["msgid"]] = e["msgstr"]
+            messages[key] = e["msgstr"]
     return Catalogue(language, messages, plurals)
 
 
@@ -158,6 +163,17 @@ def gettext(language: str, message: str) -> str:
 def ngettext(language: str, singular: str, plural: str, n: int) -> str:
     """The form of a word that goes with the number `n`, in `language`."""
     return catalogue(language).ngettext(singular, plural, n)
+
+
+def context_key(context: str, message: str) -> str:
+    """How gettext keys a message given in a context (`msgctxt`): the context, EOT, the message."""
+    return f"{context}\x04{message}"
+
+
+def npgettext(language: str, context: str, singular: str, plural: str, n: int) -> str:
+    """`ngettext` for a word that has another sense elsewhere in the site (told apart by `context`)."""
+    found = catalogue(language).ngettext(context_key(context, singular), plural, n)
+    return found if not found.startswith(f"{context}\x04") else found.split("\x04", 1)[1]
 
 
 _TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$|^\*$")

@@ -11,7 +11,7 @@ import pytest
 from rdflib import Literal
 from rdflib.namespace import DCTERMS, SKOS
 
-from ptce.i18n import LOCALE_DIR, CatalogueError, best_language, catalogue, read_po
+from ptce.i18n import LOCALE_DIR, CatalogueError, best_language, catalogue, context_key, npgettext, read_po
 from ptce.rdf.namespaces import Iris
 from ptce.web.formatting import date, nombre, taille
 from ptce.web.i18n import missing_messages, template_messages
@@ -114,6 +114,8 @@ def test_vocabulary_terms_and_plurals_in_english(client):
     assert re.search(r"\(1 PTCE\)", scheme) and re.search(r"\([02-9]\d* PTCEs\)", scheme)
     shapes = client.get("/shapes", headers=EN).get_data(as_text=True)
     assert "Applies to the instances of" in shapes and "at least 1" in shapes and "au moins" not in shapes
+    home = client.get("/", headers=EN).get_data(as_text=True)
+    assert re.search(r"<strong>15</strong> PTCEs</li>", home) and re.search(r"</strong> triples</li>", home)
 
 
 def test_a_chosen_language_is_remembered(client):
@@ -215,6 +217,16 @@ def test_translations_keep_the_placeholders_and_the_markup():
         assert all(placeholders(f) == placeholders(singular) == placeholders(plural) for f in forms), singular
 
 
+def test_a_word_in_a_context_is_its_own_entry(tmp_path):
+    po = tmp_path / "en.po"
+    po.write_text('msgid "PTCE"\nmsgstr "PTCE"\n\nmsgctxt "compte"\nmsgid "PTCE"\nmsgid_plural "PTCE"\n'
+                  'msgstr[0] "PTCE"\nmsgstr[1] "PTCEs"\n', encoding="utf-8")  # fmt: skip
+    book = read_po(po, "en")
+    assert book.ngettext(context_key("compte", "PTCE"), "PTCE", 15) == "PTCEs" and book.gettext("PTCE") == "PTCE"
+    assert npgettext("fr", "compte", "triplet", "triplets", 2) == "triplets"  # French: the words as written
+    assert npgettext("en", "compte", "triplet", "triplets", 1) == "triple"
+
+
 def test_english_plurals_differ_at_one_only():
     book = catalogue("en")
     assert [book.ngettext("%(num)s PTCE", "%(num)s PTCE", n) for n in (0, 1, 2)] == [
@@ -232,7 +244,7 @@ def test_english_plurals_differ_at_one_only():
         ('msgid "a"\n', "without msgstr"),
         ('"a"\n', "outside an entry"),
         ("msgfoo 1\n", "expected msgid"),
-        ('msgctxt "x"\nmsgid "a"\nmsgstr "b"\n', "msgctxt is not used"),
+        ('msgid "a"\nmsgstr "b"\n\nmsgid "a"\nmsgstr "c"\n', "already an entry .line 3.; use msgctxt"),
     ],
 )
 def test_a_broken_catalogue_names_its_file_and_line(tmp_path, text, error):
@@ -248,6 +260,33 @@ def test_a_fuzzy_or_empty_translation_falls_back_to_french(tmp_path):
                   'msgid "Accueil"\nmsgstr ""\n"Ho"\n"me"\n', encoding="utf-8")  # fmt: skip
     book = read_po(po, "en")
     assert [book.gettext(m) for m in ("Carte", "Réseau", "Accueil")] == ["Carte", "Réseau", "Home"]
+
+
+def test_gnu_gettext_reads_the_catalogue_as_we_do(tmp_path):
+    """msgfmt (GNU gettext) checks the file and compiles it; Python's gettext reads the result: every translation,
+    plural forms included, is what ptce's own reader found."""
+    import gettext
+    import shutil
+    import subprocess
+
+    if shutil.which("msgfmt") is None:
+        pytest.skip("GNU gettext's msgfmt is not installed (apt-get install gettext)")
+    mo = tmp_path / "en.mo"
+    done = subprocess.run(["msgfmt", "--check", "--statistics", "-o", str(mo), str(LOCALE_DIR / "en.po")],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "fuzzy" not in done.stderr and "untranslated" not in done.stderr
+    with mo.open("rb") as handle:
+        gnu = gettext.GNUTranslations(handle)
+    book = catalogue("en")
+    for message, english in book.messages.items():
+        context, _, msgid = message.rpartition("\x04")
+        assert (gnu.pgettext(context, msgid) if context else gnu.gettext(msgid)) == english
+    for (singular, plural), forms in book.plurals.items():
+        context, _, msgid = singular.rpartition("\x04")
+        for n, form in ((1, forms[0]), (2, forms[1]), (0, forms[1])):
+            got = gnu.npgettext(context, msgid, plural, n) if context else gnu.ngettext(msgid, plural, n)
+            assert got == form
 
 
 def test_the_catalogue_ships_with_the_package():

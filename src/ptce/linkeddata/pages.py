@@ -12,7 +12,7 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
-from ptce.i18n import LANGUAGES, N_, gettext
+from ptce.i18n import LANGUAGES, N_, gettext, npgettext
 from ptce.linkeddata.describe import Description, Value, describe, describe_graph, iri_ref
 from ptce.linkeddata.stats import COUNTS
 from ptce.network.cotheme import ptces_sharing_themes
@@ -50,13 +50,13 @@ ONTOLOGY_SECTIONS = {
     "roles": N_("Rôles"),
     "concepts": N_("Concepts"),
 }
-HOME_COUNTS = {  # what the home page counts (shown in the page's language), by the key of its query in COUNTS
-    N_("PTCE"): "PTCEs",
-    N_("organisations"): "organisations (excluding PTCEs)",
-    N_("initiatives"): "initiatives",
-    N_("territoires"): "territories",
-    N_("thématiques"): "themes",
-    N_("triplets"): "triples",
+HOME_COUNTS = {  # what the home page counts, by the key of its query in COUNTS: (lang, n) -> the word after n
+    "PTCEs": lambda lang, n: npgettext(lang, "compte", "PTCE", "PTCE", n),
+    "organisations (excluding PTCEs)": lambda lang, n: npgettext(lang, "compte", "organisation", "organisations", n),
+    "initiatives": lambda lang, n: npgettext(lang, "compte", "initiative", "initiatives", n),
+    "territories": lambda lang, n: npgettext(lang, "compte", "territoire", "territoires", n),
+    "themes": lambda lang, n: npgettext(lang, "compte", "thématique", "thématiques", n),
+    "triples": lambda lang, n: npgettext(lang, "compte", "triplet", "triplets", n),
 }
 
 
@@ -380,7 +380,8 @@ def _other_labels(d: Description, prop: URIRef) -> list[Value]:
 
 def home_page(store: Store, iris: Iris, lang: str = "fr") -> Page:
     """The home page: counts, and the PTCEs of each department."""
-    counts = [(label, store.select(COUNTS[key])[0]["n"]) for label, key in HOME_COUNTS.items()]
+    numbers = {key: store.select(COUNTS[key])[0]["n"] for key in HOME_COUNTS}
+    counts = [(word(lang, numbers[key]), numbers[key]) for key, word in HOME_COUNTS.items()]
     departments = [Value("", iri=row["d"]) for row in store.select(DEPARTMENTS)]
     graph = describe_graph(store, [d.iri for d in departments], iris)
     by_department = []

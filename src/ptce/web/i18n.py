@@ -23,7 +23,7 @@ from ptce.i18n import LANGUAGE_NAMES, LANGUAGES, LOCALE_DIR, N_, SOURCE_LANGUAGE
 
 PACKAGE_DIR = Path(i18n.__file__).parent
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-MARKERS = ("N_", "_", "gettext", "ngettext")  # the Python calls whose string arguments are catalogue words
+MARKERS = ("N_", "_", "gettext", "ngettext", "npgettext")  # Python calls whose string arguments are catalogue words
 PARAM = "lang"
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -183,7 +183,9 @@ def code_messages(folder: Path = PACKAGE_DIR) -> set[str | tuple[str, str]]:
             if name not in MARKERS or (path.name == "i18n.py" and path.parent == PACKAGE_DIR):
                 continue
             texts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-            if name == "ngettext" and len(texts) >= 2:
+            if name == "npgettext" and len(texts) >= 3:
+                found.add((i18n.context_key(texts[0], texts[1]), texts[2]))
+            elif name == "ngettext" and len(texts) >= 2:
                 found.add((texts[0], texts[1]))
             elif texts:
                 found.add(texts[0])
