@@ -15,6 +15,9 @@ from dataclasses import dataclass
 CONTEXT = 32  # characters of oa:prefix and oa:suffix
 _IGNORED = "*"  # Markdown emphasis in the source text
 _SPACE = re.compile(r"\s+")
+# What folding shortens: emphasis marks, and runs of white space longer than one character (with the marks in them).
+_FOLDED = re.compile(r"\*[\s*]*|\s[\s*]+")
+_WORD_START = re.compile(r"(?<= )[^ ]")  # a word of the folded text that follows a space
 
 
 @dataclass(frozen=True)
@@ -29,25 +32,80 @@ class Passage:
 
 
 class SourceText:
-    """The text of a source document, searchable for quotes."""
+    """The text of a source document, searchable for quotes.
+
+    Quotes are matched against the *folded* text: emphasis marks removed, each run of white space one space.
+    Positions are mapped back to the text through the places where folding removed characters (`_folded_at`,
+    `_text_at`: each piece of the folded text starts at the first and maps to the text at the second), so a
+    large document costs a few integers per word gap, not one per character. Searches over a large span use an
+    index of the folded text's words (where each word that follows a space starts, by its first `GRAM` characters):
+    a quote with a space inside is looked up by the rarest of its inner words, which every occurrence of it must
+    start there too; other quotes are searched for directly."""
+
+    GRAM = 5
+    INDEXED_SPAN = 200_000  # folded characters from which a search uses the word index
 
     def __init__(self, text: str):
         self.text = text
-        folded: list[str] = []
-        self._where: list[int] = []  # index in `text` of each character of the folded text
-        for i, ch in enumerate(text):
-            if ch in _IGNORED:
-                continue
-            if ch.isspace():
-                if folded and folded[-1] == " ":
-                    continue
-                ch = " "
-            folded.append(ch)
-            self._where.append(i)
-        self._folded = "".join(folded)
+        pieces: list[str] = []
+        folded_at, text_at = [0], [0]  # piece k of the folded text starts at folded_at[k], text_at[k]
+        done = f = 0  # text consumed, folded length so far
+        for m in _FOLDED.finditer(text):
+            i, j = m.span()
+            pieces.append(text[done:i])
+            f += i - done
+            spaces = _SPACE.search(m.group())
+            if spaces:  # the run becomes one space: the run's first white-space character
+                pieces.append(" ")
+                folded_at.append(f)
+                text_at.append(i + spaces.start())
+                f += 1
+            folded_at.append(f)
+            text_at.append(j)
+            done = j
+        pieces.append(text[done:])
+        self._folded = _SPACE.sub(" ", "".join(pieces))  # what is left are single white-space characters
+        self._folded_at, self._text_at = folded_at, text_at
+        self._index: dict[str, list[int]] | None = None
         self._lines: dict[str, int] = {}  # each line's text (white space stripped) -> where it first starts
         for m in re.finditer(r"[^\n]+", text):
             self._lines.setdefault(m.group().strip(), m.start())
+
+    def _to_text(self, f: int) -> int:
+        """The index in the text of the folded text's character `f`."""
+        k = bisect.bisect_right(self._folded_at, f) - 1
+        return self._text_at[k] + (f - self._folded_at[k])
+
+    def _to_folded(self, t: int) -> int:
+        """The first index of the folded text whose character is at `t` or after it in the text."""
+        k = bisect.bisect_right(self._text_at, t) - 1
+        if k < 0:
+            return 0
+        piece_end = self._folded_at[k + 1] if k + 1 < len(self._folded_at) else len(self._folded)
+        return min(self._folded_at[k] + (t - self._text_at[k]), piece_end)
+
+    def _word_index(self) -> dict[str, list[int]]:
+        if self._index is None:
+            index: dict[str, list[int]] = {}
+            folded, gram = self._folded, self.GRAM
+            for m in _WORD_START.finditer(folded):
+                index.setdefault(folded[m.start() : m.start() + gram], []).append(m.start())
+            self._index = index
+        return self._index
+
+    def _occurrences(self, needle: str, lo: int, hi: int) -> list[int]:
+        """Every start of `needle` in the folded text within [lo, hi), overlapping ones included, in order."""
+        inner = [j for j in range(1, len(needle) - self.GRAM + 1) if needle[j - 1] == " " and needle[j] != " "]
+        if hi - lo < self.INDEXED_SPAN or not inner:
+            found, i = [], self._folded.find(needle, lo, hi)
+            while i >= 0:
+                found.append(i)
+                i = self._folded.find(needle, i + 1, hi)
+            return found
+        index = self._word_index()
+        j = min(inner, key=lambda j: len(index.get(needle[j : j + self.GRAM], ())))
+        starts = (p - j for p in index.get(needle[j : j + self.GRAM], ()))
+        return [s for s in starts if lo <= s and s + len(needle) <= hi and self._folded.startswith(needle, s)]
 
     def passage(self, start: int, end: int) -> Passage:
         """The passage text[start:end] with its context."""
@@ -66,11 +124,9 @@ class SourceText:
         found: list[Passage] = []
         if not needle:
             return found
-        lo, hi = bisect.bisect_left(self._where, start), bisect.bisect_left(self._where, end)
-        i = self._folded.find(needle, lo, hi)
-        while i >= 0:
-            found.append(self.passage(self._where[i], self._where[i + len(needle) - 1] + 1))
-            i = self._folded.find(needle, i + 1, hi)
+        lo, hi = self._to_folded(start), self._to_folded(end)
+        for i in self._occurrences(needle, lo, hi):
+            found.append(self.passage(self._to_text(i), self._to_text(i + len(needle) - 1) + 1))
         return found
 
     def line_at(self, name: str) -> int | None:
