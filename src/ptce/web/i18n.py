@@ -1,10 +1,11 @@
 """The language of a page: French unless the visitor chose English (`?lang=en`, remembered in a cookie) or the
 browser asks for it (`Accept-Language`); pages, error messages and the scripts' messages are then in English.
 
-The language is decided once per request (`language()`); the templates get gettext's `_`, `gettext` and
-`ngettext` (Jinja's i18n extension, whitespace trimmed) reading it, and the page's `lang`. Every answer whose words
-depend on it says so: `Content-Language`, and `Vary: Accept-Language, Cookie` (the front's cache of answers keys
-on `Accept-Language` and never keeps a request with a cookie). Data (RDF, JSON, CSV) does not change with it.
+The language is decided once per request (`language()`); views translate with `_`, the templates get gettext's
+`_`, `gettext` and `ngettext` (Jinja's i18n extension, whitespace trimmed) reading it, and the page's `lang`.
+Every answer whose words depend on it says so: `Content-Language`, and `Vary: Accept-Language, Cookie` (the
+front's cache of answers keys on `Accept-Language` and never keeps a request with a cookie). Data (RDF, JSON,
+CSV) does not change with it.
 """
 
 from __future__ import annotations
@@ -77,11 +78,6 @@ def _(message: str, **values) -> str:
     """A French word of the site in the request's language, `%(name)s` filled from `values`."""
     text = i18n.gettext(language(), message)
     return text % values if values else text
-
-
-def ngettext(singular: str, plural: str, n: int, **values) -> str:
-    text = i18n.ngettext(language(), singular, plural, n)
-    return text % {"num": n, **values}
 
 
 def not_remembered() -> None:
