@@ -148,6 +148,10 @@ def test_the_language_switch_keeps_the_page_and_its_parameters(client):
     link = re.search(r'<a href="([^"]+)" hreflang="en" lang="en">English</a>', body).group(1)
     assert link.replace("&amp;", "&") == "?q=eco+pole&page=1&lang=en"  # the same page: only its query string
     assert html_lang(client.get("/search" + link.replace("&amp;", "&")).get_data(as_text=True)) == "en"
+    alternate = (
+        '<link rel="alternate" hreflang="en" href="https://w3id.org/ptce/search?q=eco+pole&amp;page=1&amp;lang=en">'
+    )
+    assert alternate in body  # for search engines: the English page, absolute
     # a path that a browser would read as another host's (//host) gives no link there
     odd = client.get("//example.org/x", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert '<a href="?lang=en" hreflang="en" lang="en">English</a>' in odd and "//example.org/x?" not in odd

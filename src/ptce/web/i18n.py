@@ -21,6 +21,7 @@ from markupsafe import Markup
 from ptce import i18n
 from ptce.geo.mapdata import PRECISION_LABELS
 from ptce.i18n import LANGUAGE_NAMES, LANGUAGES, LOCALE_DIR, N_, SOURCE_LANGUAGE, best_language, catalogue
+from ptce.web.site import public_url
 
 PACKAGE_DIR = Path(i18n.__file__).parent
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -101,7 +102,9 @@ def switch_links() -> list[dict[str, str]]:
         if lang == current:
             continue
         args = [(k, v) for k, v in request.args.items(multi=True) if k != PARAM] + [(PARAM, lang)]
-        links.append({"lang": lang, "name": LANGUAGE_NAMES[lang], "href": "?" + urlencode(args)})
+        href = "?" + urlencode(args)
+        # the same, absolute on the public site, for search engines (<link rel="alternate" hreflang>)
+        links.append({"lang": lang, "name": LANGUAGE_NAMES[lang], "href": href, "url": public_url(request.path) + href})
     return links
 
 
