@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyshacl
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
@@ -114,3 +114,49 @@ def test_hoist_moves_property_shapes_to_the_targets_of_their_node_shapes(shapes)
         assert added and {p for p, _ in added} <= set(partition.TARGETS)
     french_names = [c for c, o in originals.items() if o == URIRef(f"{IRIS.base}shapes#frenchName")]
     assert len(french_names) >= 5, "a shared property shape gets one copy per node shape"
+
+
+def test_messages_are_written_as_rdflib_writes_them_without_remembering_every_namespace():
+    """pySHACL writes each node of a message through the data graph's namespace manager; ptce's writes the same
+    text (a bound prefix as a prefixed name, any other IRI as <iri>) but records no namespace it meets (rdflib's
+    trie of them made validation quadratic in the number of passages)."""
+    from rdflib import Namespace
+
+    from ptce.validate.report import PYSHACL_OPTIONS, known_prefixes_only
+
+    ex, oa = Namespace("http://example.org/"), Namespace("http://www.w3.org/ns/oa#")
+
+    def data() -> Graph:
+        g = Graph()
+        g.bind("ex", ex)
+        for i in range(300):  # each selector's IRI is a namespace of its own, as the passages' are
+            passage, quote = ex[f"passage/{i}"], URIRef(f"http://example.org/passage/{i}#quote")
+            g.add((passage, RDF.type, oa.SpecificResource))
+            g.add((passage, oa.hasSelector, quote))
+            g.add((quote, RDF.type, oa.TextQuoteSelector if i % 3 else oa.TextPositionSelector))
+            g.add((quote, ex.label, Literal(f"q{i}")))
+        return g
+
+    shapes = Graph().parse(
+        format="turtle",
+        data="""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix oa: <http://www.w3.org/ns/oa#> .
+        <http://example.org/shape> a sh:NodeShape ; sh:targetClass oa:SpecificResource ; sh:property [
+            sh:path oa:hasSelector ; sh:qualifiedValueShape [ sh:class oa:TextQuoteSelector ] ;
+            sh:qualifiedMinCount 1 ] .""",
+    )
+    plain = data()
+    _, expected, text = pyshacl.validate(plain, shacl_graph=shapes, **PYSHACL_OPTIONS)
+    quiet = data()
+    own = quiet.namespace_manager
+    bound = sorted(own.namespaces())
+    with known_prefixes_only(quiet) as graph:
+        _, found, found_text = pyshacl.validate(graph, shacl_graph=shapes, **PYSHACL_OPTIONS)
+        manager = graph.namespace_manager
+    assert found_text == text and "Results (100)" in text
+    remembered = "_NamespaceManager__strie"  # rdflib's record of the namespaces it met
+    if not hasattr(manager, remembered):
+        pytest.skip("this rdflib keeps no record of namespaces")
+    assert len(getattr(plain.namespace_manager, remembered)) >= 100  # one per selector written in a message
+    assert len(getattr(manager, remembered)) < 10
+    assert isomorphic(found, expected)
+    assert quiet.namespace_manager is own and sorted(own.namespaces()) == bound

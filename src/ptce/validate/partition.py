@@ -24,7 +24,13 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from ptce.rdf.namespaces import SH
-from ptce.validate.report import PYSHACL_OPTIONS, ValidationReport, plain_validation, readable_report
+from ptce.validate.report import (
+    PYSHACL_OPTIONS,
+    ValidationReport,
+    known_prefixes_only,
+    plain_validation,
+    readable_report,
+)
 
 BATCH_SIZE = 8_000
 
@@ -149,6 +155,11 @@ def validate_partitioned(
     With `only`, just those focus nodes are validated (against the whole of `data`): the report of a full run
     restricted to them, for a part added to a graph already validated. When a focus node is not an IRI, one
     plain run validates everything."""
+    with known_prefixes_only(data):
+        return _validate_partitioned(data, shapes, batch_size, workers, only)
+
+
+def _validate_partitioned(data: Graph, shapes: Graph, batch_size: int, workers: int | None, only: set | None):
     hoisted, originals = hoist(shapes)
     by_shape = targets(data, hoisted)
     nodes = set().union(*by_shape.values())
