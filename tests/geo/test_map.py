@@ -87,7 +87,9 @@ def test_map_page_loads_nothing_from_elsewhere_and_no_inline_script(client):
     assert scripts, "the page has scripts"
     code = [(attrs, body) for attrs, body in scripts if 'type="application/json"' not in attrs]  # JSON is data
     assert all('src="/static/' in attrs and not body.strip() for attrs, body in code)
-    assert not re.search(r'(?:src|href)="(?:https?:)?//', re.sub(r"<a [^>]*>", "", html))
+    # links and <link rel="alternate"> (the page in another language, for search engines) name pages, load nothing
+    named = re.sub(r'<a [^>]*>|<link rel="alternate" [^>]*>', "", html)
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', named)
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     for path in ("/static/map.js", "/static/map.css", "/static/vendor/leaflet/leaflet.js"):
