@@ -160,9 +160,9 @@ class Description:
         self.iris = iris
         self.lang = lang
 
-    def _rank(self, literal: Literal) -> tuple:
-        """Sort key of texts: the page's language first, then the usual order."""
-        return ((literal.language or "").lower() != self.lang, language_rank(literal))
+    def best(self, literals) -> Literal:
+        """The literal to show of several: in the page's language if one is, else in the usual order."""
+        return min(literals, key=lambda o: ((o.language or "").lower() != self.lang, language_rank(o)))
 
     def related(self, iri: str) -> Description:
         """The description of another node of the same graph, in the same language."""
@@ -191,7 +191,7 @@ class Description:
         for prop in LABEL_PROPERTIES:
             labels = [o for o in self.graph.objects(node, prop) if isinstance(o, Literal)]
             if labels:
-                best = min(labels, key=self._rank)
+                best = self.best(labels)
                 return str(best), best.language
         if node in CLASS_LABELS or node in PROPERTY_LABELS:
             return gettext(self.lang, CLASS_LABELS.get(node) or PROPERTY_LABELS[node]), self.lang
@@ -228,16 +228,17 @@ class Description:
         return Value(label, iri=str(prop), href=self.iris.path_of(str(prop)) or str(prop), lang=lang)
 
     def text(self, prop: URIRef, node: URIRef | None = None) -> str | None:
-        """The literal of a property in the page's language, else in the usual order; or None."""
-        literals = [o for o in self.graph.objects(node or self.iri, prop) if isinstance(o, Literal)]
-        return str(min(literals, key=self._rank)) if literals else None
+        """The text of `text_value`, or None."""
+        found = self.text_value(prop, node)
+        return found.label if found else None
 
     def text_value(self, prop: URIRef, node: URIRef | None = None) -> Value | None:
-        """The same, with its language (for a page to mark a French text on an English page)."""
+        """The literal of a property to show (`best`) with its language, for a page to mark a French text on an
+        English page; or None."""
         literals = [o for o in self.graph.objects(node or self.iri, prop) if isinstance(o, Literal)]
         if not literals:
             return None
-        best = min(literals, key=self._rank)
+        best = self.best(literals)
         return Value(str(best), lang=best.language)
 
     def texts(self, prop: URIRef, lang: str | None = None) -> list[str]:

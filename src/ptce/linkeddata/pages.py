@@ -283,7 +283,7 @@ def _ptces_within(store: Store, d: Description) -> list[Value]:
     found = [
         Value(str(best), iri=p, href=d.iris.path_of(p) or p, lang=best.language)
         for p, literals in labels.items()
-        for best in [min(literals, key=d._rank)]
+        for best in [d.best(literals)]
     ]
     return sorted(found, key=lambda v: (v.label.casefold(), v.iri))
 
