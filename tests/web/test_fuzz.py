@@ -127,4 +127,8 @@ def test_mutated_example_queries_are_answered_or_refused_cleanly(fuzz_app, data)
 @given(path=st.text(max_size=80), prefix=st.sampled_from(["/", "/id/", "/page/", "/data/", "/dumps/", "/ontology/"]))
 def test_random_paths_never_fail(fuzz_app, path, prefix):
     client = fuzz_app.test_client()
-    check(client.get(prefix + path.replace("?", "%3F").replace("#", "%23")))
+    target = prefix + path.replace("?", "%3F").replace("#", "%23")
+    if target.startswith("//"):  # the test client would read it as a host: the server gets it as the path sent
+        check(client.get("/", environ_overrides={"PATH_INFO": target.encode("utf-8").decode("latin-1")}))
+    else:
+        check(client.get(target))
