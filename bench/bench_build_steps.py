@@ -1,0 +1,102 @@
+"""Where `ptce build` spends its time: each step of `publish_build`, timed inside one real build.
+
+The build runs as `ptce build --store-on-disk` does (`ptce.build.pipeline.publish_build`), in this process; each
+step's function is wrapped with a timer for the run, so the steps are the pipeline's own calls, in its order, and
+their sum is checked against the whole. The co-theme links' SHACL check is part of the links' step and is shown
+inside it. Peak RSS is this process's.
+
+    python -m ptce synth --orgs 14700 --seed 1 --out data-1m
+    python bench/bench_build_steps.py --data data-1m --write bench/RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_endpoint import emit_section, machine
+
+import ptce.build.metadata
+import ptce.build.search_index
+import ptce.build.spreadsheet
+from ptce.build import pipeline
+from ptce.store import bulk
+
+HEADING = "Build steps"
+# (module, function, what it does), in the order publish_build calls them; `inside` steps are part of the one before.
+STEPS = [
+    (pipeline, "load_sources", "read and check the sources (YAML, passages)"),
+    (pipeline, "build_graph", "the rdflib graph"),
+    (pipeline, "validate_graph", "SHACL of the graph (partitioned, in worker processes)"),
+    (bulk, "stream_dumps", "the dumps, through Oxigraph's writers"),
+    (bulk, "ntriples_version", "the build's version (a hash of the N-Triples dump)"),
+    (bulk, "loaded_store", "bulk-load of the on-disk store"),
+    (pipeline, "publish_network", "the co-theme links: computed, checked, written"),
+    (pipeline, "validate_partitioned", "inside: SHACL of the links' subjects"),
+    (ptce.build.spreadsheet, "write_spreadsheets", "CSV and XLSX"),
+    (ptce.build.search_index, "write_search_index", "the site's search index (SQLite FTS5)"),
+    (ptce.build.metadata, "write_metadata", "VoID, DCAT catalog, statistics"),
+    (bulk, "finish_store", "the links added to the store, compacted"),
+]
+INSIDE = {"validate_partitioned"}
+
+
+def timed(module, name: str, seconds: dict) -> None:
+    """Replace module.name with a wrapper adding its run time to seconds[name]."""
+    original = getattr(module, name)
+
+    @functools.wraps(original)
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
+
+    setattr(module, name, wrapper)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="A data folder (e.g. from `ptce synth`).")
+    parser.add_argument("--write", type=Path, help="RESULTS.md to write the section into.")
+    args = parser.parse_args()
+    command = "python bench/bench_build_steps.py " + " ".join(sys.argv[1:])
+    info = machine()
+    seconds: dict[str, float] = {}
+    for module, name, _ in STEPS:
+        timed(module, name, seconds)
+    with tempfile.TemporaryDirectory(prefix="ptce-steps-") as tmp:
+        start = time.perf_counter()
+        built = pipeline.publish_build(Path(tmp) / "dist", args.data, on_disk=True)
+        total = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    counted = sum(s for name, s in seconds.items() if name not in INSIDE)
+    lines = [
+        f"## {HEADING}",
+        "",
+        f"Command: `{command}` (a data folder of `ptce synth`, see the script). Machine: {info}.",
+        "",
+        f"{built.triples:,} triples; `publish_build` took {total:.1f} s in all, peak RSS {peak:,.0f} MB. "
+        f"The steps below add up to {counted:.1f} s; the rest ({total - counted:.1f} s) is the small files "
+        "(shapes, reports, context, outlines) and moving the folder into place.",
+        "",
+        "| step | what | s | share |",
+        "|---|---|---:|---:|",
+        *(
+            f"| `{name}` | {what} | {seconds.get(name, 0.0):.1f} | {seconds.get(name, 0.0) / total:.0%} |"
+            for _, name, what in STEPS
+        ),
+        "",
+    ]
+    emit_section(lines, args.write, HEADING)
+
+
+if __name__ == "__main__":
+    main()
