@@ -2,7 +2,7 @@
 
 The build runs as `ptce build --store-on-disk` does (`ptce.build.pipeline.publish_build`), in this process; each
 step's function is wrapped with a timer for the run, so the steps are the pipeline's own calls, in its order, and
-their sum is checked against the whole. The co-theme links' SHACL check is part of the links' step and is shown
+their sum is shown beside the whole. The co-theme links' SHACL check is part of the links' step and is shown
 inside it. Peak RSS is this process's.
 
     python -m ptce synth --orgs 14700 --seed 1 --out data-1m
@@ -84,8 +84,8 @@ def main() -> None:
         f"Command: `{command}` (a data folder of `ptce synth`, see the script). Machine: {info}.",
         "",
         f"{built.triples:,} triples; `publish_build` took {total:.1f} s in all, peak RSS {peak:,.0f} MB. "
-        f"The steps below add up to {counted:.1f} s; the rest ({total - counted:.1f} s) is the small files "
-        "(shapes, reports, context, outlines) and moving the folder into place.",
+        f"The steps below add up to {counted:.1f} s; the rest ({total - counted:.1f} s) is what `publish_build` "
+        "does between them (the small files: shapes, reports, context, outlines; moving the folder into place).",
         "",
         "| step | what | s | share |",
         "|---|---|---:|---:|",
