@@ -160,3 +160,19 @@ def test_messages_are_written_as_rdflib_writes_them_without_remembering_every_na
     assert len(getattr(manager, remembered)) < 10
     assert isomorphic(found, expected)
     assert quiet.namespace_manager is own and sorted(own.namespaces()) == bound
+
+
+def test_whole_graph_queries_go_first_in_a_batch_of_their_own(shapes):
+    """The focus node of shape:QuotedDocument (SPARQL over the whole graph) is validated first, alone, so the
+    other batches are shared out while it runs."""
+    graph = build_graph(load_sources(DATA_DIR), IRIS)
+    hoisted, _ = partition.hoist(shapes)
+    by_shape = partition.targets(graph, hoisted)
+    quoted = by_shape[URIRef(f"{IRIS.base}shapes#QuotedDocument")]
+    assert quoted
+    nodes = sorted(set().union(*by_shape.values()))
+    planned = partition.batches(nodes, by_shape, hoisted, 40)
+    assert planned[0] == sorted(quoted)
+    assert all(len(b) <= 40 for b in planned[1:]) and len(planned) > 2
+    assert sorted(n for b in planned for n in b) == nodes
+    assert partition.batches([], by_shape, hoisted, 40) == [[]]
