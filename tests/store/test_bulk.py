@@ -1,10 +1,10 @@
-"""Large builds: dumps written through Oxigraph, the on-disk store, opened read-only."""
+"""Large builds: N-Triples from the terms, the other dumps through Oxigraph, the on-disk store, opened read-only."""
 
 from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph, Literal
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from ptce import build_folder
@@ -12,7 +12,8 @@ from ptce.build.pipeline import publish_build
 from ptce.build_folder import STORE_DIR, BuildInfo
 from ptce.cli import main
 from ptce.linkeddata.stats import graph_stats
-from ptce.store.engine import OxigraphStore, open_build
+from ptce.rdf.serialize import ntriples_lines
+from ptce.store.engine import OxigraphStore, open_build, rdflib_term
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +77,47 @@ def test_build_chooses_the_on_disk_store_from_the_threshold(runner, tmp_path, sy
     )
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "mem" / STORE_DIR).exists()
+
+
+TRICKY = [
+    (URIRef("http://example.org/s"), URIRef("http://example.org/p"), Literal('quote " slash \\ tab \t nl \n cr \r')),
+    (URIRef("http://example.org/s"), URIRef("http://example.org/p"), Literal("bell \x07 del \x7f ls \u2028 é ✓")),
+    (URIRef("http://example.org/s"), URIRef("http://example.org/p"), Literal("Bonjour", lang="fr-FR")),
+    (URIRef("http://example.org/s"), URIRef("http://example.org/p"), Literal("plain", datatype=XSD.string)),
+    (URIRef("http://example.org/s"), URIRef("http://example.org/p"), Literal(3, datatype=XSD.nonNegativeInteger)),
+    (BNode("b1"), URIRef("http://example.org/p#x"), URIRef("http://example.org/o?a=1&b=%20")),
+]
+
+
+def test_ntriples_lines_are_what_oxigraph_writes():
+    """The lines parse in Oxigraph to the graph's terms, and its writer gives them back byte for byte."""
+    text = "".join(ntriples_lines(TRICKY)).encode()
+    parsed = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
+    assert [rdflib_term(t.object) for t in parsed][:2] == [o for _, _, o in TRICKY[:2]]
+    assert ox.serialize(parsed, format=ox.RdfFormat.N_TRIPLES) == text
+
+
+def test_ntriples_lines_match_the_build_dump(synth_build):
+    graph = Graph().parse(synth_build / "ptce.nt", format="nt")
+    with open(synth_build / "ptce.nt", encoding="utf-8") as f:
+        assert sorted(ntriples_lines(graph)) == sorted(f)
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        URIRef("http://example.org/a> <http://example.org/b"),
+        URIRef("http://example.org/a b"),
+        URIRef("no-scheme"),
+        BNode("a b"),
+        Literal("x", datatype=URIRef("http://example.org/t> .")),
+    ],
+)
+def test_ntriples_refuses_terms_it_cannot_hold(term):
+    """A term that would end early and start another triple is refused, never written."""
+    triple = (URIRef("http://example.org/s"), URIRef("http://example.org/p"), term)
+    with pytest.raises(ValueError, match="N-Triples can hold"):
+        list(ntriples_lines([triple]))
+    if not isinstance(term, Literal):
+        with pytest.raises(ValueError, match="N-Triples can hold"):
+            list(ntriples_lines([(term, triple[1], triple[2])]))

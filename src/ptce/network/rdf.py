@@ -9,6 +9,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from ptce.network.cotheme import Network, NetworkParams, build_network
 from ptce.rdf.namespaces import Iris, bind_prefixes
+from ptce.rdf.serialize import ntriples_lines
 from ptce.store.engine import Store
 
 
@@ -70,7 +71,5 @@ def published_network(store: Store, build_version: str, generated_at: str) -> Gr
 def write_network_dump(triples: Graph, path: Path, iris: Iris) -> None:
     """Write the links as N-Quads in the named graph `iris.network_graph` (N-Triples lines plus the graph IRI)."""
     suffix = f" <{iris.network_graph}> ."
-    lines = sorted(
-        line.removesuffix(" .") + suffix for line in triples.serialize(format="nt").splitlines() if line.strip()
-    )
+    lines = sorted(line.removesuffix(" .\n") + suffix for line in ntriples_lines(triples))
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")

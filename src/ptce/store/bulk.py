@@ -1,8 +1,9 @@
-"""Large builds: write the dumps with Oxigraph's streaming writers and bulk-load an on-disk Oxigraph store.
+"""Large builds: write the dumps streaming and bulk-load an on-disk Oxigraph store.
 
-rdflib's serialisers take minutes on a million triples; Oxigraph writes the same formats in seconds and streams
-them to the file. The store folder (`store/` in a build) is what `store.open_build` opens read-only, so serving
-processes share it through the page cache instead of each loading the dump into memory.
+rdflib's serialisers take minutes on a million triples; N-Triples written straight from the terms, and Oxigraph's
+writers for the other formats, take seconds and stream to the file. The store folder (`store/` in a build) is what
+`store.open_build` opens read-only, so serving processes share it through the page cache instead of each loading
+the dump into memory.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from rdflib import Graph
 
 from ptce.rdf.formats import GRAPH_FORMATS
 from ptce.rdf.namespaces import Iris, prefix_map
-from ptce.store.engine import load_dumps, oxigraph_triples, rdf_format
+from ptce.rdf.serialize import ntriples_lines
+from ptce.store.engine import load_dumps, rdf_format
 
 
 @contextmanager
@@ -37,19 +39,17 @@ def gc_paused() -> Iterator[None]:
 
 def stream_dumps(graph: Graph, folder: Path, iris: Iris, name: str, skip: frozenset[str] = frozenset(),
                  sort: bool = False) -> dict[str, str]:  # fmt: skip
-    """Write every dump format but those in `skip`, streaming: N-Triples from the graph, the others converted
-    from it; returns {format key: file name}. `sort` orders the triples by subject, predicate and object first (a
-    small graph: the Turtle and RDF/XML dumps then read subject by subject, the same for the same triples).
+    """Write every dump format but those in `skip`: N-Triples from the graph's terms (`ntriples_lines`), the others
+    with Oxigraph's streaming writers from it; returns {format key: file name}. `sort` orders the lines (by subject,
+    predicate and object: a small graph, whose Turtle and RDF/XML dumps then read the same for the same triples).
 
     The dumps are written from parsed terms, never read back from a store: Oxigraph's storage turns
     integer subtypes such as xsd:nonNegativeInteger into xsd:integer, which the shapes would reject."""
     names = {f.key: f"{name}.{f.suffix}" for f in GRAPH_FORMATS if f.key not in skip}
     nt = folder / names["nt"]
-    with gc_paused():
-        triples = oxigraph_triples(graph)
-        if sort:
-            triples = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-        ox.serialize(triples, str(nt), ox.RdfFormat.N_TRIPLES)
+    with gc_paused(), open(nt, "w", encoding="utf-8", newline="\n") as out:
+        lines = ntriples_lines(graph)
+        out.writelines(sorted(lines) if sort else lines)
     for key, file_name in names.items():
         if key != "nt":
             triples = ox.parse(path=str(nt), format=ox.RdfFormat.N_TRIPLES)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,34 +72,6 @@ def rdflib_term(term):
         datatype = term.datatype.value
         return Literal(term.value, datatype=None if datatype == str(XSD.string) else URIRef(datatype))
     return BNode(term.value)
-
-
-def oxigraph_term(term, cache: dict) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """The Oxigraph term for an rdflib term (memoised: IRIs and literals repeat a lot)."""
-    found = cache.get(term)
-    if found is None:
-        if isinstance(term, URIRef):
-            found = ox.NamedNode(str(term))
-        elif isinstance(term, BNode):
-            found = ox.BlankNode(str(term))
-        elif isinstance(term, Literal):
-            if term.language:
-                found = ox.Literal(str(term), language=term.language)
-            elif term.datatype:
-                found = ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-            else:
-                found = ox.Literal(str(term))
-        else:
-            raise TypeError(f"unsupported RDF term {term!r}")
-        cache[term] = found
-    return found
-
-
-def oxigraph_triples(graph: Graph) -> Iterator[ox.Triple]:
-    """The triples of an rdflib graph as Oxigraph triples (in the graph's order: grouped by subject)."""
-    cache: dict = {}
-    for s, p, o in graph:
-        yield ox.Triple(oxigraph_term(s, cache), oxigraph_term(p, cache), oxigraph_term(o, cache))
 
 
 def is_engine_iri(iri: str) -> bool:
