@@ -176,3 +176,18 @@ def test_whole_graph_queries_go_first_in_a_batch_of_their_own(shapes):
     assert all(len(b) <= 40 for b in planned[1:]) and len(planned) > 2
     assert sorted(n for b in planned for n in b) == nodes
     assert partition.batches([], by_shape, hoisted, 40) == [[]]
+
+
+def test_targets_within_some_nodes_are_the_whole_graphs_targets_cut_to_them(shapes):
+    """Found in the part of the graph about those nodes: the same focus nodes as over the whole graph."""
+    graph = break_graph(build_graph(load_sources(DATA_DIR), IRIS))
+    hoisted, _ = partition.hoist(shapes)
+    everywhere = partition.targets(graph, hoisted)
+    nodes = sorted(set().union(*everywhere.values()))
+    organisations = everywhere[URIRef(f"{IRIS.base}shapes#Organisation")]
+    # some organisations are instances of org:Organization through a subclass only
+    assert any((o, RDF.type, URIRef("http://www.w3.org/ns/org#Organization")) not in graph for o in organisations)
+    within = set(nodes[::7]) | organisations | {URIRef("http://example.org/not-in-the-graph")}
+    cut = partition.targets(graph, hoisted, within)
+    assert cut == {shape: found & within for shape, found in everywhere.items()}
+    assert sum(map(len, cut.values())) > 50

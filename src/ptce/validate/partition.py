@@ -41,10 +41,25 @@ BATCH_SIZE = 8_000
 _SHARED: dict = {}
 
 
-def targets(data: Graph, shapes: Graph) -> dict:
-    """The focus nodes of each shape's targets, by shape node (computed once, before the workers fork)."""
-    graph = DataGraph.from_rdflib(data)
-    return {shape.node: frozenset(shape.focus_nodes(graph)) for shape in pyshacl.ShapesGraph(shapes).shapes}
+def targets(data: Graph, shapes: Graph, within: set | None = None) -> dict:
+    """The focus nodes of each shape's targets, by shape node (computed once, before the workers fork).
+
+    With `within`, only those focus nodes, found in the part of `data` that decides the core targets for them
+    (their own triples, the triples naming them as object, the rdfs:subClassOf axioms): the same sets as over
+    the whole graph, cut to `within`, for the cost of that part. Shapes with other targets (sh:target) are
+    evaluated over the whole graph."""
+    scope = data
+    if within is not None and (None, SH.target, None) not in shapes:
+        scope = Graph()
+        for node in within:
+            scope += data.triples((node, None, None))
+            scope += data.triples((None, None, node))
+        scope += data.triples((None, RDFS.subClassOf, None))
+    graph = DataGraph.from_rdflib(scope)
+    found = {shape.node: frozenset(shape.focus_nodes(graph)) for shape in pyshacl.ShapesGraph(shapes).shapes}
+    if within is None:
+        return found
+    return {shape: nodes & within for shape, nodes in found.items()}
 
 
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
@@ -175,11 +190,11 @@ def validate_partitioned(
 
 def _validate_partitioned(data: Graph, shapes: Graph, batch_size: int, workers: int | None, only: set | None):
     hoisted, originals = hoist(shapes)
-    by_shape = targets(data, hoisted)
+    by_shape = targets(data, hoisted, None if only is None else set(only))
     nodes = set().union(*by_shape.values())
     if not all(isinstance(n, URIRef) for n in nodes):
         return plain_validation(data, shapes)
-    nodes = sorted(nodes if only is None else nodes & set(only))
+    nodes = sorted(nodes)
     planned = batches(nodes, by_shape, hoisted, batch_size)
     workers = max(1, min(workers or os.cpu_count() or 1, len(planned)))
     _SHARED.update(data=data, shapes=hoisted, targets=by_shape, originals=originals, original_shapes=shapes)
