@@ -178,6 +178,16 @@ def test_whole_graph_queries_go_first_in_a_batch_of_their_own(shapes):
     assert partition.batches([], by_shape, hoisted, 40) == [[]]
 
 
+def test_fewer_nodes_than_a_batch_per_worker_are_shared_out(shapes):
+    graph = build_graph(load_sources(DATA_DIR), IRIS)
+    hoisted, _ = partition.hoist(shapes)
+    by_shape = partition.targets(graph, hoisted)
+    ptces = sorted(graph.subjects(RDF.type, IRIS.vocab.PTCE))
+    assert [len(b) for b in partition.batches(ptces, by_shape, hoisted, 8000, workers=2)] == [8, 7]
+    assert [len(b) for b in partition.batches(ptces, by_shape, hoisted, 4, workers=2)] == [4, 4, 4, 3]
+    assert [len(b) for b in partition.batches(ptces, by_shape, hoisted, 8000)] == [15]
+
+
 def test_targets_within_some_nodes_are_the_whole_graphs_targets_cut_to_them(shapes):
     """Found in the part of the graph about those nodes: the same focus nodes as over the whole graph."""
     graph = break_graph(build_graph(load_sources(DATA_DIR), IRIS))

@@ -99,14 +99,16 @@ def hoist(shapes: Graph) -> tuple[Graph, dict]:
     return out, originals
 
 
-def batches(nodes: list, by_shape: dict, shapes: Graph, batch_size: int) -> list[list]:
-    """`nodes` in batches of `batch_size`, in order, after a first batch of those targeted by a shape with a
-    SPARQL-based constraint (sh:sparql), if any."""
+def batches(nodes: list, by_shape: dict, shapes: Graph, batch_size: int, workers: int = 1) -> list[list]:
+    """`nodes` in batches, in order, after a first batch of those targeted by a shape with a SPARQL-based
+    constraint (sh:sparql), if any. Batches hold `batch_size` nodes at most, fewer when there are not that many
+    per worker (the links of a build), so that every worker gets a share."""
     querying = set(shapes.subjects(SH.sparql, None))
     first = {n for shape in querying for n in by_shape.get(shape, ())} & set(nodes)
     rest = [n for n in nodes if n not in first]
+    size = max(1, min(batch_size, -(-len(rest) // workers)))
     out = [sorted(first)] if first else []
-    out += [rest[i : i + batch_size] for i in range(0, len(rest), batch_size)]
+    out += [rest[i : i + size] for i in range(0, len(rest), size)]
     return out or [[]]
 
 
@@ -195,8 +197,9 @@ def _validate_partitioned(data: Graph, shapes: Graph, batch_size: int, workers: 
     if not all(isinstance(n, URIRef) for n in nodes):
         return plain_validation(data, shapes)
     nodes = sorted(nodes)
-    planned = batches(nodes, by_shape, hoisted, batch_size)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(planned)))
+    workers = workers or os.cpu_count() or 1
+    planned = batches(nodes, by_shape, hoisted, batch_size, workers)
+    workers = max(1, min(workers, len(planned)))
     _SHARED.update(data=data, shapes=hoisted, targets=by_shape, originals=originals, original_shapes=shapes)
     try:
         if workers == 1:
