@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from ptce import build_folder
+from ptce.assets import DATA_DIR
 from ptce.build.pipeline import publish_build
 from ptce.build_folder import STORE_DIR, BuildInfo
 from ptce.cli import main
 from ptce.linkeddata.stats import graph_stats
 from ptce.rdf.serialize import ntriples_lines
+from ptce.store import bulk
 from ptce.store.engine import OxigraphStore, open_build, rdflib_term
 
 
@@ -121,3 +125,20 @@ def test_ntriples_refuses_terms_it_cannot_hold(term):
     if not isinstance(term, Literal):
         with pytest.raises(ValueError, match="N-Triples can hold"):
             list(ntriples_lines([(term, triple[1], triple[2])]))
+
+
+def test_a_dump_failing_in_the_background_fails_the_build_and_keeps_the_last(tmp_path, monkeypatch):
+    """The formats written by the forked process: its error reaches the build, and the previous build stays."""
+    out = tmp_path / "dist"
+    first = publish_build(out, DATA_DIR, on_disk=True)
+
+    def no_writer(key):
+        raise ValueError(f"no writer for {key} (injected) in process {os.getpid()}")
+
+    monkeypatch.setattr(bulk, "rdf_format", no_writer)
+    with pytest.raises(ValueError, match=r"no writer for \w+ \(injected\) in process (\d+)") as raised:
+        publish_build(out, DATA_DIR, on_disk=True)
+    assert int(raised.value.args[0].rsplit(" ", 1)[1]) != os.getpid(), "written by another process"
+    assert BuildInfo.read(out).built_at == first.built_at
+    assert (out / "ptce.ttl").stat().st_size > 0
+    assert [p.name for p in tmp_path.iterdir()] == ["dist"], "the staged folder is removed"

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 from rdflib import Graph
@@ -127,39 +128,40 @@ def publish_build(
     graph, report, dataset = _compile(data_dir, iris, shapes_dir)
     if not report.conforms:
         raise BuildFailed(report)
+    from ptce.build.metadata import write_metadata
+    from ptce.build.search_index import write_search_index
+    from ptce.build.spreadsheet import write_spreadsheets
+
     with staged_dir(Path(out_dir)) as tmp:
         if on_disk is None:
             on_disk = len(graph) >= build_folder.LARGE_GRAPH
-        if on_disk:
-            dumps = bulk.stream_dumps(graph, tmp, iris, DUMP_NAME)
+        if on_disk:  # the other formats are written from the N-Triples dump meanwhile, on the other core
+            dumps_written = bulk.dumps_streaming(graph, tmp, iris, DUMP_NAME)
             write_context(tmp, iris)
         else:
-            dumps = write_dumps(graph, tmp, iris)
-        version = bulk.ntriples_version(tmp / dumps["nt"])
-        shutil.copyfile(Path(data_dir) / OUTLINES_FILE, tmp / OUTLINES)
-        (tmp / REPORT_TEXT).write_text(report.as_text() + "\n", encoding="utf-8")
-        load_shapes(iris, shapes_dir).serialize(destination=tmp / SHAPES_FILE, format="turtle")
-        report.report_graph.serialize(destination=tmp / REPORT_TTL, format="turtle")
-        info = BuildInfo(
-            version=version,
-            triples=len(graph),
-            base_iri=iris.base,
-            built_at=utc_now(),
-            software_version=__version__,
-            dumps=dumps,
-        )
-        # One store of the data for the links and the VoID statistics: the on-disk store of a large build (the
-        # links are added to it afterwards), or an in-memory one.
-        store = bulk.loaded_store(tmp / STORE_DIR if on_disk else None, tmp / dumps["nt"])
-        data = OxigraphStore(store, iris)
-        publish_network(graph, tmp, info, data, shapes_dir)
-        (tmp / BUILD_INFO).write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
-        from ptce.build.metadata import write_metadata
-        from ptce.build.search_index import write_search_index
-        from ptce.build.spreadsheet import write_spreadsheets
-
-        write_spreadsheets(tmp, data, info, dataset.title.get("fr", ""), dataset.license)
-        write_search_index(tmp, data, iris)
+            dumps_written = nullcontext(write_dumps(graph, tmp, iris))
+        with dumps_written as dumps:
+            version = bulk.ntriples_version(tmp / dumps["nt"])
+            shutil.copyfile(Path(data_dir) / OUTLINES_FILE, tmp / OUTLINES)
+            (tmp / REPORT_TEXT).write_text(report.as_text() + "\n", encoding="utf-8")
+            load_shapes(iris, shapes_dir).serialize(destination=tmp / SHAPES_FILE, format="turtle")
+            report.report_graph.serialize(destination=tmp / REPORT_TTL, format="turtle")
+            info = BuildInfo(
+                version=version,
+                triples=len(graph),
+                base_iri=iris.base,
+                built_at=utc_now(),
+                software_version=__version__,
+                dumps=dumps,
+            )
+            # One store of the data for the links and the VoID statistics: the on-disk store of a large build (the
+            # links are added to it afterwards), or an in-memory one.
+            store = bulk.loaded_store(tmp / STORE_DIR if on_disk else None, tmp / dumps["nt"])
+            data = OxigraphStore(store, iris)
+            publish_network(graph, tmp, info, data, shapes_dir)
+            (tmp / BUILD_INFO).write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
+            write_spreadsheets(tmp, data, info, dataset.title.get("fr", ""), dataset.license)
+            write_search_index(tmp, data, iris)
         write_metadata(tmp, info, dataset, data)
         if dcat_ap is not None:
             found = check_catalog(tmp / CATALOG_FILE, dcat_ap)

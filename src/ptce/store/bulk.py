@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import multiprocessing
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,16 +46,45 @@ def stream_dumps(graph: Graph, folder: Path, iris: Iris, name: str, skip: frozen
 
     The dumps are written from parsed terms, never read back from a store: Oxigraph's storage turns
     integer subtypes such as xsd:nonNegativeInteger into xsd:integer, which the shapes would reject."""
-    names = {f.key: f"{name}.{f.suffix}" for f in GRAPH_FORMATS if f.key not in skip}
-    nt = folder / names["nt"]
-    with gc_paused(), open(nt, "w", encoding="utf-8", newline="\n") as out:
+    names = dump_names(name, skip)
+    write_ntriples(graph, folder / names["nt"], sort)
+    convert_dumps(folder, names, iris)
+    return names
+
+
+def dump_names(name: str, skip: frozenset[str] = frozenset()) -> dict[str, str]:
+    """{format key: file name} of the dumps called `name`, but those in `skip`."""
+    return {f.key: f"{name}.{f.suffix}" for f in GRAPH_FORMATS if f.key not in skip}
+
+
+def write_ntriples(graph: Graph, path: Path, sort: bool = False) -> None:
+    """The graph's N-Triples dump, from its terms; `sort` orders the lines."""
+    with gc_paused(), open(path, "w", encoding="utf-8", newline="\n") as out:
         lines = ntriples_lines(graph)
         out.writelines(sorted(lines) if sort else lines)
+
+
+def convert_dumps(folder: Path, names: dict[str, str], iris: Iris) -> None:
+    """Write the dumps in `names` other than N-Triples from the N-Triples one, with Oxigraph's writers."""
     for key, file_name in names.items():
         if key != "nt":
-            triples = ox.parse(path=str(nt), format=ox.RdfFormat.N_TRIPLES)
+            triples = ox.parse(path=str(folder / names["nt"]), format=ox.RdfFormat.N_TRIPLES)
             ox.serialize(triples, str(folder / file_name), rdf_format(key), prefixes=prefix_map(iris))
-    return names
+
+
+@contextmanager
+def dumps_streaming(graph: Graph, folder: Path, iris: Iris, name: str) -> Iterator[dict[str, str]]:
+    """`stream_dumps` for a large build whose next steps use one core: the N-Triples dump is written first, the
+    other formats by a forked process while the block runs (they need only that file); at the end of the block
+    it is waited for, and its error, if any, raised here. A failing block stops it."""
+    names = dump_names(name)
+    write_ntriples(graph, folder / names["nt"])
+    with gc_paused():  # the child starts without the collector: it never walks (and copies) the parent's heap
+        pool = multiprocessing.get_context("fork").Pool(1)
+    with pool:
+        converting = pool.apply_async(convert_dumps, (folder, names, iris))
+        yield names
+        converting.get()
 
 
 def loaded_store(path: Path | None, *dumps: Path) -> ox.Store:
