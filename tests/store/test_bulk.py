@@ -7,13 +7,15 @@ import os
 import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib.namespace import RDF, SKOS, XSD
 
 from ptce import build_folder
 from ptce.assets import DATA_DIR
-from ptce.build.pipeline import publish_build
+from ptce.build import pipeline, spreadsheet
+from ptce.build.pipeline import BuildFailed, publish_build
 from ptce.build_folder import STORE_DIR, BuildInfo
 from ptce.cli import main
+from ptce.graph import build_graph
 from ptce.linkeddata.stats import graph_stats
 from ptce.rdf.serialize import ntriples_lines
 from ptce.store import bulk
@@ -142,3 +144,40 @@ def test_a_dump_failing_in_the_background_fails_the_build_and_keeps_the_last(tmp
     assert BuildInfo.read(out).built_at == first.built_at
     assert (out / "ptce.ttl").stat().st_size > 0
     assert [p.name for p in tmp_path.iterdir()] == ["dist"], "the staged folder is removed"
+
+
+def with_two_names(sources, iris):
+    """The graph with a PTCE given a second French name: shape:PTCE refuses it."""
+    graph = build_graph(sources, iris)
+    ptce = sorted(graph.subjects(RDF.type, iris.vocab.PTCE))[0]
+    graph.add((ptce, SKOS.prefLabel, Literal("un second nom", lang="fr")))
+    return graph
+
+
+def test_a_large_build_validated_beside_its_other_steps_refuses_a_graph_that_fails(tmp_path, monkeypatch):
+    out = tmp_path / "dist"
+    first = publish_build(out, DATA_DIR)
+    monkeypatch.setattr(build_folder, "LARGE_GRAPH", 1)  # partitioned in workers while the dumps are written
+    monkeypatch.setattr(pipeline, "build_graph", with_two_names)
+    with pytest.raises(BuildFailed, match=r"Exactly one name \(skos:prefLabel\) in French") as raised:
+        publish_build(out, DATA_DIR)
+    assert not raised.value.report.conforms
+    assert BuildInfo.read(out).built_at == first.built_at
+    assert [p.name for p in tmp_path.iterdir()] == ["dist"]
+
+
+def test_the_graphs_faults_come_before_an_error_they_may_have_caused_later(tmp_path, monkeypatch):
+    """A later step failing on a graph SHACL refuses: the build names SHACL's findings, not the later error."""
+    monkeypatch.setattr(build_folder, "LARGE_GRAPH", 1)
+
+    def no_spreadsheets(*args):
+        raise RuntimeError("spreadsheets failed (injected)")
+
+    monkeypatch.setattr(spreadsheet, "write_spreadsheets", no_spreadsheets)
+    with pytest.raises(RuntimeError, match="spreadsheets failed"):
+        publish_build(tmp_path / "good", DATA_DIR)
+    monkeypatch.setattr(pipeline, "build_graph", with_two_names)
+    with pytest.raises(BuildFailed) as raised:
+        publish_build(tmp_path / "bad", DATA_DIR)
+    assert "spreadsheets failed" in str(raised.value.__context__)
+    assert not (tmp_path / "good").exists() and not (tmp_path / "bad").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pyshacl
 import pytest
 from rdflib import Graph, Literal, URIRef
@@ -15,7 +17,7 @@ from ptce.rdf.namespaces import Iris
 from ptce.sources.loader import load_sources
 from ptce.validate import partition
 from ptce.validate.report import PYSHACL_OPTIONS, readable_report
-from ptce.validate.shacl import load_shapes, validate_graph
+from ptce.validate.shacl import load_shapes, start_validation, validate_graph
 
 IRIS = Iris()
 
@@ -86,6 +88,28 @@ def test_validate_graph_partitions_large_graphs(shapes, monkeypatch):
     monkeypatch.setattr(partition, "validate_partitioned", lambda *a, **k: calls.append(k) or original(*a, **k))
     assert validate_graph(graph, shapes).as_dict() == report.as_dict()
     assert calls[-1] == {"workers": 1}, "a small graph is validated in this process"
+
+
+def test_a_build_validates_a_large_graph_beside_its_other_steps(shapes, monkeypatch):
+    """The build's own validation: forked workers on the other cores, one at least, while the build goes on."""
+    graph = break_graph(build_graph(load_sources(DATA_DIR), IRIS))
+    monkeypatch.setattr(build_folder, "LARGE_GRAPH", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    validation = start_validation(graph, shapes)
+    assert not validation.ready, "under way in a forked worker"
+    assert validation.result().as_dict() == whole(graph, shapes).as_dict()
+    monkeypatch.setattr(build_folder, "LARGE_GRAPH", len(graph) + 1)
+    assert start_validation(graph, shapes).ready, "a small graph is validated on the spot"
+
+
+def test_a_started_validation_is_not_changed_by_the_graph_changing_meanwhile(shapes):
+    """The workers validate the graph as it was when they started: the build goes on adding to it."""
+    graph = build_graph(load_sources(DATA_DIR), IRIS)
+    validation = partition.start_partitioned(graph, shapes, batch_size=40, workers=2)
+    assert not validation.ready
+    break_graph(graph)
+    assert validation.result().conforms
+    assert validation.ready and not validate_graph(graph, shapes).conforms
 
 
 def test_only_validates_the_named_focus_nodes_against_the_whole_graph(shapes):

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 from rdflib import Graph
 
@@ -42,9 +43,9 @@ from ptce.sources.places import OUTLINES_FILE
 from ptce.store import bulk
 from ptce.store.engine import OxigraphStore
 from ptce.validate.dcat_ap import check_catalog, check_shapes_dir
-from ptce.validate.partition import validate_partitioned
+from ptce.validate.partition import Validation, validate_partitioned
 from ptce.validate.report import ValidationReport
-from ptce.validate.shacl import load_shapes, validate_graph
+from ptce.validate.shacl import load_shapes, start_validation
 
 
 class BuildFailed(PtceError):
@@ -62,16 +63,24 @@ def write_context(folder: Path, iris: Iris) -> None:
 
 def compile_graph(data_dir: Path = DATA_DIR, iris: Iris | None = None, shapes_dir: Path = SHAPES_DIR):
     """Sources -> graph -> validation; returns (graph, report). Raises SourceError on bad input."""
-    graph, report, _ = _compile(data_dir, iris or Iris(), shapes_dir)
-    return graph, report
+    graph, validation, _ = _compile(data_dir, iris or Iris(), shapes_dir)
+    return graph, validation.result()
 
 
-def _compile(data_dir: Path, iris: Iris, shapes_dir: Path):
-    """(graph, report, the dataset's description from the sources)."""
+def _compile(data_dir: Path, iris: Iris, shapes_dir: Path) -> tuple[Graph, Validation, Any]:
+    """(graph, its validation, started, the dataset's description from the sources)."""
     with bulk.gc_paused():
         sources = load_sources(data_dir)
         graph = build_graph(sources, iris)
-        return graph, validate_graph(graph, load_shapes(iris, shapes_dir)), sources.dataset
+        return graph, start_validation(graph, load_shapes(iris, shapes_dir)), sources.dataset
+
+
+def conforming(validation: Validation) -> ValidationReport:
+    """The validation's report; BuildFailed unless the graph conforms."""
+    report = validation.result()
+    if not report.conforms:
+        raise BuildFailed(report)
+    return report
 
 
 def write_dumps(graph: Graph, folder: Path, iris: Iris) -> dict[str, str]:
@@ -125,51 +134,67 @@ def publish_build(
     iris = iris or Iris()
     if dcat_ap is not None:
         check_shapes_dir(dcat_ap)
-    graph, report, dataset = _compile(data_dir, iris, shapes_dir)
-    if not report.conforms:
-        raise BuildFailed(report)
+    graph, validation, dataset = _compile(data_dir, iris, shapes_dir)
+    try:
+        if validation.ready:  # a small graph: a failing one stops the build before anything is written
+            conforming(validation)
+        with staged_dir(Path(out_dir)) as tmp:
+            try:
+                info = _publish(graph, validation, tmp, data_dir, iris, shapes_dir, on_disk, dcat_ap, dataset)
+            except Exception as exc:
+                # A large graph's SHACL runs beside the other steps: its faults are the build's first error.
+                if not isinstance(exc, BuildFailed):
+                    conforming(validation)
+                raise
+    finally:
+        validation.close()
+    return info
+
+
+def _publish(graph, validation, tmp, data_dir, iris, shapes_dir, on_disk, dcat_ap, dataset) -> BuildInfo:
+    """The steps of `publish_build` into the staged folder `tmp`, while `validation` may still run."""
     from ptce.build.metadata import write_metadata
     from ptce.build.search_index import write_search_index
     from ptce.build.spreadsheet import write_spreadsheets
 
-    with staged_dir(Path(out_dir)) as tmp:
-        if on_disk is None:
-            on_disk = len(graph) >= build_folder.LARGE_GRAPH
-        if on_disk:  # the other formats are written from the N-Triples dump meanwhile, on the other core
-            dumps_written = bulk.dumps_streaming(graph, tmp, iris, DUMP_NAME)
-            write_context(tmp, iris)
-        else:
-            dumps_written = nullcontext(write_dumps(graph, tmp, iris))
-        with dumps_written as dumps:
-            version = bulk.ntriples_version(tmp / dumps["nt"])
-            shutil.copyfile(Path(data_dir) / OUTLINES_FILE, tmp / OUTLINES)
-            (tmp / REPORT_TEXT).write_text(report.as_text() + "\n", encoding="utf-8")
-            load_shapes(iris, shapes_dir).serialize(destination=tmp / SHAPES_FILE, format="turtle")
-            report.report_graph.serialize(destination=tmp / REPORT_TTL, format="turtle")
-            info = BuildInfo(
-                version=version,
-                triples=len(graph),
-                base_iri=iris.base,
-                built_at=utc_now(),
-                software_version=__version__,
-                dumps=dumps,
-            )
-            # One store of the data for the links and the VoID statistics: the on-disk store of a large build (the
-            # links are added to it afterwards), or an in-memory one.
-            store = bulk.loaded_store(tmp / STORE_DIR if on_disk else None, tmp / dumps["nt"])
-            data = OxigraphStore(store, iris)
-            publish_network(graph, tmp, info, data, shapes_dir)
-            (tmp / BUILD_INFO).write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
-            write_spreadsheets(tmp, data, info, dataset.title.get("fr", ""), dataset.license)
-            write_search_index(tmp, data, iris)
-        write_metadata(tmp, info, dataset, data)
-        if dcat_ap is not None:
-            found = check_catalog(tmp / CATALOG_FILE, dcat_ap)
-            lines = [str(f) for f in found] or ["The catalog meets every rule of the shapes."]
-            (tmp / DCAT_AP_REPORT).write_text(f"DCAT-AP shapes: {dcat_ap}\n" + "\n".join(lines) + "\n", "utf-8")
-        if on_disk:
-            bulk.finish_store(store, tmp / NETWORK_DUMP)
-        del data, store
+    if on_disk is None:
+        on_disk = len(graph) >= build_folder.LARGE_GRAPH
+    if on_disk:  # the other formats are written from the N-Triples dump meanwhile, on the other core
+        dumps_written = bulk.dumps_streaming(graph, tmp, iris, DUMP_NAME)
+        write_context(tmp, iris)
+    else:
+        dumps_written = nullcontext(write_dumps(graph, tmp, iris))
+    with dumps_written as dumps:
+        version = bulk.ntriples_version(tmp / dumps["nt"])
+        shutil.copyfile(Path(data_dir) / OUTLINES_FILE, tmp / OUTLINES)
+        load_shapes(iris, shapes_dir).serialize(destination=tmp / SHAPES_FILE, format="turtle")
+        info = BuildInfo(
+            version=version,
+            triples=len(graph),
+            base_iri=iris.base,
+            built_at=utc_now(),
+            software_version=__version__,
+            dumps=dumps,
+        )
+        # One store of the data for the links and the VoID statistics: the on-disk store of a large build (the
+        # links are added to it afterwards), or an in-memory one.
+        store = bulk.loaded_store(tmp / STORE_DIR if on_disk else None, tmp / dumps["nt"])
+        data = OxigraphStore(store, iris)
+        publish_network(graph, tmp, info, data, shapes_dir)
+        (tmp / BUILD_INFO).write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
+        write_spreadsheets(tmp, data, info, dataset.title.get("fr", ""), dataset.license)
+        write_search_index(tmp, data, iris)
+    write_metadata(tmp, info, dataset, data)
+    if dcat_ap is not None:
+        found = check_catalog(tmp / CATALOG_FILE, dcat_ap)
+        lines = [str(f) for f in found] or ["The catalog meets every rule of the shapes."]
+        (tmp / DCAT_AP_REPORT).write_text(f"DCAT-AP shapes: {dcat_ap}\n" + "\n".join(lines) + "\n", "utf-8")
+    report = conforming(validation)
+    (tmp / REPORT_TEXT).write_text(report.as_text() + "\n", encoding="utf-8")
+    report.report_graph.serialize(destination=tmp / REPORT_TTL, format="turtle")
+    if on_disk:
+        bulk.finish_store(store, tmp / NETWORK_DUMP)
+    del data, store
     return info
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import multiprocessing
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from ptce.forked import Forked
 from ptce.rdf.formats import GRAPH_FORMATS
 from ptce.rdf.namespaces import Iris, prefix_map
 from ptce.rdf.serialize import ntriples_lines
@@ -80,11 +80,12 @@ def dumps_streaming(graph: Graph, folder: Path, iris: Iris, name: str) -> Iterat
     names = dump_names(name)
     write_ntriples(graph, folder / names["nt"])
     with gc_paused():  # the child starts without the collector: it never walks (and copies) the parent's heap
-        pool = multiprocessing.get_context("fork").Pool(1)
-    with pool:
-        converting = pool.apply_async(convert_dumps, (folder, names, iris))
+        converting = Forked(convert_dumps, folder, names, iris)
+    try:
         yield names
-        converting.get()
+        converting.wait()
+    finally:
+        converting.close()
 
 
 def loaded_store(path: Path | None, *dumps: Path) -> ox.Store:

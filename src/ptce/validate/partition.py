@@ -23,6 +23,7 @@ from pyshacl.graph_abstraction import DataGraph
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
+from ptce.forked import Forked
 from ptce.rdf.namespaces import SH
 from ptce.validate.report import (
     PYSHACL_OPTIONS,
@@ -186,28 +187,91 @@ def validate_partitioned(
     With `only`, just those focus nodes are validated (against the whole of `data`): the report of a full run
     restricted to them, for a part added to a graph already validated. When a focus node is not an IRI, one
     plain run validates everything."""
+    return start_partitioned(data, shapes, batch_size, workers, only).result()
+
+
+class Validation:
+    """A validation by partition, done or under way in forked worker processes; `result()` gives its report.
+
+    Each worker (`ptce.forked.Forked`) takes batch numbers from one queue until it is empty, so the batches are
+    shared out as they finish, and answers with its reports; it has its copy of the graphs from the fork, so the
+    caller may go on changing `data` meanwhile."""
+
+    def __init__(self, data: Graph, shapes: Graph, report: ValidationReport | None = None):
+        self.data, self.shapes = data, shapes
+        self._report = report
+        self._workers: list[Forked] = []
+
+    def _start(self, planned: list[list], workers: int) -> None:
+        tasks = multiprocessing.get_context("fork").SimpleQueue()
+        for number in [*range(len(planned)), *[None] * workers]:
+            tasks.put(number)
+        self._workers = [Forked(_work, planned, tasks) for _ in range(workers)]
+
+    @property
+    def ready(self) -> bool:
+        """Whether the report is there without waiting (a small graph, validated in this process)."""
+        return self._report is not None
+
+    def result(self) -> ValidationReport:
+        """The report, waiting for the workers; a worker's error is raised here."""
+        if self._report is None:
+            parts: dict[int, tuple] = {}
+            try:
+                for worker in self._workers:
+                    parts.update(worker.wait())
+            finally:
+                self.close()
+            conforms, report = merge_reports([parts[n] for n in sorted(parts)], self.shapes)
+            with known_prefixes_only(self.data):
+                self._report = readable_report(conforms, report, self.data, self.shapes)
+        return self._report
+
+    def close(self) -> None:
+        """Stop the workers that are left (a build that fails elsewhere does not wait for them)."""
+        for worker in self._workers:
+            worker.close()
+        self._workers = []
+
+
+def _work(planned: list[list], tasks) -> dict[int, tuple]:
+    """A worker: validate the batches whose numbers come from `tasks` until None; their reports by number."""
+    done = {}
+    while (number := tasks.get()) is not None:
+        done[number] = _validate_batch(planned[number])
+    return done
+
+
+def start_partitioned(
+    data: Graph,
+    shapes: Graph,
+    batch_size: int = BATCH_SIZE,
+    workers: int | None = None,
+    only: set | None = None,
+    beside: bool = False,
+) -> Validation:
+    """`validate_partitioned` under way: the batches are validated by forked processes while the caller goes on,
+    or in this process with one worker (done on return, as a plain run is). `beside`: the caller has work of its
+    own meanwhile, so even one worker is a forked process."""
     with known_prefixes_only(data):
-        return _validate_partitioned(data, shapes, batch_size, workers, only)
-
-
-def _validate_partitioned(data: Graph, shapes: Graph, batch_size: int, workers: int | None, only: set | None):
-    hoisted, originals = hoist(shapes)
-    by_shape = targets(data, hoisted, None if only is None else set(only))
-    nodes = set().union(*by_shape.values())
-    if not all(isinstance(n, URIRef) for n in nodes):
-        return plain_validation(data, shapes)
-    nodes = sorted(nodes)
-    workers = workers or os.cpu_count() or 1
-    planned = batches(nodes, by_shape, hoisted, batch_size, workers)
-    workers = max(1, min(workers, len(planned)))
-    _SHARED.update(data=data, shapes=hoisted, targets=by_shape, originals=originals, original_shapes=shapes)
-    try:
-        if workers == 1:
-            parts = [_validate_batch(b) for b in planned]
-        else:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                parts = pool.map(_validate_batch, planned, chunksize=1)
-    finally:
-        _SHARED.clear()
-    conforms, report = merge_reports(parts, shapes)
-    return readable_report(conforms, report, data, shapes)
+        hoisted, originals = hoist(shapes)
+        by_shape = targets(data, hoisted, None if only is None else set(only))
+        nodes = set().union(*by_shape.values())
+        if not all(isinstance(n, URIRef) for n in nodes):
+            return Validation(data, shapes, plain_validation(data, shapes))
+        nodes = sorted(nodes)
+        workers = workers or os.cpu_count() or 1
+        planned = batches(nodes, by_shape, hoisted, batch_size, workers)
+        workers = max(1, min(workers, len(planned)))
+        validation = Validation(data, shapes)
+        _SHARED.update(data=data, shapes=hoisted, targets=by_shape, originals=originals, original_shapes=shapes)
+        try:
+            if workers == 1 and not beside:
+                parts = [_validate_batch(b) for b in planned]
+                conforms, report = merge_reports(parts, shapes)
+                validation._report = readable_report(conforms, report, data, shapes)
+            else:
+                validation._start(planned, workers)
+        finally:
+            _SHARED.clear()
+        return validation
