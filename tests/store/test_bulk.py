@@ -181,3 +181,14 @@ def test_the_graphs_faults_come_before_an_error_they_may_have_caused_later(tmp_p
         publish_build(tmp_path / "bad", DATA_DIR)
     assert "spreadsheets failed" in str(raised.value.__context__)
     assert not (tmp_path / "good").exists() and not (tmp_path / "bad").exists()
+
+
+def test_the_version_is_the_same_for_the_same_lines_in_any_order_and_changes_with_any_line():
+    lines = [f"<http://example.org/s{n}> <http://example.org/p> {n} .".encode() for n in range(50)]
+    version = bulk.lines_version(lines)
+    assert bulk.lines_version(reversed(lines)) == version
+    assert bulk.lines_version([b"", *(line + b"\n" for line in lines), b"  \n"]) == version
+    changed = [lines[0].replace(b"s0", b"s00"), *lines[1:]]
+    others = {bulk.lines_version(x) for x in (changed, lines[1:], lines * 2)}
+    assert len(others | {version}) == 4, "a changed, a missing, a repeated line"
+    assert len(version) == 16 and int(version, 16) >= 0
