@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 import pyshacl
 import pytest
+from pyshacl.shape import Shape
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS, RDF, SKOS
+from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
+from rdflib.term import Node
 
 from ptce import build_folder
 from ptce.assets import DATA_DIR
 from ptce.graph import build_graph
-from ptce.rdf.namespaces import Iris
+from ptce.rdf.namespaces import OA, Iris
 from ptce.sources.loader import load_sources
 from ptce.validate import partition
 from ptce.validate.report import PYSHACL_OPTIONS, readable_report
@@ -36,13 +39,18 @@ def assert_same(graph, shapes, **options):
 
 
 def break_graph(graph):
-    """Inject violations of several kinds, including one found through a nested shape (sh:node)."""
+    """Inject violations of several kinds, including some found through value shapes (sh:node,
+    sh:qualifiedValueShape)."""
     ptces = sorted(graph.subjects(RDF.type, IRIS.vocab.PTCE))
     graph.add((ptces[0], SKOS.prefLabel, Literal("un second nom", lang="fr")))
     graph.remove((ptces[1], IRIS.vocab.department, None))
     graph.add((ptces[2], DCTERMS.subject, IRIS.thing("theme", "pas-un-theme")))
     member = sorted(graph.subjects(RDF.type, URIRef("http://www.w3.org/ns/org#Membership")))[0]
     graph.set((member, URIRef("http://www.w3.org/ns/org#role"), IRIS.vocab.PTCE))
+    # through qualified value shapes: a passage without its quote, a PTCE derived from three passages
+    graph.remove((sorted(graph.subjects(RDF.type, OA.TextQuoteSelector))[0], RDF.type, OA.TextQuoteSelector))
+    for passage in sorted(graph.subjects(RDF.type, OA.SpecificResource))[:3]:
+        graph.add((ptces[3], PROV.wasDerivedFrom, passage))
     return graph
 
 
@@ -61,7 +69,7 @@ def test_real_data_with_violations_same_report(shapes):
     graph = break_graph(build_graph(load_sources(DATA_DIR), IRIS))
     report = assert_same(graph, shapes, batch_size=40, workers=2)
     assert not report.conforms
-    assert {v.field for v in report.violations} >= {"name", "department", "theme", "role"}
+    assert {v.field for v in report.violations} >= {"name", "department", "theme", "role", "quote", "source passage"}
 
 
 def test_synthetic_data_with_violations_same_report(shapes, synth_dir):
@@ -227,3 +235,23 @@ def test_targets_within_some_nodes_are_the_whole_graphs_targets_cut_to_them(shap
     cut = partition.targets(graph, hoisted, within)
     assert cut == {shape: found & within for shape, found in everywhere.items()}
     assert sum(map(len, cut.values())) > 50
+
+
+def test_value_shapes_are_evaluated_once_per_value_node_in_a_batch(shapes, monkeypatch):
+    """The source document is a value of shape:provenance for every resource: evaluated once per batch."""
+    graph = break_graph(build_graph(load_sources(DATA_DIR), IRIS))
+    calls: Counter = Counter()
+    original = Shape.validate
+
+    def counting(self, executor, target_graph, focus=None, _evaluation_path=None):
+        if isinstance(focus, Node):
+            calls[self.node, focus] += 1
+        return original(self, executor, target_graph, focus=focus, _evaluation_path=_evaluation_path)
+
+    monkeypatch.setattr(Shape, "validate", counting)
+    report = partition.validate_partitioned(graph, shapes, workers=1)
+    document = next(graph.objects(None, OA.hasSource))
+    batches = 2  # shape:QuotedDocument's, then the others
+    for value_shape in ("SourceDocumentValue", "PassageValue"):
+        assert calls[URIRef(f"{IRIS.base}shapes#{value_shape}"), document] <= batches
+    assert report.as_dict() == whole(graph, shapes).as_dict()

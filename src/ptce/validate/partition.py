@@ -25,6 +25,7 @@ from rdflib.namespace import RDF, RDFS
 
 from ptce.forked import Forked
 from ptce.rdf.namespaces import SH
+from ptce.validate import valueshapes
 from ptce.validate.report import (
     PYSHACL_OPTIONS,
     ValidationReport,
@@ -118,7 +119,8 @@ def _validate_batch(batch: list[URIRef]) -> tuple[bool, list[tuple]]:
     """Validate the focus nodes of one batch against the shared graphs; the report's triples (picklable).
 
     The loop of pySHACL's `Validator.run`, with each shape's targets cut down to the batch (pySHACL's own
-    `focus_nodes` option also filters the value nodes of nested shapes, which would hide their results)."""
+    `focus_nodes` option also filters the value nodes of nested shapes, which would hide their results), and the
+    value shapes evaluated once per value node (`valueshapes`)."""
     options = {**PYSHACL_OPTIONS, "inplace": True}
     validator = pyshacl.Validator(
         DataGraph.from_rdflib(_SHARED["data"]), shacl_graph=_SHARED["shapes"], options=options
@@ -126,13 +128,17 @@ def _validate_batch(batch: list[URIRef]) -> tuple[bool, list[tuple]]:
     executor = validator.make_executor()
     graph = validator.data_graph
     conforms, results = True, []
-    for shape in validator.shacl_graph.shapes:
-        targeted = _SHARED["targets"].get(shape.node, frozenset())
-        focus = [n for n in batch if n in targeted]
-        if focus:
-            ok, found = shape.validate(executor, graph, focus=focus)
-            conforms = conforms and ok
-            results.extend(found)
+    valueshapes.remembering(validator.shacl_graph)
+    try:
+        for shape in validator.shacl_graph.shapes:
+            targeted = _SHARED["targets"].get(shape.node, frozenset())
+            focus = [n for n in batch if n in targeted]
+            if focus:
+                ok, found = shape.validate(executor, graph, focus=focus)
+                conforms = conforms and ok
+                results.extend(found)
+    finally:
+        valueshapes.forget()
     report, _ = validator.create_validation_report(validator.shacl_graph, conforms, results)
     return conforms, _unhoisted(report)
 
