@@ -192,3 +192,23 @@ def test_the_version_is_the_same_for_the_same_lines_in_any_order_and_changes_wit
     others = {bulk.lines_version(x) for x in (changed, lines[1:], lines * 2)}
     assert len(others | {version}) == 4, "a changed, a missing, a repeated line"
     assert len(version) == 16 and int(version, 16) >= 0
+
+
+def test_ntriples_load_by_chunks_keeps_each_blank_node_one_node(tmp_path):
+    lines = [f'<http://example.org/s{n}> <http://example.org/p> "{n}" .\n' for n in range(7)]
+    lines[1] = '_:b1 <http://example.org/p> "first" .\n'
+    lines[5] = "<http://example.org/s5> <http://example.org/q> _:b1 .\n"
+    dump = tmp_path / "d.nt"
+    dump.write_text("".join(lines), encoding="utf-8")
+    store = ox.Store()
+    bulk.load_ntriples(store, dump, chunk=2)
+    assert len(store) == 7
+    blank = {t for q in store for t in (q.subject, q.object) if isinstance(t, ox.BlankNode)}
+    assert len(blank) == 1, "the same blank node in two chunks is one node"
+
+
+def test_ntriples_load_by_chunks_names_the_file_and_lines_of_an_error(tmp_path):
+    dump = tmp_path / "d.nt"
+    dump.write_text('<http://example.org/s> <http://example.org/p> "1" .\n' * 3 + "not a triple\n", encoding="utf-8")
+    with pytest.raises(SyntaxError, match=r"d\.nt, 2 lines of lines 3 to 4: "):
+        bulk.load_ntriples(ox.Store(), dump, chunk=2)
