@@ -230,9 +230,8 @@ class Validation:
                     parts.update(worker.wait())
             finally:
                 self.close()
-            conforms, report = merge_reports([parts[n] for n in sorted(parts)], self.shapes)
             with known_prefixes_only(self.data):
-                self._report = readable_report(conforms, report, self.data, self.shapes)
+                self._report = _report_of([parts[n] for n in sorted(parts)], self.data, self.shapes)
         return self._report
 
     def close(self) -> None:
@@ -240,6 +239,12 @@ class Validation:
         for worker in self._workers:
             worker.close()
         self._workers = []
+
+
+def _report_of(parts: list[tuple[bool, list[tuple]]], data: Graph, shapes: Graph) -> ValidationReport:
+    """The readable report of the batches' reports, in batch order."""
+    conforms, report = merge_reports(parts, shapes)
+    return readable_report(conforms, report, data, shapes)
 
 
 def _work(planned: list[list], tasks, niceness: int = 0) -> dict[int, tuple]:
@@ -282,9 +287,7 @@ def start_partitioned(
         _SHARED.update(data=data, shapes=hoisted, targets=by_shape, originals=originals, original_shapes=shapes)
         try:
             if workers == 1 and not beside:
-                parts = [_validate_batch(b) for b in planned]
-                conforms, report = merge_reports(parts, shapes)
-                validation._report = readable_report(conforms, report, data, shapes)
+                validation._report = _report_of([_validate_batch(b) for b in planned], data, shapes)
             else:
                 validation._start(planned, workers, idle)
         finally:
