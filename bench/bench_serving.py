@@ -1,7 +1,10 @@
-"""Serving at national size: the same queries over HTTP against four servers holding the same 1M-triple build.
+"""Serving at national size: the same queries over HTTP against the servers below, holding the same 1M-triple build.
 
 Servers, all on loopback, all asked with the same SPARQL Protocol GET (full query text with its PREFIXes):
-- `ptce serve` embedded: `ptce serve --build DIR` (gunicorn; each worker opens the on-disk Oxigraph store read-only);
+- `ptce serve` embedded: `ptce serve --build DIR` (gunicorn; each worker opens the on-disk Oxigraph store read-only),
+  as it ships: after the warm-up request of each query its answers come from the front's cache ("cached");
+- `ptce serve, cold`: the same server with both caches of answers off (the front's and the workers'), so that
+  every request is evaluated;
 - `ptce serve --store`: the same command with `--store sparql:VIRTUOSO/sparql` (every query forwarded to Virtuoso);
 - Virtuoso: its own /sparql, with `default-graph-uri` set to the dataset graph (the reference for the ratios);
 - rdflib-endpoint: `rdflib-endpoint serve ptce.nt` (rdflib's in-memory store, one uvicorn process).
@@ -15,7 +18,7 @@ with concurrent connections sending the mix in turn. The resident memory of each
 all along (sum of RSS, which counts pages shared between gunicorn workers once per worker, and PSS, which shares
 them out).
 
-    python -m ptce synth --orgs 59500 --out data-1m
+    python -m ptce synth --orgs 14700 --seed 1 --out data-1m
     python -m ptce build --data data-1m --out dist-1m --store-on-disk
     python bench/bench_serving.py --build dist-1m --write bench/RESULTS.md
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -57,6 +61,7 @@ from ptce.web.server import process_tree  # noqa: E402
 ACCEPT = "application/sparql-results+json"
 HEADING = "Serving at 1M triples: ptce serve, Virtuoso, rdflib-endpoint"
 REFERENCE = "Virtuoso"
+COLD = "ptce serve, cold"
 
 
 @dataclass
@@ -143,6 +148,23 @@ def start_ptce(build: Path, work: Path, args, store: str | None = None) -> Serve
     return Server(name, f"http://127.0.0.1:{port}/sparql", process, pid=process.pid, started=time.monotonic())
 
 
+def start_ptce_cold(build: Path, work: Path, args) -> Server:
+    """`ptce serve` with its two caches of answers off (the front's and the workers'): every request evaluated."""
+    port = free_port()
+    config = {
+        "BUILD_DIR": str(build),
+        "QUERY_TIMEOUT": args.timeout,
+        "ROW_LIMIT": args.row_limit,
+        "RESULT_CACHE_BYTES": 0,
+    }
+    call = f"serve({config!r}, port={port}, workers={args.workers!r}, front_options={{'cache_bytes': 0}})"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    log = (work / "ptce-cold.log").open("w")
+    code = f"from ptce.web.server import serve\nraise SystemExit({call})\n"
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT, env=env)
+    return Server(COLD, f"http://127.0.0.1:{port}/sparql", process, pid=process.pid, started=time.monotonic())
+
+
 def start_rdflib_endpoint(build: Path, work: Path) -> Server:
     port = free_port()
     exe = shutil.which("rdflib-endpoint") or "rdflib-endpoint"
@@ -199,13 +221,16 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0, help="ptce serve --timeout.")
     parser.add_argument("--row-limit", type=int, default=1_000_000, help="ptce serve --row-limit.")
     parser.add_argument("--query-timeout", type=float, default=300.0, help="Client timeout of one request.")
-    parser.add_argument("--skip", nargs="*", default=["co-theme-pairs"], help="Sample queries left out.")
+    parser.add_argument("--skip", nargs="*", default=[], help="Sample queries left out.")
     parser.add_argument("--servers", nargs="*", help="Only these servers besides Virtuoso (names as in the table).")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "serving.json")
     parser.add_argument("--write", type=Path, help="Update this RESULTS.md.")
+    parser.add_argument("--heading", default=HEADING, help="The section of RESULTS.md to write.")
+    parser.add_argument("--orgs", type=int, default=14700, help="The `ptce synth --orgs` of the build, for the text.")
     args = parser.parse_args()
     # Folders by their name only: the command is shown in RESULTS.md, where this machine's paths mean nothing.
-    command = "python bench/bench_serving.py " + " ".join(Path(a).name if os.path.isabs(a) else a for a in sys.argv[1:])
+    shown = [Path(a).name if os.path.isabs(a) else a for a in sys.argv[1:]]
+    command = "python bench/bench_serving.py " + shlex.join(shown)
     info = {"machine": machine(), "versions": versions()}
     build = args.build.resolve()
     triples = BuildInfo.read(build).triples
@@ -223,6 +248,7 @@ def main() -> None:
             reference = Server(REFERENCE, store.sparql_url, None, {"default-graph-uri": graph}, store.process.pid)
             starters = {
                 "ptce serve": lambda: start_ptce(build, work, args),
+                COLD: lambda: start_ptce_cold(build, work, args),
                 "ptce serve --store": lambda: start_ptce(build, work, args, store=store.sparql_url),
                 REFERENCE: lambda: reference,
                 "rdflib-endpoint": lambda: start_rdflib_endpoint(build, work),
@@ -279,12 +305,13 @@ def main() -> None:
             store.stop()
     settings = {k: getattr(args, k) for k in ("reps", "budget", "connections", "duration", "timeout", "row_limit")}
     results.update(triples=triples, publish_seconds=publish_seconds, info=info, command=command, settings=settings)
+    results.update(heading=args.heading, orgs=args.orgs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
     section = report(results, [s.name for s in servers])
     print(section)
     if args.write:
-        write_section(args.write, section, HEADING)
+        write_section(args.write, section, args.heading)
 
 
 def table_head(title: str, first: str, names: list[str], others: list[str]) -> list[str]:
@@ -303,10 +330,10 @@ def report(results: dict, names: list[str]) -> str:
     others = [n for n in names if n != REFERENCE]
     mib = 1024 * 1024
     lines = [
-        f"## {HEADING}",
+        f"## {results.get('heading', HEADING)}",
         "",
-        f"Command: `{results['command']}`, on a build made as in the script's usage (`ptce synth --orgs 59500`, "
-        "`ptce build --store-on-disk`).",
+        f"Command: `{results['command']}`, on a build made as in the script's usage (`ptce synth --orgs "
+        f"{results.get('orgs', 14700)}`, `ptce build --store-on-disk`).",
         "",
         f"Machine: {results['info']['machine']}. Software: {results['info']['versions']}.",
         "",
@@ -318,7 +345,9 @@ def report(results: dict, names: list[str]) -> str:
         "server (at least 3), servers interleaved query by query; with 30 requests p99 is the slowest. Throughput: "
         f"`wrk -c{args.connections} -d{args.duration}s` sending the mix in turn. ptce serve: `--timeout "
         f"{args.timeout:g} --row-limit {args.row_limit}` so that no server truncates or cuts a query the others "
-        "answer; gunicorn with its default workers (2 per CPU).",
+        "answer; gunicorn with its default workers (2 per CPU). `ptce serve` as it ships answers a query from its "
+        "front's cache after the warm-up request (cached); `ptce serve, cold` has both caches of answers off, so "
+        "every request is evaluated.",
         "",
         *table_head("Latency per query: median ms (p99 ms), and the median", "query", names, others),
     ]
