@@ -92,6 +92,7 @@ TRICKY = [
     (URIRef("http://example.org/s"), URIRef("http://example.org/p"), Literal("plain", datatype=XSD.string)),
     (URIRef("http://example.org/s"), URIRef("http://example.org/p"), Literal(3, datatype=XSD.nonNegativeInteger)),
     (BNode("b1"), URIRef("http://example.org/p#x"), URIRef("http://example.org/o?a=1&b=%20")),
+    (URIRef("http://example.org/société/é✓"), URIRef("http://example.org/p"), Literal("2024", datatype=XSD.gYear)),
 ]
 
 
