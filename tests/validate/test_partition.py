@@ -255,3 +255,17 @@ def test_value_shapes_are_evaluated_once_per_value_node_in_a_batch(shapes, monke
     for value_shape in ("SourceDocumentValue", "PassageValue"):
         assert calls[URIRef(f"{IRIS.base}shapes#{value_shape}"), document] <= batches
     assert report.as_dict() == whole(graph, shapes).as_dict()
+
+
+def test_more_batches_than_a_pipe_holds_are_all_handed_out(shapes, monkeypatch):
+    """The batch numbers are queued once the workers read them: 20,000 would not fit in the pipe before."""
+    monkeypatch.setattr(partition, "_validate_batch", lambda batch: (True, [(batch[0], batch[0], batch[0])]))
+    graph = build_graph(load_sources(DATA_DIR), IRIS)
+    validation = partition.Validation(graph, shapes)
+    planned = [[URIRef(f"urn:x:{n}")] for n in range(20_000)]
+    validation._start(planned, workers=2, idle=1)
+    parts = {}
+    for worker in validation._workers:
+        parts.update(worker.wait())
+    assert sorted(parts) == list(range(20_000))
+    assert parts[19_999] == (True, [(planned[19_999][0],) * 3])

@@ -211,10 +211,11 @@ class Validation:
 
     def _start(self, planned: list[list], workers: int, idle: int) -> None:
         tasks = multiprocessing.get_context("fork").SimpleQueue()
-        for number in [*range(len(planned)), *[None] * (workers + idle)]:
-            tasks.put(number)
         niceness = [0] * workers + [IDLE_NICENESS] * idle
         self._workers = [Forked(_work, planned, tasks, n) for n in niceness]
+        # after the workers start: a pipe holds 64 KiB, and nobody would read a longer queue put before them
+        for number in [*range(len(planned)), *[None] * len(niceness)]:
+            tasks.put(number)
 
     @property
     def ready(self) -> bool:
