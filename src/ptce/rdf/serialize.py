@@ -13,8 +13,8 @@ from rdflib.namespace import XSD
 from ptce.rdf.formats import Format
 from ptce.rdf.namespaces import Iris, prefix_map
 
-# N-Triples string escapes as Oxigraph writes them (the build's version hashes the lines): the named ones, \\uXXXX for
-# the other control characters.
+# N-Triples string escapes as Oxigraph writes them (the build's version hashes the lines): the named ones, and \\u
+# with four hex digits for the other control characters.
 _NAMED_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 _ESCAPES = str.maketrans({**{chr(c): f"\\u{c:04X}" for c in (*range(0x20), 0x7F)}, **_NAMED_ESCAPES})
 # What N-Triples cannot hold in an IRI or a blank node label: such a term is refused, never written (a ">" in an

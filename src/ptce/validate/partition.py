@@ -36,9 +36,6 @@ from ptce.validate.report import (
 
 BATCH_SIZE = 8_000
 IDLE_NICENESS = 19  # the lowest priority: a worker that only takes the CPU time others leave
-# Workers take batches in order: the focus nodes of SPARQL-based constraints, which query the whole graph
-# (shape:QuotedDocument: 12 s at 1M triples for one node), go first, in a batch of their own, so that the others
-# are shared out while it runs instead of waiting for it at the end.
 
 # What a forked worker validates: graphs, targets by shape, hoisted copies (set by the parent before it forks).
 _SHARED: dict = {}
@@ -104,8 +101,10 @@ def hoist(shapes: Graph) -> tuple[Graph, dict]:
 
 def batches(nodes: list, by_shape: dict, shapes: Graph, batch_size: int, workers: int = 1) -> list[list]:
     """`nodes` in batches, in order, after a first batch of those targeted by a shape with a SPARQL-based
-    constraint (sh:sparql), if any. Batches hold `batch_size` nodes at most, fewer when there are not that many
-    per worker (the links of a build), so that every worker gets a share."""
+    constraint (sh:sparql), if any: such a constraint queries the whole graph (shape:QuotedDocument, 12 s at 1M
+    triples for its one node), and workers take batches in order, so the others are shared out while it runs
+    instead of after it. Batches hold `batch_size` nodes at most, fewer when there are not that many per worker
+    (the links of a build), so that every worker gets a share."""
     querying = set(shapes.subjects(SH.sparql, None))
     first = {n for shape in querying for n in by_shape.get(shape, ())} & set(nodes)
     rest = [n for n in nodes if n not in first]
@@ -284,13 +283,12 @@ def start_partitioned(
         planned = batches(nodes, by_shape, hoisted, batch_size, workers)
         idle = 1 if beside and len(planned) > workers else 0
         workers = max(1, min(workers, len(planned)))
-        validation = Validation(data, shapes)
         _SHARED.update(data=data, shapes=hoisted, targets=by_shape, originals=originals, original_shapes=shapes)
         try:
             if workers == 1 and not beside:
-                validation._report = _report_of([_validate_batch(b) for b in planned], data, shapes)
-            else:
-                validation._start(planned, workers, idle)
+                return Validation(data, shapes, _report_of([_validate_batch(b) for b in planned], data, shapes))
+            validation = Validation(data, shapes)
+            validation._start(planned, workers, idle)
+            return validation
         finally:
             _SHARED.clear()
-        return validation

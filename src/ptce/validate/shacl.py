@@ -57,8 +57,7 @@ def start_validation(data: Graph, shapes: Graph) -> partition.Validation:
     """`validate_graph` under way, for a caller with work of its own meanwhile (a build's other steps, on one
     core): a large graph's batches are validated by forked workers on the other cores (one at least, and one at
     the lowest priority: `partition.start_partitioned`) while the caller goes on, and `result()` waits for the
-    report; a small graph's report is ready on return. On 2 cores this is faster than validating on both
-    first: 60.7 s against 69.0 s for `ptce build` at 1M triples."""
+    report; a small graph's report is ready on return."""
     if len(data) >= build_folder.LARGE_GRAPH:
         workers = max(1, (os.cpu_count() or 1) - 1)
         return partition.start_partitioned(data, shapes, workers=workers, beside=True)
