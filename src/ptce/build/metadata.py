@@ -69,6 +69,10 @@ SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT 
 ENTITIES = 'SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), "%s")) }'
 CLASSES = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"
 PROPERTIES = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"
+# Triples of each property whose subject is an instance of each class: VoID's property partitions nested in a
+# class partition. The query planner reads them (`ptce.query.planner`): where a class's partition of a property
+# holds all its triples, every subject of the property is an instance of the class.
+CLASS_PROPERTIES = "SELECT ?c ?p (COUNT(*) AS ?n) WHERE { ?s a ?c ; ?p ?o } GROUP BY ?c ?p ORDER BY ?c ?p"
 WIKIDATA_LINKS = 'SELECT (COUNT(*) AS ?n) WHERE { ?s owl:sameAs ?o FILTER(STRSTARTS(STR(?o), "%s")) }'
 EXAMPLES = "SELECT ?s WHERE { ?s a ptce:PTCE } ORDER BY ?s LIMIT 3"
 TOP_THEMES = """
@@ -129,12 +133,18 @@ def void_graph(
     vocabularies = set()
     classes = store.select(CLASSES)
     g.add((ds, VOID.classes, Literal(len(classes), datatype=XSD.integer)))
+    class_parts = {}
     for row in classes:
-        part = BNode()
+        part = class_parts[row["c"]] = BNode()
         g.add((ds, VOID.classPartition, part))
         g.add((part, VOID["class"], URIRef(row["c"])))
         g.add((part, VOID.entities, Literal(row["n"], datatype=XSD.integer)))
         vocabularies.add(_vocabulary(row["c"], iris))
+    for row in store.select(CLASS_PROPERTIES):
+        part = BNode()
+        g.add((class_parts[row["c"]], VOID.propertyPartition, part))
+        g.add((part, VOID.property, URIRef(row["p"])))
+        g.add((part, VOID.triples, Literal(row["n"], datatype=XSD.integer)))
     for row in store.select(PROPERTIES):
         part = BNode()
         g.add((ds, VOID.propertyPartition, part))

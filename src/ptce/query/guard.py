@@ -258,7 +258,8 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
     return line, offset - starts[line - 1] + 1
 
 
-def _expand(token: Token, prefixes: dict[str, str], base: str | None) -> str | None:
+def expand_name(token: Token, prefixes: dict[str, str], base: str | None) -> str | None:
+    """The IRI an IRI or prefixed-name token stands for (None for other tokens and unknown prefixes)."""
     if token.kind == "iri":
         iri = token.text[1:-1]
         return urljoin(base, iri) if base and not _ABSOLUTE.match(iri) else iri
@@ -269,17 +270,17 @@ def _expand(token: Token, prefixes: dict[str, str], base: str | None) -> str | N
     return None
 
 
-def _prologue(tokens: list[Token], default_prefixes: dict[str, str]) -> tuple[int, dict[str, str], str | None]:
+def prologue(tokens: list[Token], default_prefixes: dict[str, str]) -> tuple[int, dict[str, str], str | None]:
     """Skip BASE / PREFIX declarations; returns (index of the next token, prefixes, base)."""
     prefixes = dict(default_prefixes)
     base = None
     i = 0
     while i < len(tokens):
         if tokens[i].is_word("BASE") and i + 1 < len(tokens) and tokens[i + 1].kind == "iri":
-            base = _expand(tokens[i + 1], prefixes, base)
+            base = expand_name(tokens[i + 1], prefixes, base)
             i += 2
         elif tokens[i].is_word("PREFIX") and i + 2 < len(tokens) and tokens[i + 1].kind == "pname":
-            iri = _expand(tokens[i + 2], prefixes, base) if tokens[i + 2].kind == "iri" else None
+            iri = expand_name(tokens[i + 2], prefixes, base) if tokens[i + 2].kind == "iri" else None
             prefixes[tokens[i + 1].text.rstrip(":")] = iri or ""
             i += 3
         else:
@@ -313,7 +314,7 @@ def _dataset(tokens: list[Token], start: int, prefixes, base) -> tuple[tuple[str
             target, into = tokens[i + 1], default
             if target.is_word("NAMED") and i + 2 < len(tokens):
                 target, into = tokens[i + 2], named
-            into.append(_expand(target, prefixes, base) or target.text)
+            into.append(expand_name(target, prefixes, base) or target.text)
     return tuple(default), tuple(named)
 
 
@@ -325,7 +326,7 @@ def _services(tokens: list[Token], prefixes) -> tuple[str, ...]:
         if t.is_word("SERVICE"):
             j = i + 2 if i + 1 < len(tokens) and tokens[i + 1].is_word("SILENT") else i + 1
             target = tokens[j] if j < len(tokens) else None
-            iri = _expand(target, prefixes, None) if target is not None else None
+            iri = expand_name(target, prefixes, None) if target is not None else None
             found.append(iri if iri and _ABSOLUTE.match(iri) else (target.text if target else ""))
     return tuple(found)
 
@@ -348,7 +349,7 @@ def _top_level_limit(tokens: list[Token], start: int, text_len: int):
 def _analyse(text: str, default_prefixes: tuple[tuple[str, str], ...]) -> Analysis:
     engine, edits, tokens = _engine_text(text)
     _check_nesting(tokens)
-    start, prefixes, _base = _prologue(tokens, dict(default_prefixes))
+    start, prefixes, _base = prologue(tokens, dict(default_prefixes))
     first = tokens[start] if start < len(tokens) else None
     service = any(t.is_word("SERVICE") for t in tokens)
     services = _services(tokens, prefixes) if service else ()

@@ -27,6 +27,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from ptce.build_folder import STORE_DIR, BuildInfo
+from ptce.query.planner import Statistics
 from ptce.rdf.namespaces import Iris
 from ptce.store.engine import Store, open_build
 from ptce.store.remote import remote_store
@@ -44,6 +45,8 @@ class Build:
         self._lock = threading.Lock()
         self.generation = 0  # how many reloads of the site put this build in service (see `Site.reload`)
         self._stores: dict[int, Store] = {}
+        # the counts the query planner rewrites the endpoint's queries by (None: a build without them)
+        self.statistics = Statistics.of_build(folder, self.iris.dataset)
         # load now: a build that does not load is never put in service. A store opened per process is tried in a
         # child process: opening it here would leave the engine's thread pools behind in every forked worker.
         if per_process:

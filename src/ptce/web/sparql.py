@@ -7,6 +7,8 @@ Limits (config): QUERY_TIMEOUT seconds (503), ROW_LIMIT rows per SELECT (cut res
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -14,6 +16,7 @@ from ptce import __version__
 from ptce.linkeddata.describe import iri_ref
 from ptce.query.examples import load_examples
 from ptce.query.guard import READ_ONLY, Analysis, QueryRefused, analyse, refusal
+from ptce.query.planner import plan
 from ptce.query.result_cache import ResultCache, etag_of
 from ptce.query.runner import (
     NoAcceptableFormat,
@@ -32,7 +35,7 @@ from ptce.rdf.formats import GRAPH_FORMATS, HTML, RESULT_FORMATS, Format
 from ptce.web.cors import ROW_LIMIT_HEADER, TRUNCATED_HEADER
 from ptce.web.negotiation import FORMAT_PARAM, best_format, negotiate, not_acceptable_message
 from ptce.web.service_description import service_description
-from ptce.web.site import get_site, public_url
+from ptce.web.site import Build, get_site, public_url
 
 bp = Blueprint("sparql", __name__)
 
@@ -144,6 +147,22 @@ def run(job: QueryJob, analysis: Analysis):
     return _runner(network=analysis.service).run(job, config["QUERY_TIMEOUT"])
 
 
+def run_planned(job: QueryJob, analysis: Analysis, build: Build):
+    """`run` the job as the planner rewrites it for the build's data (`ptce.query.planner`): on the embedded store,
+    when the query's dataset is the build's default graph. A rewritten text the engine refuses is run as written,
+    so that the error the user reads is about their text, at its line and column."""
+    plain = job
+    if build.store.embedded and not job.default_graphs and not job.named_graphs:
+        text = plan(job.text, build.store.prefixes, build.statistics, build.iris.base)
+        job = replace(job, text=text) if text != job.text else job
+    try:
+        return run(job, analysis)
+    except QueryRejected:
+        if job is plain:
+            raise
+        return run(plain, analysis)
+
+
 def answer_query(query: str, defaults: list[str], named: list[str]) -> Response:
     analysis = analysed(query)
     check_dataset(analysis)
@@ -184,7 +203,7 @@ def evaluate(analysis: Analysis, keys: tuple[str | None, str | None], defaults: 
         if (output := cache.get(key)) is not None:
             return output, etag
     try:
-        output = run(job, analysis)
+        output = run_planned(job, analysis, build)
     except QueryRejected as exc:
         raise SparqlError(400, f"Malformed query: {limited.locate(str(exc))}") from None
     except RemoteFailed as exc:

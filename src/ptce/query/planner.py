@@ -1,0 +1,418 @@
+"""Rewrite a query so that the embedded engine evaluates it well, from what the build knows about its data.
+
+Oxigraph 0.5 orders a basic graph pattern without statistics and runs it as nested loops, one index lookup per row
+of the patterns before. A published build is immutable, and its VoID description counts exactly what it holds
+(`ptce.build.metadata`): instances per class, triples per property, and triples per property whose subject is an
+instance of each class. Two rewrites follow from those counts; each gives the same solutions, row for row, on the
+data they describe:
+
+1. **Implied types.** `?x a C` is dropped from a basic graph pattern that also holds `?x P ?y`, when every subject
+   of P is an instance of C (C's partition of P holds all of P's triples). `organisation-types` at 1M triples:
+   the join of 15,000 organisations with their types, 95 ms, becomes one pattern, 7 ms.
+2. **Hash joins.** A basic graph pattern whose parts (its stars: the patterns on one subject) all give many rows,
+   in numbers of the same order, is written as a join of sub-SELECTs, one per part, each projecting all its
+   variables: Oxigraph evaluates that as a hash join, reading each part once, where its nested loops would look
+   up every row of one part in the other (the join rows of `co-theme-pairs`: 3.3 s become 49 ms). Not inside
+   OPTIONAL or MINUS, nor where a filter or VALUES binds variables to a few values: those are looked up faster.
+
+Only what the planner reads is rewritten: the triples blocks of the query's groups (OPTIONAL, MINUS, UNION,
+sub-SELECTs), made of variables, IRIs, prefixed names and literals. A block with a blank node, a collection or a
+property path, anything inside GRAPH, SERVICE or EXISTS, and a query with a dataset of its own (FROM, FROM NAMED,
+the protocol's graphs: the counts describe the default graph) are left as written. The rewrite never changes
+where a user's error is reported: the endpoint runs the text as written when the rewritten one is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, VOID
+
+from ptce.build_folder import VOID_FILE
+from ptce.query.guard import Token, expand_name, prologue, tokenize
+
+RDF_TYPE = str(RDF.type)
+# Parts smaller than this are looked up faster than they are read whole; parts of more differing sizes, too (the
+# small part's rows looked up in the large one cost less than reading the large one). Measured in
+# bench/bench_join_forms.py: a lookup costs about 7 times what reading one row does.
+MIN_HASH_ROWS = 1000
+MAX_HASH_RATIO = 3.0
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """What a build's VoID description counts: `entities` per class, `triples` per property, and `class_triples`
+    per (class, property): the property's triples whose subject is an instance of the class."""
+
+    entities: dict[str, int] = field(default_factory=dict)
+    triples: dict[str, int] = field(default_factory=dict)
+    class_triples: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @classmethod
+    def from_void(cls, void: Graph, dataset: URIRef) -> Statistics:
+        """The counts of `dataset`'s class and property partitions in a VoID graph."""
+        entities, triples, class_triples = {}, {}, {}
+        for part in void.objects(dataset, VOID.classPartition):
+            klass = str(void.value(part, VOID["class"]))
+            entities[klass] = int(void.value(part, VOID.entities))
+            for nested in void.objects(part, VOID.propertyPartition):
+                class_triples[klass, str(void.value(nested, VOID.property))] = int(void.value(nested, VOID.triples))
+        for part in void.objects(dataset, VOID.propertyPartition):
+            triples[str(void.value(part, VOID.property))] = int(void.value(part, VOID.triples))
+        return cls(entities, triples, class_triples)
+
+    @classmethod
+    def of_build(cls, folder: Path, dataset: URIRef) -> Statistics | None:
+        """The statistics of a build folder's VoID description (None when it has none)."""
+        path = Path(folder) / VOID_FILE
+        if not path.is_file():
+            return None
+        return cls.from_void(Graph().parse(path, format="turtle"), dataset)
+
+    def implies_type(self, prop: str, klass: str) -> bool:
+        """Whether every subject of `prop` is an instance of `klass`."""
+        total = self.triples.get(prop, 0)
+        return total > 0 and self.class_triples.get((klass, prop)) == total
+
+
+class _Unplannable(Exception):
+    """The text holds something the planner does not read: it is left as written."""
+
+
+@dataclass
+class _Pattern:
+    """One triple pattern of a block: its three terms as written (`text`), and what they stand for."""
+
+    text: tuple[str, str, str]
+    subject: str | None  # the variable's name, or None for a constant
+    predicate: str | None  # the IRI, or None for a variable
+    object_var: str | None
+    object_iri: str | None
+    variables: tuple[str, ...]
+
+    @property
+    def is_type(self) -> bool:
+        return self.predicate == RDF_TYPE and self.object_iri is not None
+
+    def written(self) -> str:
+        return " ".join(self.text) + " ."
+
+
+@dataclass
+class _Block:
+    """A triples block: tokens [start, end) of the text, and its patterns."""
+
+    start: int
+    end: int
+    patterns: list[_Pattern]
+    lookups: bool  # best looked up row by row: inside OPTIONAL or MINUS (the engine looks their right side up
+    # from the left side's rows), or in a group whose filters or VALUES bind variables (see `_Reader.bind_blocks`)
+
+
+class _Reader:
+    """Reads the groups of a query's tokens, collecting the triples blocks the planner may rewrite."""
+
+    def __init__(self, text: str, tokens: list[Token], prefixes: dict[str, str], base: str | None):
+        self.text, self.tokens, self.prefixes, self.base = text, tokens, prefixes, base
+        self.blocks: list[_Block] = []
+        self.optional = 0  # how many OPTIONAL or MINUS groups the reader is in
+
+    def at(self, i: int) -> Token:
+        if i >= len(self.tokens):
+            raise _Unplannable("the text ends early")
+        return self.tokens[i]
+
+    def is_punct(self, i: int, *texts: str) -> bool:
+        return i < len(self.tokens) and self.tokens[i].kind == "punct" and self.tokens[i].text in texts
+
+    def is_word(self, i: int, *words: str) -> bool:
+        return i < len(self.tokens) and self.tokens[i].is_word(*words)
+
+    def is_a(self, i: int) -> bool:
+        """Whether the token at `i` is the keyword `a` (rdf:type), which is written in lower case only."""
+        return i < len(self.tokens) and self.tokens[i].kind == "word" and self.tokens[i].text == "a"
+
+    def skip_balanced(self, i: int) -> int:
+        """The index after the bracket that closes the one at `i`."""
+        opening = self.at(i).text
+        if opening not in ("(", "{", "["):
+            raise _Unplannable(f"a bracket was expected, not {opening}")
+        depth = 0
+        for j in range(i, len(self.tokens)):
+            t = self.tokens[j]
+            if t.kind == "punct" and t.text in ("(", "{", "["):
+                depth += 1
+            elif t.kind == "punct" and t.text in (")", "}", "]"):
+                depth -= 1
+                if depth == 0:
+                    return j + 1
+        raise _Unplannable("a bracket is not closed")
+
+    def group(self, i: int) -> int:
+        """Read the group opened at `i` (a `{`); returns the index after its `}`."""
+        if not self.is_punct(i, "{"):
+            raise _Unplannable("a group was expected")
+        if self.is_word(i + 1, "SELECT"):
+            return self.subselect(i + 1)
+        i, first_block, binding = i + 1, len(self.blocks), False
+        while not self.is_punct(i, "}"):
+            t = self.at(i)
+            if self.is_punct(i, "{"):
+                i = self.group(i)
+                while self.is_word(i, "UNION"):
+                    i = self.group(i + 1)
+            elif t.is_word("OPTIONAL", "MINUS"):
+                self.optional += 1
+                i = self.group(i + 1)
+                self.optional -= 1
+            elif t.is_word("GRAPH"):  # another graph than the one the counts describe
+                i = self.skip_balanced(i + 2)
+            elif t.is_word("SERVICE"):
+                i = self.skip_balanced(i + (3 if self.is_word(i + 1, "SILENT") else 2))
+            elif t.is_word("FILTER"):
+                start, i = i, self.constraint(i + 1)
+                binding = binding or any(self.binds(j) for j in range(start, i))
+            elif t.is_word("BIND"):
+                i = self.skip_balanced(i + 1)
+            elif t.is_word("VALUES"):
+                i = self.skip_balanced(i + 1) if self.is_punct(i + 1, "(") else i + 2
+                i, binding = self.skip_balanced(i), True
+            elif self.is_punct(i, "."):
+                i += 1
+            else:
+                i = self.triples_block(i)
+        if binding:
+            self.bind_blocks(first_block)
+        return i + 1
+
+    def binds(self, i: int) -> bool:
+        """Whether the filter token at `i` binds a variable to a value: `?x = v`, `v = ?x`, `?x IN (...)`,
+        `sameTerm(?x, v)`."""
+        kinds = [t.kind for t in self.tokens[max(i - 1, 0) : i + 5]]
+        constants = ("iri", "pname", "string", "number")
+        if self.is_word(i, "IN"):
+            return kinds[0] == "var"
+        if self.is_punct(i, "=") and i > 0 and len(kinds) > 2:
+            sides = (kinds[0], kinds[2])
+        elif self.is_word(i, "SAMETERM") and len(kinds) == 6:
+            sides = (kinds[3], kinds[5])
+        else:
+            return False
+        return sides.count("var") == 1 and any(kind in constants for kind in sides)
+
+    def bind_blocks(self, first: int) -> None:
+        """Mark the blocks from `first` on as in a group whose filters or VALUES bind variables to a few values:
+        the engine looks those up, where a hash join would read every part whole."""
+        for block in self.blocks[first:]:
+            block.lookups = True
+
+    def subselect(self, i: int) -> int:
+        """Read a sub-SELECT from its SELECT keyword at `i`; returns the index after the `}` that closes it."""
+        while not self.is_punct(i, "{"):
+            i = self.skip_balanced(i) if self.is_punct(i, "(") else i + 1
+        i = self.group(i)
+        while not self.is_punct(i, "}"):  # its solution modifiers
+            i = self.skip_balanced(i) if self.is_punct(i, "(", "{") else i + 1
+        return i + 1
+
+    def constraint(self, i: int) -> int:
+        """Skip a FILTER's constraint starting at `i` (EXISTS groups are not rewritten)."""
+        if self.is_word(i, "NOT"):
+            i += 1
+        if self.is_word(i, "EXISTS"):
+            return self.skip_balanced(i + 1)
+        if not self.is_punct(i, "("):
+            i += 1  # a function's name
+        return self.skip_balanced(i)
+
+    def term(self, i: int, position: str) -> tuple[int, str | None, str | None]:
+        """Read a term at `i`: (index after it, variable name, IRI); literals are neither."""
+        t = self.at(i)
+        if t.kind == "var":
+            return i + 1, t.text[1:], None
+        if t.kind in ("iri", "pname"):
+            iri = expand_name(t, self.prefixes, self.base)
+            if iri is None:
+                raise _Unplannable(f"unknown prefix in {t.text}")
+            return i + 1, None, iri
+        if position == "object":
+            if t.kind == "string":
+                if self.is_punct(i + 1, "^^"):
+                    return self.term(i + 2, "datatype")[0], None, None
+                return i + (2 if self.at(i + 1).kind == "lang" else 1), None, None
+            if t.kind == "number" or t.is_word("true", "false"):
+                return i + 1, None, None
+        raise _Unplannable(f"the planner does not read {t.text!r} as a {position}")
+
+    def triples_block(self, i: int) -> int:
+        """Read a triples block from `i`; returns the index after it (after its last `.`)."""
+        start, patterns = i, []
+        while True:
+            after, subject, _ = self.term(i, "subject")
+            s_text = self.text[self.tokens[i].start : self.tokens[after - 1].end]
+            i = after
+            while True:  # predicate-object list
+                if self.is_a(i):
+                    verb_text, predicate, verb_var, i = "a", RDF_TYPE, None, i + 1
+                else:
+                    after, verb_var, predicate = self.term(i, "predicate")
+                    verb_text, i = self.tokens[i].text, after
+                if self.is_punct(i, "/", "|", "*", "+", "?", "^"):
+                    raise _Unplannable("a property path")
+                while True:  # object list
+                    after, object_var, object_iri = self.term(i, "object")
+                    o_text = self.text[self.tokens[i].start : self.tokens[after - 1].end]
+                    names = tuple(v for v in (subject, verb_var, object_var) if v is not None)
+                    patterns.append(_Pattern((s_text, verb_text, o_text), subject, predicate, object_var,
+                                             object_iri, names))  # fmt: skip
+                    i = after
+                    if not self.is_punct(i, ","):
+                        break
+                    i += 1
+                if not self.is_punct(i, ";"):
+                    break
+                while self.is_punct(i, ";"):
+                    i += 1
+                if self.is_punct(i, ".", "}") or (self.at(i).kind == "word" and not self.is_a(i)):
+                    break  # a trailing `;`
+            if not self.is_punct(i, "."):
+                break
+            i += 1
+            if self.at(i).kind not in ("var", "iri", "pname"):
+                break
+        self.blocks.append(_Block(start, i, patterns, self.optional > 0))
+        return i
+
+
+def _pattern_rows(pattern: _Pattern, stats: Statistics) -> int | None:
+    """How many rows a pattern alone gives, when the counts say (None: it has a constant subject or object, or a
+    variable predicate, and gives few rows or an unknown number)."""
+    if pattern.subject is None or pattern.predicate is None:
+        return None
+    if pattern.is_type:
+        return stats.entities.get(pattern.object_iri, 0)
+    if pattern.object_var is None:
+        return None
+    return stats.triples.get(pattern.predicate, 0)
+
+
+@dataclass
+class _Part:
+    patterns: list[_Pattern]
+    rows: int | None
+
+
+def _star_rows(star: list[_Pattern], stats: Statistics) -> int | None:
+    """Rows of the patterns on one subject: for an instance of its (smallest) class, the class's share of each
+    property's triples; for an untyped star, its smallest pattern's."""
+    rows = [_pattern_rows(p, stats) for p in star]
+    if any(r is None for r in rows):
+        return None
+    types = [p for p in star if p.is_type]
+    if not types:
+        return min(rows)
+    klass = min(types, key=lambda p: stats.entities.get(p.object_iri, 0)).object_iri
+    entities = stats.entities.get(klass, 0)
+    estimate = float(entities)
+    for p in star:
+        if not p.is_type and entities:
+            estimate *= stats.class_triples.get((klass, p.predicate), 0) / entities
+    return round(estimate)
+
+
+def _parts(patterns: list[_Pattern], stats: Statistics) -> list[_Part]:
+    """The stars of a block; a star whose patterns all give many rows is split, one part per pattern."""
+    stars: dict[str | None, list[_Pattern]] = {}
+    for p in patterns:
+        stars.setdefault(p.subject, []).append(p)
+    parts = []
+    for subject, star in stars.items():
+        rows = [_pattern_rows(p, stats) for p in star]
+        if subject is not None and len(star) > 1 and all(r is not None and r >= MIN_HASH_ROWS for r in rows):
+            parts += [_Part([p], r) for p, r in zip(star, rows, strict=True)]
+        else:
+            parts.append(_Part(star, None if subject is None else _star_rows(star, stats)))
+    return parts
+
+
+def _hash_join(parts: list[_Part]) -> bool:
+    """Whether a join of the parts is best read part by part: they all give many rows, of the same order."""
+    rows = [p.rows for p in parts]
+    if len(parts) < 2 or any(r is None or r < MIN_HASH_ROWS for r in rows):
+        return False
+    return max(rows) <= MAX_HASH_RATIO * min(rows)
+
+
+def _implied(pattern: _Pattern, patterns: list[_Pattern], stats: Statistics) -> bool:
+    """Whether a type pattern's class follows from another pattern on its subject."""
+    return pattern.is_type and pattern.subject is not None and any(
+        q.subject == pattern.subject and q.predicate not in (None, RDF_TYPE)
+        and stats.implies_type(q.predicate, pattern.object_iri)
+        for q in patterns
+    )  # fmt: skip
+
+
+def _rewrite(block: _Block, stats: Statistics) -> str | None:
+    """The block rewritten, or None when it is best as written."""
+    kept = [p for p in block.patterns if not _implied(p, block.patterns, stats)]
+    parts = _parts(kept, stats)
+    if not block.lookups and _hash_join(parts):
+        written = []
+        for part in parts:
+            names = dict.fromkeys(v for p in part.patterns for v in p.variables)
+            inner = " ".join(p.written() for p in part.patterns)
+            written.append(f"{{ SELECT {' '.join('?' + v for v in names)} WHERE {{ {inner} }} }}")
+        return " ".join(written)
+    if len(kept) == len(block.patterns):
+        return None
+    return " ".join(p.written() for p in kept)
+
+
+def plan(text: str, prefixes: dict[str, str], stats: Statistics | None, base: str | None = None) -> str:
+    """The engine text `text` rewritten to evaluate well on the data `stats` counts (see the module docstring), or
+    `text` itself when nothing is to gain or the planner does not read it all. `prefixes`: those the engine
+    predeclares; `base`: the IRI relative ones resolve against."""
+    if stats is None:
+        return text
+    tokens = tokenize(text)
+    start, known, declared_base = prologue(tokens, prefixes)
+    reader = _Reader(text, tokens, known, declared_base or base)
+    try:
+        where = _where(reader, start)
+        if where is None:
+            return text
+        end = reader.group(where)
+        if any(t.is_word("VALUES") for t in tokens[end:]):  # the query's own VALUES, after its WHERE group
+            reader.bind_blocks(0)
+    except _Unplannable:
+        return text
+    parts, at = [], 0
+    for block in reader.blocks:
+        rewritten = _rewrite(block, stats)
+        if rewritten is not None:
+            first, last = tokens[block.start], tokens[block.end - 1]
+            parts += [text[at : first.start], rewritten]
+            at = last.end
+    return "".join([*parts, text[at:]]) if parts else text
+
+
+def _where(reader: _Reader, start: int) -> int | None:
+    """The index of the `{` that opens the query's WHERE group (None: a dataset of its own, the short CONSTRUCT
+    form whose pattern is its template, or no group)."""
+    form = reader.at(start)
+    if not form.is_word("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+        return None
+    i = start + 1
+    if form.is_word("CONSTRUCT"):
+        if not reader.is_punct(i, "{"):
+            return None
+        i = reader.skip_balanced(i)
+    while i < len(reader.tokens):
+        if reader.is_word(i, "FROM"):
+            return None
+        if reader.is_punct(i, "{"):
+            return i
+        i = reader.skip_balanced(i) if reader.is_punct(i, "(") else i + 1
+    return None

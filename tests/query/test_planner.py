@@ -1,0 +1,294 @@
+"""The query planner: the build's VoID counts, the rewrites they allow, and the same answers through the endpoint."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+
+import pyoxigraph as ox
+import pytest
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import VOID
+
+from ptce.build_folder import VOID_FILE, BuildInfo
+from ptce.query import planner
+from ptce.query.planner import Statistics, plan
+from ptce.rdf.namespaces import Iris, prefix_map
+from ptce.store.engine import open_build
+from ptce.web import create_app
+from tests.sample_queries import SAMPLE_QUERIES, all_queries
+
+ORG_TYPES = SAMPLE_QUERIES["organisation-types"]
+PAIRS = SAMPLE_QUERIES["co-theme-pairs"]
+# A join the counts turn into sub-SELECTs once parts of 2 rows count as many (`few_rows`), a type they imply.
+TYPED_CLASSIFICATION = "SELECT ?o ?t WHERE { ?o a org:Organization ; org:classification ?t }"
+TYPED = "?o a org:Organization ; org:classification ?t"
+AGENT = "<http://xmlns.com/foaf/0.1/Agent>"
+PAIR = "?a a ptce:PTCE ; dcterms:subject ?t . ?b a ptce:PTCE ; dcterms:subject ?t"
+
+
+def _context(build):
+    iris = Iris(BuildInfo.read(build).base_iri)
+    return prefix_map(iris), Statistics.of_build(build, iris.dataset), iris
+
+
+@pytest.fixture(scope="module")
+def bundled(build_dir):
+    return (*_context(build_dir), open_build(build_dir))
+
+
+@pytest.fixture(scope="module")
+def synthetic(synth_build):
+    return (*_context(synth_build), open_build(synth_build))
+
+
+@pytest.fixture
+def few_rows(monkeypatch):
+    """Parts of 2 rows or more count as many: the small test graphs get the hash joins that 1M triples get."""
+    monkeypatch.setattr(planner, "MIN_HASH_ROWS", 2)
+    monkeypatch.setattr(planner, "MAX_HASH_RATIO", 1e9)
+
+
+def rows(store, prefixes, sparql) -> Counter:
+    """The answer as a multiset; GROUP_CONCAT's order is the engine's choice, so its ", "-joined parts are sorted."""
+    result = store.store.query(sparql, prefixes=prefixes)
+    if isinstance(result, ox.QueryBoolean):
+        return Counter([bool(result)])
+    if isinstance(result, ox.QueryTriples):
+        return Counter(str(t) for t in result)
+
+    def value(term) -> str:
+        if isinstance(term, ox.Literal) and "GROUP_CONCAT" in sparql:
+            return ", ".join(sorted(term.value.split(", "))) + f"@{term.language}"
+        return str(term)
+
+    return Counter(tuple(value(term) for term in solution) for solution in result)
+
+
+def test_void_counts_each_class_share_of_each_property(bundled):
+    """The nested partitions hold what SPARQL counts in the store: one per (class, property) pair in use."""
+    _prefixes, stats, _iris, store = bundled
+    counted = store.select("SELECT ?c ?p (COUNT(*) AS ?n) WHERE { ?s a ?c ; ?p ?o } GROUP BY ?c ?p")
+    assert stats.class_triples == {(r["c"], r["p"]): r["n"] for r in counted}
+    assert stats.entities["https://w3id.org/ptce/ontology#PTCE"] == 15
+    assert stats.triples == {r["p"]: r["n"] for r in store.select(
+        "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")}  # fmt: skip
+
+
+def test_nested_partitions_are_void_property_partitions_of_class_partitions(build_dir):
+    void = Graph().parse(build_dir / VOID_FILE)
+    dataset = Iris(BuildInfo.read(build_dir).base_iri).dataset
+    nested = [
+        (void.value(part, VOID["class"]), void.value(n, VOID.property), void.value(n, VOID.triples))
+        for part in void.objects(dataset, VOID.classPartition)
+        for n in void.objects(part, VOID.propertyPartition)
+    ]
+    assert nested and all(None not in row for row in nested)
+
+
+def test_implied_types_are_those_the_data_holds(bundled):
+    """Every subject of org:classification is an organisation; not every subject of dcterms:subject is a PTCE
+    (initiatives have themes too), and the counts say both."""
+    _prefixes, stats, _iris, store = bundled
+    org, ptce = "http://www.w3.org/ns/org#Organization", "https://w3id.org/ptce/ontology#PTCE"
+    assert stats.implies_type("http://www.w3.org/ns/org#classification", org)
+    assert not store.ask("ASK { ?s org:classification ?t FILTER NOT EXISTS { ?s a org:Organization } }")
+    assert not stats.implies_type("http://purl.org/dc/terms/subject", ptce)
+    assert store.ask("ASK { ?s dcterms:subject ?t FILTER NOT EXISTS { ?s a ptce:PTCE } }")
+
+
+def test_an_implied_type_pattern_is_dropped(bundled):
+    prefixes, stats, _iris, _store = bundled
+    planned = plan(ORG_TYPES, prefixes, stats)
+    assert "org:Organization" not in planned and "?o org:classification ?type ." in planned
+    assert planned.split("GROUP BY")[1] == ORG_TYPES.split("GROUP BY")[1]  # the modifiers untouched
+
+
+def test_without_counts_or_with_nothing_to_gain_the_text_is_kept(bundled):
+    prefixes, stats, _iris, _store = bundled
+    assert plan(ORG_TYPES, prefixes, None) == ORG_TYPES
+    assert plan(SAMPLE_QUERIES["label-search"], prefixes, stats) == SAMPLE_QUERIES["label-search"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a dataset of its own: the counts describe the default graph
+        "SELECT * FROM <urn:x:g> WHERE { ?o a org:Organization ; org:classification ?t }",
+        "SELECT * FROM NAMED <urn:x:g> WHERE { ?o a org:Organization ; org:classification ?t }",
+        "SELECT * WHERE { GRAPH ?g { ?o a org:Organization ; org:classification ?t } }",
+        # the short CONSTRUCT's pattern is its template
+        "CONSTRUCT WHERE { ?o a org:Organization ; org:classification ?t }",
+        # what the planner does not read: a path, a blank node, a collection, an EXISTS group
+        "SELECT * WHERE { ?o a org:Organization ; org:classification/skos:prefLabel ?t }",
+        "SELECT * WHERE { ?o a org:Organization ; org:classification ?t ; org:hasSite [] }",
+        "SELECT * WHERE { ?o a org:Organization ; org:classification ?t . ?o ptce:x (1 2) }",
+        "SELECT * WHERE { ?x ?p ?y FILTER EXISTS { ?o a org:Organization ; org:classification ?t } }",
+        # the class is not implied, or the type stands alone
+        "SELECT * WHERE { ?p a ptce:PTCE ; dcterms:subject ?t }",
+        "SELECT * WHERE { ?o a org:Organization }",
+    ],
+)
+def test_what_the_planner_must_not_touch_is_kept(bundled, query):
+    prefixes, stats, _iris, _store = bundled
+    assert plan(query, prefixes, stats) == query
+
+
+def test_the_long_construct_and_subqueries_are_planned(bundled):
+    prefixes, stats, _iris, _store = bundled
+    construct = "CONSTRUCT { ?o a org:Organization } WHERE { ?o a org:Organization ; org:classification ?t }"
+    assert plan(construct, prefixes, stats) == (
+        "CONSTRUCT { ?o a org:Organization } WHERE { ?o org:classification ?t . }"
+    )
+    optional = "OPTIONAL { ?o a org:Organization ; org:classification ?t }"
+    nested = f"SELECT ?t WHERE {{ {{ {TYPED_CLASSIFICATION} }} {optional} }}"
+    assert "org:Organization" not in plan(nested, prefixes, stats)
+
+
+PTCE, SUBJECT, LABEL = (
+    "https://w3id.org/ptce/ontology#PTCE",
+    "http://purl.org/dc/terms/subject",
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+)
+# The counts of the 1M-triple synthetic directory (`ptce synth --orgs 14700`).
+NATIONAL = Statistics(
+    entities={PTCE: 588, "http://www.w3.org/ns/org#Organization": 14700},
+    triples={SUBJECT: 3926, LABEL: 16935, "http://www.w3.org/ns/org#classification": 15612},
+    class_triples={(PTCE, SUBJECT): 2945, (PTCE, LABEL): 588},
+)
+
+
+def test_large_parts_of_the_same_order_are_joined_as_sub_selects(bundled):
+    """The stars of `co-theme-pairs` give about 3,000 rows each; a PTCE's type (588 instances) stays in its star."""
+    prefixes = bundled[0]
+    planned = plan(PAIRS, prefixes, NATIONAL)
+    assert planned.count("{ SELECT ?a ?t WHERE { ?a a ptce:PTCE . ?a dcterms:subject ?t . } }") == 1
+    assert planned.count("{ SELECT ?b ?t WHERE { ?b a ptce:PTCE . ?b dcterms:subject ?t . } }") == 1
+    assert "FILTER(STR(?a) < STR(?b))" in planned
+
+
+def test_a_star_of_large_patterns_is_split(bundled):
+    """15,000 organisations and their 15,600 classifications, with no count saying one implies the other."""
+    planned = plan(ORG_TYPES, bundled[0], NATIONAL)
+    assert "{ SELECT ?o WHERE { ?o a org:Organization . } } { SELECT ?o ?type WHERE " in planned
+
+
+def test_small_or_lopsided_parts_keep_their_lookups(bundled):
+    prefixes, stats, _iris, _store = bundled
+    assert plan(PAIRS, prefixes, stats) == PAIRS  # 15 PTCEs: looked up faster than read whole
+    themes = SAMPLE_QUERIES["themes-by-popularity"]  # 17,000 labels of everything against 3,000 themes of PTCEs
+    assert plan(themes, prefixes, NATIONAL) == themes
+
+
+def test_no_hash_join_inside_optional(bundled):
+    """The engine looks an OPTIONAL's right side up row by row from the left: reading its parts whole could be
+    slower."""
+    query = f"SELECT * WHERE {{ ?x a ptce:PTCE OPTIONAL {{ {PAIR} }} }}"
+    assert plan(query, bundled[0], NATIONAL) == query
+    assert "SELECT ?a ?t" in plan(f"SELECT * WHERE {{ ?x a ptce:PTCE {{ {PAIR} }} }}", bundled[0], NATIONAL)
+
+
+@pytest.mark.parametrize(
+    "binding",
+    [
+        "FILTER(?a = <https://w3id.org/ptce/id/ptce/x>)",
+        "FILTER(?t IN (<urn:x:1>, <urn:x:2>))",
+        "FILTER(sameTerm(?b, <urn:x:1>))",
+        "VALUES ?t { <urn:x:1> }",
+    ],
+)
+def test_no_hash_join_where_filters_or_values_bind_variables(bundled, binding):
+    """The engine looks the few bound values up; reading every part whole would cost more."""
+    query = f"SELECT * WHERE {{ {PAIR} {binding} }}"
+    assert plan(query, bundled[0], NATIONAL) == query
+    trailing = f"SELECT * WHERE {{ {PAIR} }} VALUES ?t {{ <urn:x:1> }}"
+    assert plan(trailing, bundled[0], NATIONAL) == trailing
+    assert "{ SELECT" in plan(f"SELECT * WHERE {{ {PAIR} FILTER(?a != ?b) }}", bundled[0], NATIONAL)
+
+
+EXTRA_QUERIES = {
+    "typed classification": TYPED_CLASSIFICATION,
+    "ask": f"ASK {{ {TYPED} }}",
+    "construct": f"CONSTRUCT {{ ?o ptce:kind ?t }} WHERE {{ {TYPED} }}",
+    "describe": "DESCRIBE ?o WHERE { ?o a org:Organization ; org:classification ptce:SCIC }",
+    "object list and trailing semicolons": f"SELECT * WHERE {{ ?o a {AGENT} , {TYPED[5:]} ;; . }}",
+    "union": f"SELECT ?o WHERE {{ {{ {TYPED} }} UNION {{ ?o a ptce:PTCE ; ptce:partner ?x }} }}",
+    "minus": f"SELECT ?o WHERE {{ ?o a org:Organization ; skos:prefLabel ?l "
+    f"MINUS {{ {TYPED} FILTER(?t = ptce:CAE) }} }}",
+    "bind between blocks": "SELECT * WHERE { ?o a org:Organization . BIND(STR(?o) AS ?s) ?o org:classification ?t }",
+    "values": f"SELECT * WHERE {{ VALUES ?t {{ ptce:SCIC ptce:Association }} {TYPED} }}",
+    "pairs with literals": f'SELECT ?a ?b WHERE {{ {PAIR} ; skos:prefLabel ?l FILTER(lang(?l) = "fr") }}',
+    "limit without order": f"SELECT ?a WHERE {{ {PAIR} }} LIMIT 1000000",
+}
+
+
+@pytest.mark.parametrize("name", [*all_queries(), *EXTRA_QUERIES])
+def test_a_planned_query_answers_what_the_query_answers(synthetic, few_rows, name):
+    """On the synthetic directory, with every part counted as large: row for row the same answers."""
+    prefixes, stats, _iris, store = synthetic
+    query = {**all_queries(), **EXTRA_QUERIES}[name]
+    planned = plan(query, prefixes, stats)
+    assert rows(store, prefixes, planned) == rows(store, prefixes, query)
+
+
+def test_the_equivalence_tests_compare_rewritten_queries(synthetic, few_rows):
+    """The test above compares different texts, for the rewrites of both kinds."""
+    prefixes, stats, _iris, _store = synthetic
+    queries = {**all_queries(), **EXTRA_QUERIES}
+    changed = {name for name, query in queries.items() if plan(query, prefixes, stats) != query}
+    assert {"organisation-types", "co-theme-pairs", "typed classification", "union", "pairs with literals"} <= changed
+    assert any("{ SELECT" in plan(queries[name], prefixes, stats) for name in changed)
+
+
+@pytest.fixture
+def misled_build(tmp_path, build_dir):
+    """The bundled build, with VoID counts that say every subject of ptce:department is an organisation (they
+    are PTCEs): a planner that reads them drops the type pattern it should keep."""
+    out = tmp_path / "dist"
+    shutil.copytree(build_dir, out, symlinks=True)
+    _prefixes, stats, iris = _context(out)
+    department = "https://w3id.org/ptce/ontology#department"
+    void = Graph().parse(out / VOID_FILE)
+    org_part = next(
+        p for p in void.objects(iris.dataset, VOID.classPartition)
+        if str(void.value(p, VOID["class"])) == "http://www.w3.org/ns/org#Organization"
+    )  # fmt: skip
+    nested = BNode()
+    void.add((org_part, VOID.propertyPartition, nested))
+    void.add((nested, VOID.property, URIRef(department)))
+    void.add((nested, VOID.triples, Literal(stats.triples[department])))
+    void.serialize(out / VOID_FILE, format="turtle")
+    return out, stats.triples[department]
+
+
+ORGS_WITH_DEPARTMENT = "SELECT (COUNT(*) AS ?n) WHERE { ?x a org:Organization ; ptce:department ?d }"
+
+
+def _count(client, query, **params):
+    response = client.get("/sparql", query_string={"query": query, **params},
+                          headers={"Accept": "application/sparql-results+json"})  # fmt: skip
+    assert response.status_code == 200, response.text
+    return int(response.json["results"]["bindings"][0]["n"]["value"])
+
+
+def test_the_endpoint_plans_with_the_builds_counts(client, misled_build):
+    """Shown with counts that do not hold: the endpoint's answer follows them, where the true build's is 0."""
+    folder, departments = misled_build
+    assert _count(client, ORGS_WITH_DEPARTMENT) == 0
+    misled = create_app({"BUILD_DIR": str(folder), "TESTING": True}).test_client()
+    assert departments > 0 and _count(misled, ORGS_WITH_DEPARTMENT) == departments
+
+
+def test_an_error_in_a_planned_query_is_reported_where_the_user_wrote_it(client, bundled):
+    """The planner rewrites the block (shorter), the engine refuses the text: the position is in the user's text."""
+    prefixes, stats, _iris, _store = bundled
+    query = "SELECT ?t WHERE { ?o a org:Organization ; org:classification ?t } ORDER BY ?t LIMIT ?"
+    assert plan(query, prefixes, stats) != query
+    with pytest.raises(SyntaxError) as engine:
+        ox.Store().query(query, prefixes=prefixes)
+    position = re.search(r"\d+:\d+", str(engine.value)).group()
+    assert position != "1:1"
+    response = client.get("/sparql", query_string={"query": query})
+    assert response.status_code == 400
+    assert f"at {position}:" in response.text
