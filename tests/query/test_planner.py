@@ -13,11 +13,11 @@ from rdflib.namespace import VOID
 
 from ptce.build_folder import VOID_FILE, BuildInfo
 from ptce.query import planner
-from ptce.query.planner import Statistics, plan
+from ptce.query.planner import Statistics, WouldNotFinish, check_finishes, plan
 from ptce.rdf.namespaces import Iris, prefix_map
 from ptce.store.engine import open_build
 from ptce.web import create_app
-from tests.sample_queries import SAMPLE_QUERIES, all_queries
+from tests.sample_queries import CROSS_PRODUCT, QUERIES_OF_DEATH, SAMPLE_QUERIES, all_queries
 
 ORG_TYPES = SAMPLE_QUERIES["organisation-types"]
 PAIRS = SAMPLE_QUERIES["co-theme-pairs"]
@@ -292,3 +292,49 @@ def test_an_error_in_a_planned_query_is_reported_where_the_user_wrote_it(client,
     response = client.get("/sparql", query_string={"query": query})
     assert response.status_code == 400
     assert f"at {position}:" in response.text
+
+
+# --- the early verdict ---------------------------------------------------------------------------------------
+
+
+def test_a_cross_product_too_large_for_the_time_limit_is_refused_before_it_runs(bundled):
+    prefixes, stats, _iris, _store = bundled
+    with pytest.raises(WouldNotFinish) as verdict:
+        check_finishes(CROSS_PRODUCT, prefixes, stats, 1)
+    total = f"{stats.total:,}"
+    assert str(verdict.value).startswith("This query would not finish within its 1 s: it joins 3 patterns")
+    assert f"{total} × {total} × {total} = {stats.total**3:,} rows" in str(verdict.value)
+    with pytest.raises(WouldNotFinish, match=r"joins 2 patterns .* 15 × "):
+        check_finishes("SELECT DISTINCT ?p ?o WHERE { ?p a ptce:PTCE . ?x ?y ?o }", prefixes, stats, 1e-4)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } LIMIT 10",  # the engine stops at the tenth row
+        "ASK { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(?a = ?d) }",  # may become a join
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?c ?e ?f . ?f ?h ?i }",  # joined: its size is not known
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ptce:none . ?g ?h ?i }",  # a part may be empty
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?a ?a . ?d ?e ?f . ?g ?h ?i }",
+        QUERIES_OF_DEATH["cross product"],  # groups: left to the time limit
+        "SELECT (COUNT(*) AS ?n) FROM <urn:x:g> WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+    ],
+)
+def test_what_the_counts_cannot_judge_is_left_to_the_time_limit(bundled, query):
+    prefixes, stats, _iris, _store = bundled
+    check_finishes(query, prefixes, stats, 1)
+
+
+def test_a_cross_product_that_fits_the_time_limit_runs(bundled):
+    prefixes, stats, _iris, _store = bundled
+    check_finishes(CROSS_PRODUCT, prefixes, stats, stats.total**3 / planner.ENGINE_ROWS_PER_SECOND)
+    check_finishes(CROSS_PRODUCT, prefixes, None, 1)
+
+
+def test_the_endpoint_answers_the_verdict_at_once(client):
+    """503, as a query stopped by the time limit, with the reason; the endpoint goes on answering."""
+    response = client.get("/sparql", query_string={"query": CROSS_PRODUCT})
+    assert response.status_code == 503
+    assert response.text.startswith("This query would not finish within its ")
+    assert client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).status_code == 200

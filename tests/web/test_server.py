@@ -21,6 +21,7 @@ from ptce.cli import main
 from ptce.rdf.namespaces import Iris
 
 from ..live_server import fetch, live_server
+from ..sample_queries import QUERIES_OF_DEATH
 
 pytestmark = [
     pytest.mark.server,
@@ -90,7 +91,7 @@ def test_rdflib_sparqlstore(server):
 
 
 def test_a_runaway_query_gets_503_and_workers_are_free_again(server):
-    death = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    death = QUERIES_OF_DEATH["cross product"]
     for _ in range(3):  # more than the two workers: each is replaced after its timeout
         assert fetch(server, death) == (503, "Query timed out after 1 s.\n")
     for _ in range(6):

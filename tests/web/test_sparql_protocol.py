@@ -15,6 +15,8 @@ from rdflib.namespace import RDF, SKOS, VOID
 from ptce.rdf.namespaces import SD, Iris
 from ptce.web import create_app
 
+from ..sample_queries import QUERIES_OF_DEATH
+
 # rdflib's JSON-LD parser still builds a ConjunctiveGraph internally.
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 IRIS = Iris()
@@ -23,7 +25,7 @@ SRX = "{http://www.w3.org/2005/sparql-results#}"
 LABELS = "SELECT ?name WHERE { ?p a ptce:PTCE ; skos:prefLabel ?name } ORDER BY ?name"
 ROW_LIMIT = 10
 MAX_BYTES = 4096
-DEATH = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+DEATH = QUERIES_OF_DEATH["cross product"]
 
 
 @pytest.fixture(scope="module")

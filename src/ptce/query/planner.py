@@ -15,6 +15,9 @@ data they describe:
    up every row of one part in the other (the join rows of `co-theme-pairs`: 3.3 s become 49 ms). Not inside
    OPTIONAL or MINUS, nor where a filter or VALUES binds variables to a few values: those are looked up faster.
 
+The same counts give an early verdict (`check_finishes`): a query that must go through every row of a join of
+patterns sharing no variable, more rows than the engine could in its time limit, is refused before it runs.
+
 Only what the planner reads is rewritten: the triples blocks of the query's groups (OPTIONAL, MINUS, UNION,
 sub-SELECTs), made of variables, IRIs, prefixed names and literals. A block with a blank node, a collection or a
 property path, anything inside GRAPH, SERVICE or EXISTS, and a query with a dataset of its own (FROM, FROM NAMED,
@@ -24,13 +27,16 @@ where a user's error is reported: the endpoint runs the text as written when the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, VOID
 
 from ptce.build_folder import VOID_FILE
+from ptce.errors import PtceError
 from ptce.query.guard import Token, expand_name, prologue, tokenize
 
 RDF_TYPE = str(RDF.type)
@@ -43,12 +49,13 @@ MAX_HASH_RATIO = 3.0
 
 @dataclass(frozen=True)
 class Statistics:
-    """What a build's VoID description counts: `entities` per class, `triples` per property, and `class_triples`
-    per (class, property): the property's triples whose subject is an instance of the class."""
+    """What a build's VoID description counts: `entities` per class, `triples` per property, `class_triples` per
+    (class, property): the property's triples whose subject is an instance of the class, and the `total`."""
 
     entities: dict[str, int] = field(default_factory=dict)
     triples: dict[str, int] = field(default_factory=dict)
     class_triples: dict[tuple[str, str], int] = field(default_factory=dict)
+    total: int = 0  # the triples of the default graph
 
     @classmethod
     def from_void(cls, void: Graph, dataset: URIRef) -> Statistics:
@@ -61,7 +68,7 @@ class Statistics:
                 class_triples[klass, str(void.value(nested, VOID.property))] = int(void.value(nested, VOID.triples))
         for part in void.objects(dataset, VOID.propertyPartition):
             triples[str(void.value(part, VOID.property))] = int(void.value(part, VOID.triples))
-        return cls(entities, triples, class_triples)
+        return cls(entities, triples, class_triples, int(void.value(dataset, VOID.triples, default=0)))
 
     @classmethod
     def of_build(cls, folder: Path, dataset: URIRef) -> Statistics | None:
@@ -118,6 +125,10 @@ class _Reader:
         self.text, self.tokens, self.prefixes, self.base = text, tokens, prefixes, base
         self.blocks: list[_Block] = []
         self.optional = 0  # how many OPTIONAL or MINUS groups the reader is in
+        self.depth = 0  # how many groups the reader is in
+        # the WHERE group's own blocks, and whether it holds nothing else but filters that compare no variable
+        self.top_blocks: list[_Block] = []
+        self.top_plain = True
 
     def at(self, i: int) -> Token:
         if i >= len(self.tokens):
@@ -154,11 +165,21 @@ class _Reader:
         """Read the group opened at `i` (a `{`); returns the index after its `}`."""
         if not self.is_punct(i, "{"):
             raise _Unplannable("a group was expected")
-        if self.is_word(i + 1, "SELECT"):
-            return self.subselect(i + 1)
-        i, first_block, binding = i + 1, len(self.blocks), False
+        self.depth += 1
+        try:
+            return self._group(i + 1, top=self.depth == 1)
+        finally:
+            self.depth -= 1
+
+    def _group(self, i: int, top: bool) -> int:
+        """Read a group's elements from `i` (after its `{`); `top`: it is the WHERE group."""
+        if self.is_word(i, "SELECT"):
+            self.top_plain = self.top_plain and not top
+            return self.subselect(i)
+        first_block, binding = len(self.blocks), False
         while not self.is_punct(i, "}"):
-            t = self.at(i)
+            t, start = self.at(i), i
+            plain = False  # a triples block, a `.`, or a filter that compares no variable
             if self.is_punct(i, "{"):
                 i = self.group(i)
                 while self.is_word(i, "UNION"):
@@ -172,17 +193,21 @@ class _Reader:
             elif t.is_word("SERVICE"):
                 i = self.skip_balanced(i + (3 if self.is_word(i + 1, "SILENT") else 2))
             elif t.is_word("FILTER"):
-                start, i = i, self.constraint(i + 1)
+                i = self.constraint(i + 1)
                 binding = binding or any(self.binds(j) for j in range(start, i))
+                plain = not any(self.is_punct(j, "=") or self.is_word(j, "IN", "SAMETERM") for j in range(start, i))
             elif t.is_word("BIND"):
                 i = self.skip_balanced(i + 1)
             elif t.is_word("VALUES"):
                 i = self.skip_balanced(i + 1) if self.is_punct(i + 1, "(") else i + 2
                 i, binding = self.skip_balanced(i), True
             elif self.is_punct(i, "."):
-                i += 1
+                i, plain = i + 1, True
             else:
-                i = self.triples_block(i)
+                i, plain = self.triples_block(i), True
+                if top:
+                    self.top_blocks.append(self.blocks[-1])
+            self.top_plain = self.top_plain and (plain or not top)
         if binding:
             self.bind_blocks(first_block)
         return i + 1
@@ -370,32 +395,114 @@ def _rewrite(block: _Block, stats: Statistics) -> str | None:
     return " ".join(p.written() for p in kept)
 
 
-def plan(text: str, prefixes: dict[str, str], stats: Statistics | None, base: str | None = None) -> str:
-    """The engine text `text` rewritten to evaluate well on the data `stats` counts (see the module docstring), or
-    `text` itself when nothing is to gain or the planner does not read it all. `prefixes`: those the engine
-    predeclares; `base`: the IRI relative ones resolve against."""
-    if stats is None:
-        return text
+@dataclass
+class _Read:
+    """A query text as the planner read it: its tokens, the reader, and where its form and WHERE group are."""
+
+    tokens: list[Token]
+    reader: _Reader
+    form: int
+    where: int
+    end: int  # the index after the WHERE group
+
+
+@lru_cache(maxsize=1024)
+def _read(text: str, prefixes: tuple[tuple[str, str], ...], base: str | None) -> _Read | None:
+    """Read a query text (None: it has no WHERE group the planner may rewrite, or holds what it does not read)."""
     tokens = tokenize(text)
-    start, known, declared_base = prologue(tokens, prefixes)
+    start, known, declared_base = prologue(tokens, dict(prefixes))
     reader = _Reader(text, tokens, known, declared_base or base)
     try:
         where = _where(reader, start)
         if where is None:
-            return text
+            return None
         end = reader.group(where)
-        if any(t.is_word("VALUES") for t in tokens[end:]):  # the query's own VALUES, after its WHERE group
-            reader.bind_blocks(0)
     except _Unplannable:
+        return None
+    if any(t.is_word("VALUES") for t in tokens[end:]):  # the query's own VALUES, after its WHERE group
+        reader.bind_blocks(0)
+    return _Read(tokens, reader, start, where, end)
+
+
+def plan(text: str, prefixes: dict[str, str], stats: Statistics | None, base: str | None = None) -> str:
+    """The engine text `text` rewritten to evaluate well on the data `stats` counts (see the module docstring), or
+    `text` itself when nothing is to gain or the planner does not read it all. `prefixes`: those the engine
+    predeclares; `base`: the IRI relative ones resolve against."""
+    read = None if stats is None else _read(text, tuple(sorted(prefixes.items())), base)
+    if read is None:
         return text
     parts, at = [], 0
-    for block in reader.blocks:
+    for block in read.reader.blocks:
         rewritten = _rewrite(block, stats)
         if rewritten is not None:
-            first, last = tokens[block.start], tokens[block.end - 1]
+            first, last = read.tokens[block.start], read.tokens[block.end - 1]
             parts += [text[at : first.start], rewritten]
             at = last.end
     return "".join([*parts, text[at:]]) if parts else text
+
+
+class WouldNotFinish(PtceError):
+    """The query has more rows to go through than the engine could within its time limit; the message says why."""
+
+
+# The most rows a second the engine goes through, with a wide margin: at best it joined 9 million rows a second
+# (bench/bench_join_forms.py, the join rows of `co-theme-pairs` as a hash join).
+ENGINE_ROWS_PER_SECOND = 100_000_000
+# What makes the engine go through every row of the pattern before it answers (a LIMIT alone stops it early).
+_EVERY_ROW = ("COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "DISTINCT", "REDUCED", "GROUP",
+              "ORDER", "HAVING")  # fmt: skip
+
+
+def check_finishes(text: str, prefixes: dict[str, str], stats: Statistics | None, seconds: float,
+                   base: str | None = None) -> None:  # fmt: skip
+    """Raise `WouldNotFinish` for a SELECT that cannot finish within `seconds`: its WHERE group joins patterns
+    that share no variable, each with a number of rows the counts give exactly, whose product is more than the
+    engine goes through in that time, and it needs every row (an aggregate, DISTINCT, GROUP BY, ORDER BY).
+    Anything else (a pattern of unknown size, which may be empty; a filter that compares, which the engine may
+    turn into a join) is left to the time limit."""
+    read = None if stats is None else _read(text, tuple(sorted(prefixes.items())), base)
+    if read is None or not read.reader.top_plain or not read.tokens[read.form].is_word("SELECT"):
+        return
+    modifiers = read.tokens[read.form : read.where] + read.tokens[read.end :]
+    if not any(t.is_word(*_EVERY_ROW) for t in modifiers):
+        return
+    parts = _unjoined([p for block in read.reader.top_blocks for p in block.patterns])
+    rows = [_exact_rows(part, stats) for part in parts]
+    if len(rows) < 2 or None in rows or math.prod(rows) <= ENGINE_ROWS_PER_SECOND * seconds:
+        return
+    raise WouldNotFinish(
+        f"This query would not finish within its {seconds:g} s: it joins {len(rows)} patterns that share no "
+        f"variable, {' × '.join(f'{n:,}' for n in rows)} = {math.prod(rows):,} rows to go through. Join them on a "
+        "variable, or ask for fewer rows (a LIMIT without aggregates, DISTINCT or ORDER BY)."
+    )
+
+
+def _unjoined(patterns: list[_Pattern]) -> list[list[_Pattern]]:
+    """The patterns in groups that share no variable with one another (connected by the variables they share)."""
+    groups: list[tuple[set[str], list[_Pattern]]] = []
+    for pattern in patterns:
+        names, members = set(pattern.variables), [pattern]
+        for group in [g for g in groups if g[0] & names]:
+            groups.remove(group)
+            names |= group[0]
+            members = group[1] + members
+        groups.append((names, members))
+    return [members for _names, members in groups]
+
+
+def _exact_rows(part: list[_Pattern], stats: Statistics) -> int | None:
+    """How many rows a lone pattern has, exactly, by the counts: `?s ?p ?o`, `?s P ?o`, `?s a C` with distinct
+    variables (None for anything else)."""
+    if len(part) != 1 or len(set(part[0].variables)) != len(part[0].variables):
+        return None
+    (pattern,) = part
+    if len(pattern.variables) == 3:
+        return stats.total
+    if pattern.subject is None or pattern.predicate is None:
+        return None
+    if pattern.is_type:
+        return stats.entities.get(pattern.object_iri, 0)
+    return None if pattern.object_var is None else stats.triples.get(pattern.predicate, 0)
 
 
 def _where(reader: _Reader, start: int) -> int | None:

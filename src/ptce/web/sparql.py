@@ -16,7 +16,7 @@ from ptce import __version__
 from ptce.linkeddata.describe import iri_ref
 from ptce.query.examples import load_examples
 from ptce.query.guard import READ_ONLY, Analysis, QueryRefused, analyse, refusal
-from ptce.query.planner import plan
+from ptce.query.planner import WouldNotFinish, check_finishes, plan
 from ptce.query.result_cache import ResultCache, etag_of
 from ptce.query.runner import (
     NoAcceptableFormat,
@@ -150,10 +150,13 @@ def run(job: QueryJob, analysis: Analysis):
 def run_planned(job: QueryJob, analysis: Analysis, build: Build):
     """`run` the job as the planner rewrites it for the build's data (`ptce.query.planner`): on the embedded store,
     when the query's dataset is the build's default graph. A rewritten text the engine refuses is run as written,
-    so that the error the user reads is about their text, at its line and column."""
+    so that the error the user reads is about their text, at its line and column. A query the counts show cannot
+    finish within QUERY_TIMEOUT is refused before it runs (`WouldNotFinish`)."""
     plain = job
     if build.store.embedded and not job.default_graphs and not job.named_graphs:
-        text = plan(job.text, build.store.prefixes, build.statistics, build.iris.base)
+        prefixes, stats, base = build.store.prefixes, build.statistics, build.iris.base
+        check_finishes(job.text, prefixes, stats, current_app.config["QUERY_TIMEOUT"], base)
+        text = plan(job.text, prefixes, stats, base)
         job = replace(job, text=text) if text != job.text else job
     try:
         return run(job, analysis)
@@ -210,6 +213,8 @@ def evaluate(analysis: Analysis, keys: tuple[str | None, str | None], defaults: 
         raise SparqlError(502, f"The remote SPARQL endpoint failed: {exc}") from None
     except QueryTimeout:
         raise SparqlError(503, f"Query timed out after {config['QUERY_TIMEOUT']:g} s.") from None
+    except WouldNotFinish as exc:
+        raise SparqlError(503, str(exc)) from None
     except QueryCrashed as exc:
         raise SparqlError(500, f"Query failed: {exc}. The server goes on serving other queries.") from None
     except QueryOutOfMemory:
