@@ -15,6 +15,7 @@ from pathlib import Path
 from ptce.cli import main
 
 from .checkout import ROOT as PROJECT_ROOT
+from .sample_queries import CROSS_PRODUCT, QUERIES_OF_DEATH
 from .waiting import GIVE_UP, answers, wait_for
 
 
@@ -96,6 +97,19 @@ def test_query_formats(runner, build_dir):
     assert rows == [{"name": 'Amiens Métropole "Une Ville Idéale"'}, {"name": "Valorizons"}]
     csv_out = runner.invoke(main, ["query", q, "--build", str(build_dir), "--format", "csv"]).output
     assert csv_out.splitlines()[0] == "name" and len(csv_out.splitlines()) == 3
+
+
+def test_query_runs_as_the_endpoint_plans(runner, build_dir):
+    """The planner's rewrite gives the answer the query as written gives; its early verdict stops a cross product
+    before the time limit (the same one, written as groups, runs into it)."""
+    types = "SELECT ?t (COUNT(?o) AS ?n) WHERE { ?o a org:Organization ; org:classification ?t } GROUP BY ?t"
+    build = ["--build", str(build_dir)]
+    planned = json.loads(runner.invoke(main, ["query", types, *build, "--format", "json"]).output)
+    assert planned and sum(row["n"] for row in planned) == 5
+    cross = runner.invoke(main, ["query", CROSS_PRODUCT, *build, "--timeout", "1"])
+    assert cross.exit_code == 1 and "would not finish within its 1 s" in cross.output
+    grouped = runner.invoke(main, ["query", QUERIES_OF_DEATH["cross product"], *build, "--timeout", "1"])
+    assert grouped.exit_code == 1 and "Query timed out after 1 s." in grouped.output
 
 
 def test_query_ask_and_errors(runner, build_dir, tmp_path):

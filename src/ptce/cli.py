@@ -244,8 +244,8 @@ def query(sparql: str, build_dir: Path, fmt: str, timeout: float) -> None:
     """Run a SPARQL query over the built graph. Use '-' to read the query from standard input.
 
     The usual prefixes (rdfs, skos, dcterms, org, schema, igeo, ptce, ...) are predeclared. The query goes
-    through the endpoint's guard (no update, no SERVICE) and runs as the endpoint's do, in a query process
-    with no network access (see the README's Safety section).
+    through the endpoint's guard (no update, no SERVICE) and runs as the endpoint's do, rewritten by the query
+    planner, in a query process with no network access (see the README's Safety section).
 
     \b
     Example:
@@ -253,6 +253,7 @@ def query(sparql: str, build_dir: Path, fmt: str, timeout: float) -> None:
     """
     from ptce.build_folder import BuildInfo
     from ptce.query.guard import QueryRefused, analyse, refusal
+    from ptce.query.planner import Statistics, WouldNotFinish, run_planned
     from ptce.query.runner import ProcessRunner, QueryCrashed, QueryJob, QueryOutOfMemory, QueryRejected, QueryTimeout
     from ptce.store.engine import json_term_value
 
@@ -261,20 +262,25 @@ def query(sparql: str, build_dir: Path, fmt: str, timeout: float) -> None:
     except FileNotFoundError as exc:
         fail(f"No build found in {build_dir}/ ({exc}). Run `ptce build` first.")
     text = sys.stdin.read() if sparql == "-" else sparql
+    iris = Iris(info.base_iri)
     try:
-        analysis = analyse(text, prefix_map(Iris(info.base_iri)))
+        analysis = analyse(text, prefix_map(iris))
     except QueryRefused as exc:
         fail(f"Refused query: {exc}", 2)
     refused = refusal(analysis)
     if refused:
         fail(f"Refused query: {refused}", 2)
+    stats = Statistics.of_build(build_dir, iris.dataset)
     pool = ProcessRunner(build_dir, size=1)
     try:
-        output = pool.run(QueryJob(analysis.text, "json", "ttl"), timeout)
+        output = run_planned(lambda job: pool.run(job, timeout), QueryJob(analysis.text, "json", "ttl"),
+                             prefix_map(iris), stats, timeout, iris.base)  # fmt: skip
     except QueryRejected as exc:
         fail(f"Malformed query: {analysis.locate(str(exc))}", 2)
     except QueryTimeout:
         fail(f"Query timed out after {timeout:g} s.")
+    except WouldNotFinish as exc:
+        fail(str(exc))
     except (QueryCrashed, QueryOutOfMemory, OSError) as exc:
         fail(f"Query failed: {exc or type(exc).__name__}")
     finally:

@@ -13,7 +13,8 @@ from rdflib.namespace import VOID
 
 from ptce.build_folder import VOID_FILE, BuildInfo
 from ptce.query import planner
-from ptce.query.planner import Statistics, WouldNotFinish, check_finishes, plan
+from ptce.query.planner import Statistics, WouldNotFinish, check_finishes, plan, run_planned
+from ptce.query.runner import QueryJob, QueryRejected
 from ptce.rdf.namespaces import Iris, prefix_map
 from ptce.store.engine import open_build
 from ptce.web import create_app
@@ -338,3 +339,26 @@ def test_the_endpoint_answers_the_verdict_at_once(client):
     assert response.status_code == 503
     assert response.text.startswith("This query would not finish within its ")
     assert client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+
+
+def test_a_job_with_its_own_dataset_runs_as_written(bundled):
+    """The counts describe the default graph: a job that names graphs is neither planned nor judged."""
+    prefixes, stats, _iris, _store = bundled
+    ran = []
+    for job in (QueryJob(ORG_TYPES, default_graphs=("urn:x:g",)), QueryJob(CROSS_PRODUCT, named_graphs=("urn:x:g",))):
+        run_planned(ran.append, job, prefixes, stats, 1)
+    assert [job.text for job in ran] == [ORG_TYPES, CROSS_PRODUCT]
+
+
+def test_a_rewritten_text_the_engine_refuses_is_run_as_written(bundled):
+    prefixes, stats, _iris, _store = bundled
+    ran = []
+
+    def run(job):
+        ran.append(job.text)
+        if len(ran) == 1:
+            raise QueryRejected("error at 1:2")
+        return "the answer"
+
+    assert run_planned(run, QueryJob(ORG_TYPES), prefixes, stats, 1) == "the answer"
+    assert ran == [plan(ORG_TYPES, prefixes, stats), ORG_TYPES]

@@ -28,7 +28,8 @@ where a user's error is reported: the endpoint runs the text as written when the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from rdflib.namespace import RDF, VOID
 from ptce.build_folder import VOID_FILE
 from ptce.errors import PtceError
 from ptce.query.guard import Token, expand_name, prologue, tokenize
+from ptce.query.runner import QueryJob, QueryOutput, QueryRejected
 
 RDF_TYPE = str(RDF.type)
 # Parts smaller than this are looked up faster than they are read whole; parts of more differing sizes, too (the
@@ -524,3 +526,20 @@ def _where(reader: _Reader, start: int) -> int | None:
             return i
         i = reader.skip_balanced(i) if reader.is_punct(i, "(") else i + 1
     return None
+
+
+def run_planned(run: Callable[[QueryJob], QueryOutput], job: QueryJob, prefixes: dict[str, str],
+                stats: Statistics | None, seconds: float, base: str | None = None) -> QueryOutput:  # fmt: skip
+    """`run` a job on the build `stats` counts, as the planner rewrites it, when its dataset is the build's default
+    graph: refused at once if the counts show it cannot finish within `seconds` (`WouldNotFinish`); a rewritten
+    text the engine refuses is run as written, so that the error reads about the user's text, at its position."""
+    if job.default_graphs or job.named_graphs:
+        return run(job)
+    check_finishes(job.text, prefixes, stats, seconds, base)
+    text = plan(job.text, prefixes, stats, base)
+    if text == job.text:
+        return run(job)
+    try:
+        return run(replace(job, text=text))
+    except QueryRejected:
+        return run(job)

@@ -7,16 +7,15 @@ Limits (config): QUERY_TIMEOUT seconds (503), ROW_LIMIT rows per SELECT (cut res
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ptce import __version__
 from ptce.linkeddata.describe import iri_ref
+from ptce.query import planner
 from ptce.query.examples import load_examples
 from ptce.query.guard import READ_ONLY, Analysis, QueryRefused, analyse, refusal
-from ptce.query.planner import WouldNotFinish, check_finishes, plan
+from ptce.query.planner import WouldNotFinish
 from ptce.query.result_cache import ResultCache, etag_of
 from ptce.query.runner import (
     NoAcceptableFormat,
@@ -148,22 +147,13 @@ def run(job: QueryJob, analysis: Analysis):
 
 
 def run_planned(job: QueryJob, analysis: Analysis, build: Build):
-    """`run` the job as the planner rewrites it for the build's data (`ptce.query.planner`): on the embedded store,
-    when the query's dataset is the build's default graph. A rewritten text the engine refuses is run as written,
-    so that the error the user reads is about their text, at its line and column. A query the counts show cannot
-    finish within QUERY_TIMEOUT is refused before it runs (`WouldNotFinish`)."""
-    plain = job
-    if build.store.embedded and not job.default_graphs and not job.named_graphs:
-        prefixes, stats, base = build.store.prefixes, build.statistics, build.iris.base
-        check_finishes(job.text, prefixes, stats, current_app.config["QUERY_TIMEOUT"], base)
-        text = plan(job.text, prefixes, stats, base)
-        job = replace(job, text=text) if text != job.text else job
-    try:
+    """`run` the job; on the embedded store, as the planner rewrites it for the build's data (`ptce.query.planner`),
+    and refused at once when the build's counts show it cannot finish within QUERY_TIMEOUT (`WouldNotFinish`)."""
+    if not build.store.embedded:
         return run(job, analysis)
-    except QueryRejected:
-        if job is plain:
-            raise
-        return run(plain, analysis)
+    seconds = current_app.config["QUERY_TIMEOUT"]
+    return planner.run_planned(lambda j: run(j, analysis), job, build.store.prefixes, build.statistics, seconds,
+                               build.iris.base)  # fmt: skip
 
 
 def answer_query(query: str, defaults: list[str], named: list[str]) -> Response:
