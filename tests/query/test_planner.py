@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 from collections import Counter
@@ -13,6 +14,7 @@ from rdflib.namespace import VOID
 
 from ptce.build_folder import VOID_FILE, BuildInfo
 from ptce.query import planner
+from ptce.query.guard import tokenize
 from ptce.query.planner import Statistics, WouldNotFinish, check_finishes, plan, run_planned
 from ptce.query.runner import QueryJob, QueryRejected
 from ptce.rdf.namespaces import Iris, prefix_map
@@ -362,3 +364,24 @@ def test_a_rewritten_text_the_engine_refuses_is_run_as_written(bundled):
 
     assert run_planned(run, QueryJob(ORG_TYPES), prefixes, stats, 1) == "the answer"
     assert ran == [plan(ORG_TYPES, prefixes, stats), ORG_TYPES]
+
+
+def _mangled(query: str):
+    """The query cut after each token, without each token, with each token twice, with each pair swapped."""
+    tokens = tokenize(query)
+    for t in tokens:
+        yield query[: t.end]
+        yield query[: t.start] + query[t.end :]
+        yield query[: t.end] + " " + t.text + query[t.end :]
+    for a, b in itertools.pairwise(tokens):
+        yield query[: a.start] + b.text + " " + a.text + query[b.end :]
+
+
+def test_the_planner_reads_any_text_without_failing(bundled):
+    """What the endpoint is sent before the engine parses it: broken texts are left as written, never an error."""
+    prefixes, stats, _iris, _store = bundled
+    texts = [v for q in [*all_queries().values(), *QUERIES_OF_DEATH.values(), CROSS_PRODUCT] for v in _mangled(q)]
+    assert len(texts) > 3000
+    for text in texts:
+        plan(text, prefixes, stats)
+        check_finishes(text, prefixes, stats, 1e12)
