@@ -274,7 +274,7 @@ def query(sparql: str, build_dir: Path, fmt: str, timeout: float) -> None:
     pool = ProcessRunner(build_dir, size=1)
     try:
         output = run_planned(lambda job: pool.run(job, timeout), QueryJob(analysis.text, "json", "ttl"),
-                             prefix_map(iris), stats, timeout, iris.base)  # fmt: skip
+                             prefix_map(iris), stats, timeout)  # fmt: skip
     except QueryRejected as exc:
         fail(f"Malformed query: {analysis.locate(str(exc))}", 2)
     except QueryTimeout:

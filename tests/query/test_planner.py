@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import shutil
 from collections import Counter
@@ -53,9 +54,9 @@ def few_rows(monkeypatch):
     monkeypatch.setattr(planner, "MAX_HASH_RATIO", 1e9)
 
 
-def rows(store, prefixes, sparql) -> Counter:
+def rows(store, sparql) -> Counter:
     """The answer as a multiset; GROUP_CONCAT's order is the engine's choice, so its ", "-joined parts are sorted."""
-    result = store.store.query(sparql, prefixes=prefixes)
+    result = store.query(sparql)  # with the build's prefixes and base, as the endpoint runs it
     if isinstance(result, ox.QueryBoolean):
         return Counter([bool(result)])
     if isinstance(result, ox.QueryTriples):
@@ -77,17 +78,6 @@ def test_void_counts_each_class_share_of_each_property(bundled):
     assert stats.entities["https://w3id.org/ptce/ontology#PTCE"] == 15
     assert stats.triples == {r["p"]: r["n"] for r in store.select(
         "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")}  # fmt: skip
-
-
-def test_nested_partitions_are_void_property_partitions_of_class_partitions(build_dir):
-    void = Graph().parse(build_dir / VOID_FILE)
-    dataset = Iris(BuildInfo.read(build_dir).base_iri).dataset
-    nested = [
-        (void.value(part, VOID["class"]), void.value(n, VOID.property), void.value(n, VOID.triples))
-        for part in void.objects(dataset, VOID.classPartition)
-        for n in void.objects(part, VOID.propertyPartition)
-    ]
-    assert nested and all(None not in row for row in nested)
 
 
 def test_implied_types_are_those_the_data_holds(bundled):
@@ -128,6 +118,11 @@ def test_without_counts_or_with_nothing_to_gain_the_text_is_kept(bundled):
         "SELECT * WHERE { ?o a org:Organization ; org:classification ?t ; org:hasSite [] }",
         "SELECT * WHERE { ?o a org:Organization ; org:classification ?t . ?o ptce:x (1 2) }",
         "SELECT * WHERE { ?x ?p ?y FILTER EXISTS { ?o a org:Organization ; org:classification ?t } }",
+        # relative IRIs and BASE: the engine resolves them by its own rules (RFC 3986), which the planner does not
+        # repeat; read its own way, `<ontology?#PTCE>` would be ptce:PTCE, which ptce:axis implies
+        "SELECT * WHERE { ?p a <ontology?#PTCE> ; ptce:axis ?x }",
+        "BASE <https://w3id.org/ptce/ontology#PTCE> SELECT * WHERE { ?p a <> ; ptce:axis ?x }",
+        "PREFIX o: <ontology#> SELECT * WHERE { ?p a o:PTCE ; ptce:axis ?x }",
         # the class is not implied, or the type stands alone
         "SELECT * WHERE { ?p a ptce:PTCE ; dcterms:subject ?t }",
         "SELECT * WHERE { ?o a org:Organization }",
@@ -223,6 +218,9 @@ EXTRA_QUERIES = {
     "values": f"SELECT * WHERE {{ VALUES ?t {{ ptce:SCIC ptce:Association }} {TYPED} }}",
     "pairs with literals": f'SELECT ?a ?b WHERE {{ {PAIR} ; skos:prefLabel ?l FILTER(lang(?l) = "fr") }}',
     "limit without order": f"SELECT ?a WHERE {{ {PAIR} }} LIMIT 1000000",
+    "dollar variables and rdf:type": "SELECT * WHERE { $o rdf:type org:Organization ; org:classification $t }",
+    "a rewrite inside a sub-SELECT": f"SELECT ?b (COUNT(*) AS ?n) {{ {{ SELECT ?a ?b {{ {PAIR} }} }} }} GROUP BY ?b",
+    "a relative IRI": "SELECT ?p WHERE { ?p a <ontology?#PTCE> ; ptce:axis ?x }",
 }
 
 
@@ -232,7 +230,7 @@ def test_a_planned_query_answers_what_the_query_answers(synthetic, few_rows, nam
     prefixes, stats, _iris, store = synthetic
     query = {**all_queries(), **EXTRA_QUERIES}[name]
     planned = plan(query, prefixes, stats)
-    assert rows(store, prefixes, planned) == rows(store, prefixes, query)
+    assert rows(store, planned) == rows(store, query)
 
 
 def test_the_equivalence_tests_compare_rewritten_queries(synthetic, few_rows):
@@ -308,7 +306,7 @@ def test_a_cross_product_too_large_for_the_time_limit_is_refused_before_it_runs(
     assert str(verdict.value).startswith("This query would not finish within its 1 s: it joins 3 patterns")
     assert f"{total} × {total} × {total} = {stats.total**3:,} rows" in str(verdict.value)
     with pytest.raises(WouldNotFinish, match=r"joins 2 patterns .* 15 × "):
-        check_finishes("SELECT DISTINCT ?p ?o WHERE { ?p a ptce:PTCE . ?x ?y ?o }", prefixes, stats, 1e-4)
+        check_finishes("SELECT ?p (COUNT(?o) AS ?n) { ?p a ptce:PTCE . ?x ?y ?o } GROUP BY ?p", prefixes, stats, 1e-4)
 
 
 @pytest.mark.parametrize(
@@ -321,6 +319,13 @@ def test_a_cross_product_too_large_for_the_time_limit_is_refused_before_it_runs(
         "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ptce:none . ?g ?h ?i }",  # a part may be empty
         "SELECT (COUNT(*) AS ?n) WHERE { ?a ?a ?a . ?d ?e ?f . ?g ?h ?i }",
         QUERIES_OF_DEATH["cross product"],  # groups: left to the time limit
+        # DISTINCT streams, and the engine may fold or push down filters, HAVING and VALUES
+        "SELECT DISTINCT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } LIMIT 10",
+        "SELECT REDUCED ?a WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(false) }",
+        'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(CONTAINS(STR(?c), "zzzz")) }',
+        "SELECT ?a (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } GROUP BY ?a HAVING(false)",
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } VALUES ?zz { }",
         "SELECT (COUNT(*) AS ?n) FROM <urn:x:g> WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
     ],
 )
@@ -331,7 +336,9 @@ def test_what_the_counts_cannot_judge_is_left_to_the_time_limit(bundled, query):
 
 def test_a_cross_product_that_fits_the_time_limit_runs(bundled):
     prefixes, stats, _iris, _store = bundled
-    check_finishes(CROSS_PRODUCT, prefixes, stats, stats.total**3 / planner.ENGINE_ROWS_PER_SECOND)
+    check_finishes(CROSS_PRODUCT, prefixes, stats, 2 * stats.total**3 / planner.ENGINE_ROWS_PER_SECOND)
+    with pytest.raises(WouldNotFinish):
+        check_finishes(CROSS_PRODUCT, prefixes, stats, stats.total**3 / planner.ENGINE_ROWS_PER_SECOND / 2)
     check_finishes(CROSS_PRODUCT, prefixes, None, 1)
 
 
@@ -380,8 +387,44 @@ def _mangled(query: str):
 def test_the_planner_reads_any_text_without_failing(bundled):
     """What the endpoint is sent before the engine parses it: broken texts are left as written, never an error."""
     prefixes, stats, _iris, _store = bundled
-    texts = [v for q in [*all_queries().values(), *QUERIES_OF_DEATH.values(), CROSS_PRODUCT] for v in _mangled(q)]
+    queries = [*all_queries().values(), *QUERIES_OF_DEATH.values(), CROSS_PRODUCT, *EXTRA_QUERIES.values()]
+    texts = [v for q in queries for v in _mangled(q)]
     assert len(texts) > 3000
     for text in texts:
         plan(text, prefixes, stats)
         check_finishes(text, prefixes, stats, 1e12)
+
+
+def test_a_relative_iri_is_answered_as_the_engine_reads_it(client):
+    """Read by Python's urljoin, `<ontology?#PTCE>` against the base would be ptce:PTCE, a type ptce:axis implies:
+    the planner would drop it. The engine reads another IRI, which no PTCE has."""
+    assert _count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?p a <ontology?#PTCE> ; ptce:axis ?x }") == 0
+    assert _count(client, "SELECT (COUNT(*) AS ?n) WHERE { ?p a ptce:PTCE ; ptce:axis ?x }") > 0
+
+
+ADVERSARIAL = {
+    "a sub-SELECT the text ends in": "SELECT * { SELECT ?x }",
+    "a sub-SELECT cut short": "ASK{SELECT",
+    "a bracket after a sub-SELECT keyword": "SELECT * { SELECT",
+    "a scheme-relative IRI urljoin refuses": "SELECT * WHERE { ?s a <//[x> }",
+    "a base urljoin refuses": "BASE <http://[::1> SELECT * WHERE { ?s a <x> }",
+    "16,000 type patterns on one subject": "SELECT * WHERE { ?x a " + ", ".join(["<urn:x:a>"] * 16_000) + " }",
+    "a star of 420 objects": "SELECT * WHERE { ?p a ptce:PTCE ; dcterms:subject "
+    + ", ".join(f"?t{i}" for i in range(420)) + " }",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL)
+def test_adversarial_texts_are_read_without_failing(bundled, name):
+    """Texts found by review to hang, fail or take long in an earlier planner: each is read and left or rewritten."""
+    prefixes, stats, _iris, _store = bundled
+    plan(ADVERSARIAL[name], prefixes, stats)
+    check_finishes(ADVERSARIAL[name], prefixes, stats, 1)
+
+
+def test_a_verdict_on_a_huge_product_says_its_size(bundled):
+    prefixes, stats, _iris, _store = bundled
+    patterns = " . ".join(f"?a{i} ?b{i} ?c{i}" for i in range(700))
+    size = f"about 10\\^{700 * math.log10(stats.total):.0f} rows"
+    with pytest.raises(WouldNotFinish, match=rf"joins 700 patterns .* × … \(700 patterns\) = {size}"):
+        check_finishes(f"SELECT (COUNT(*) AS ?n) WHERE {{ {patterns} }}", prefixes, stats, 1)

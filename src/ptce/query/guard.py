@@ -258,6 +258,11 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
     return line, offset - starts[line - 1] + 1
 
 
+def is_absolute(iri: str) -> bool:
+    """Whether an IRI (without its angle brackets) starts with a scheme: no base is needed to read it."""
+    return bool(_ABSOLUTE.match(iri))
+
+
 def expand_name(token: Token, prefixes: dict[str, str], base: str | None) -> str | None:
     """The IRI an IRI or prefixed-name token stands for (None for other tokens and unknown prefixes)."""
     if token.kind == "iri":

@@ -15,13 +15,16 @@ data they describe:
    up every row of one part in the other (the join rows of `co-theme-pairs`: 3.9 s become 75 ms). Not inside
    OPTIONAL or MINUS, nor where a filter or VALUES binds variables to a few values: those are looked up faster.
 
-The same counts give an early verdict (`check_finishes`): a query that must go through every row of a join of
-patterns sharing no variable, more rows than the engine could in its time limit, is refused before it runs.
+The same counts give an early verdict (`check_finishes`): a query whose WHERE group is only a join of patterns
+sharing no variable, and that must go through all its rows (an aggregate, GROUP BY, ORDER BY), more than the
+engine could within its time limit, is refused before it runs.
 
 Only what the planner reads is rewritten: the triples blocks of the query's groups (OPTIONAL, MINUS, UNION,
-sub-SELECTs), made of variables, IRIs, prefixed names and literals. A block with a blank node, a collection or a
-property path, anything inside GRAPH, SERVICE or EXISTS, and a query with a dataset of its own (FROM, FROM NAMED,
-the protocol's graphs: the counts describe the default graph) are left as written. The rewrite never changes
+sub-SELECTs), made of variables, absolute IRIs, prefixed names and literals. A block with a blank node, a
+collection or a property path, anything inside GRAPH, SERVICE or EXISTS, a query with relative IRIs or BASE (the
+engine resolves them by RFC 3986, which the planner does not repeat), one longer than MAX_TOKENS, and one with a
+dataset of its own (FROM, FROM NAMED, the protocol's graphs: the counts describe the default graph) are left as
+written. The rewrite never changes
 where a user's error is reported: the endpoint runs the text as written when the rewritten one is refused.
 """
 
@@ -30,7 +33,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 
 from rdflib import Graph, URIRef
@@ -38,7 +40,7 @@ from rdflib.namespace import RDF, VOID
 
 from ptce.build_folder import VOID_FILE
 from ptce.errors import PtceError
-from ptce.query.guard import Token, expand_name, prologue, tokenize
+from ptce.query.guard import Token, expand_name, is_absolute, prologue, tokenize
 from ptce.query.runner import QueryJob, QueryOutput, QueryRejected
 
 RDF_TYPE = str(RDF.type)
@@ -48,6 +50,10 @@ RDF_TYPE = str(RDF.type)
 # read its two patterns' 30,000 rows).
 MIN_HASH_ROWS = 1000
 MAX_HASH_RATIO = 3.0
+_MANY = 1e18  # an estimate past any store's size
+# Longest query the planner reads, in tokens: real queries are far shorter, and the planner's time and memory stay
+# bounded on whatever the endpoint is sent (a request holds at most 64 KiB). Longer ones run as written.
+MAX_TOKENS = 4000
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class Statistics:
     triples: dict[str, int] = field(default_factory=dict)
     class_triples: dict[tuple[str, str], int] = field(default_factory=dict)
     total: int = 0  # the triples of the default graph
+    _implied: dict[str, frozenset[str]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_void(cls, void: Graph, dataset: URIRef) -> Statistics:
@@ -83,8 +90,17 @@ class Statistics:
 
     def implies_type(self, prop: str, klass: str) -> bool:
         """Whether every subject of `prop` is an instance of `klass`."""
-        total = self.triples.get(prop, 0)
-        return total > 0 and self.class_triples.get((klass, prop)) == total
+        return klass in self.classes_of_subjects(prop)
+
+    def classes_of_subjects(self, prop: str) -> frozenset[str]:
+        """The classes every subject of `prop` is an instance of (their partitions hold all its triples)."""
+        if self._implied is None:
+            implied: dict[str, set[str]] = {}
+            for (klass, p), n in self.class_triples.items():
+                if n > 0 and n == self.triples.get(p):
+                    implied.setdefault(p, set()).add(klass)
+            object.__setattr__(self, "_implied", {p: frozenset(c) for p, c in implied.items()})
+        return self._implied.get(prop, frozenset())
 
 
 class _Unplannable(Exception):
@@ -124,12 +140,12 @@ class _Block:
 class _Reader:
     """Reads the groups of a query's tokens, collecting the triples blocks the planner may rewrite."""
 
-    def __init__(self, text: str, tokens: list[Token], prefixes: dict[str, str], base: str | None):
-        self.text, self.tokens, self.prefixes, self.base = text, tokens, prefixes, base
+    def __init__(self, text: str, tokens: list[Token], prefixes: dict[str, str]):
+        self.text, self.tokens, self.prefixes = text, tokens, prefixes
         self.blocks: list[_Block] = []
         self.optional = 0  # how many OPTIONAL or MINUS groups the reader is in
         self.depth = 0  # how many groups the reader is in
-        # the WHERE group's own blocks, and whether it holds nothing else but filters that compare no variable
+        # the WHERE group's own blocks, and whether it holds nothing else
         self.top_blocks: list[_Block] = []
         self.top_plain = True
 
@@ -182,7 +198,7 @@ class _Reader:
         first_block, binding = len(self.blocks), False
         while not self.is_punct(i, "}"):
             t, start = self.at(i), i
-            plain = False  # a triples block, a `.`, or a filter that compares no variable
+            plain = False  # a triples block or a `.`
             if self.is_punct(i, "{"):
                 i = self.group(i)
                 while self.is_word(i, "UNION"):
@@ -198,7 +214,6 @@ class _Reader:
             elif t.is_word("FILTER"):
                 i = self.constraint(i + 1)
                 binding = binding or any(self.binds(j) for j in range(start, i))
-                plain = not any(self.is_punct(j, "=") or self.is_word(j, "IN", "SAMETERM") for j in range(start, i))
             elif t.is_word("BIND"):
                 i = self.skip_balanced(i + 1)
             elif t.is_word("VALUES"):
@@ -239,9 +254,11 @@ class _Reader:
     def subselect(self, i: int) -> int:
         """Read a sub-SELECT from its SELECT keyword at `i`; returns the index after the `}` that closes it."""
         while not self.is_punct(i, "{"):
+            self.at(i)  # the text may end first
             i = self.skip_balanced(i) if self.is_punct(i, "(") else i + 1
         i = self.group(i)
         while not self.is_punct(i, "}"):  # its solution modifiers
+            self.at(i)
             i = self.skip_balanced(i) if self.is_punct(i, "(", "{") else i + 1
         return i + 1
 
@@ -261,7 +278,7 @@ class _Reader:
         if t.kind == "var":
             return i + 1, t.text[1:], None
         if t.kind in ("iri", "pname"):
-            iri = expand_name(t, self.prefixes, self.base)
+            iri = expand_name(t, self.prefixes, None)
             if iri is None:
                 raise _Unplannable(f"unknown prefix in {t.text}")
             return i + 1, None, iri
@@ -346,7 +363,7 @@ def _star_rows(star: list[_Pattern], stats: Statistics) -> int | None:
     estimate = float(entities)
     for p in star:
         if not p.is_type and entities:
-            estimate *= stats.class_triples.get((klass, p.predicate), 0) / entities
+            estimate = min(estimate * stats.class_triples.get((klass, p.predicate), 0) / entities, _MANY)
     return round(estimate)
 
 
@@ -373,18 +390,20 @@ def _hash_join(parts: list[_Part]) -> bool:
     return max(rows) <= MAX_HASH_RATIO * min(rows)
 
 
-def _implied(pattern: _Pattern, patterns: list[_Pattern], stats: Statistics) -> bool:
-    """Whether a type pattern's class follows from another pattern on its subject."""
-    return pattern.is_type and pattern.subject is not None and any(
-        q.subject == pattern.subject and q.predicate not in (None, RDF_TYPE)
-        and stats.implies_type(q.predicate, pattern.object_iri)
-        for q in patterns
-    )  # fmt: skip
+def _implied_types(patterns: list[_Pattern], stats: Statistics) -> set[tuple[str, str]]:
+    """The (subject, class) pairs that the block's other patterns imply: every subject of one of their properties
+    is an instance of the class."""
+    implied = set()
+    for q in patterns:
+        if q.subject is not None and q.predicate not in (None, RDF_TYPE):
+            implied |= {(q.subject, klass) for klass in stats.classes_of_subjects(q.predicate)}
+    return implied
 
 
 def _rewrite(block: _Block, stats: Statistics) -> str | None:
     """The block rewritten, or None when it is best as written."""
-    kept = [p for p in block.patterns if not _implied(p, block.patterns, stats)]
+    implied = _implied_types(block.patterns, stats)
+    kept = [p for p in block.patterns if not (p.is_type and (p.subject, p.object_iri) in implied)]
     parts = _parts(kept, stats)
     if not block.lookups and _hash_join(parts):
         written = []
@@ -409,12 +428,16 @@ class _Read:
     end: int  # the index after the WHERE group
 
 
-@lru_cache(maxsize=1024)
-def _read(text: str, prefixes: tuple[tuple[str, str], ...], base: str | None) -> _Read | None:
-    """Read a query text (None: it has no WHERE group the planner may rewrite, or holds what it does not read)."""
+def _read(text: str, prefixes: dict[str, str]) -> _Read | None:
+    """Read a query text (None: it has no WHERE group the planner may rewrite, holds what it does not read, or is
+    longer than MAX_TOKENS)."""
     tokens = tokenize(text)
-    start, known, declared_base = prologue(tokens, dict(prefixes))
-    reader = _Reader(text, tokens, known, declared_base or base)
+    if len(tokens) > MAX_TOKENS:
+        return None
+    if any(t.is_word("BASE") or (t.kind == "iri" and not is_absolute(t.text[1:-1])) for t in tokens):
+        return None  # relative IRIs: the engine resolves them by its own rules, which the planner does not repeat
+    start, known, _base = prologue(tokens, prefixes)
+    reader = _Reader(text, tokens, known)
     try:
         where = _where(reader, start)
         if where is None:
@@ -424,16 +447,19 @@ def _read(text: str, prefixes: tuple[tuple[str, str], ...], base: str | None) ->
         return None
     if any(t.is_word("VALUES") for t in tokens[end:]):  # the query's own VALUES, after its WHERE group
         reader.bind_blocks(0)
+        reader.top_plain = False
     return _Read(tokens, reader, start, where, end)
 
 
-def plan(text: str, prefixes: dict[str, str], stats: Statistics | None, base: str | None = None) -> str:
+def plan(text: str, prefixes: dict[str, str], stats: Statistics | None) -> str:
     """The engine text `text` rewritten to evaluate well on the data `stats` counts (see the module docstring), or
     `text` itself when nothing is to gain or the planner does not read it all. `prefixes`: those the engine
-    predeclares; `base`: the IRI relative ones resolve against."""
-    read = None if stats is None else _read(text, tuple(sorted(prefixes.items())), base)
-    if read is None:
-        return text
+    predeclares."""
+    read = None if stats is None else _read(text, prefixes)
+    return text if read is None else _planned(read, text, stats)
+
+
+def _planned(read: _Read, text: str, stats: Statistics) -> str:
     parts, at = [], 0
     for block in read.reader.blocks:
         rewritten = _rewrite(block, stats)
@@ -451,46 +477,62 @@ class WouldNotFinish(PtceError):
 # The most rows a second the engine goes through, with a wide margin: at best it joined 9 million rows a second
 # (bench/bench_join_forms.py, the join rows of `co-theme-pairs` as a hash join).
 ENGINE_ROWS_PER_SECOND = 100_000_000
-# What makes the engine go through every row of the pattern before it answers (a LIMIT alone stops it early).
-_EVERY_ROW = ("COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "DISTINCT", "REDUCED", "GROUP",
-              "ORDER", "HAVING")  # fmt: skip
+# What makes the engine go through every row of the pattern before it answers: an aggregate, a grouping or an
+# order (DISTINCT streams: with the endpoint's row limit, it stops early).
+_EVERY_ROW = ("COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "GROUP", "ORDER")
 
 
-def check_finishes(text: str, prefixes: dict[str, str], stats: Statistics | None, seconds: float,
-                   base: str | None = None) -> None:  # fmt: skip
-    """Raise `WouldNotFinish` for a SELECT that cannot finish within `seconds`: its WHERE group joins patterns
-    that share no variable, each with a number of rows the counts give exactly, whose product is more than the
-    engine goes through in that time, and it needs every row (an aggregate, DISTINCT, GROUP BY, ORDER BY).
-    Anything else (a pattern of unknown size, which may be empty; a filter that compares, which the engine may
-    turn into a join) is left to the time limit."""
-    read = None if stats is None else _read(text, tuple(sorted(prefixes.items())), base)
-    if read is None or not read.reader.top_plain or not read.tokens[read.form].is_word("SELECT"):
+def check_finishes(text: str, prefixes: dict[str, str], stats: Statistics | None, seconds: float) -> None:
+    """Raise `WouldNotFinish` for a SELECT that cannot finish within `seconds`: its WHERE group is only a join of
+    patterns that share no variable, each with a number of rows the counts give exactly, whose product is more
+    than the engine goes through in that time, and it needs every row (an aggregate, GROUP BY, ORDER BY). Anything
+    else is left to the time limit: a pattern of unknown size (it may be empty), a filter, HAVING or VALUES (the
+    engine may push them into the patterns, or find them always false)."""
+    read = None if stats is None else _read(text, prefixes)
+    if read is not None:
+        _check(read, stats, seconds)
+
+
+def _check(read: _Read, stats: Statistics, seconds: float) -> None:
+    if not read.reader.top_plain or not read.tokens[read.form].is_word("SELECT"):
         return
     modifiers = read.tokens[read.form : read.where] + read.tokens[read.end :]
-    if not any(t.is_word(*_EVERY_ROW) for t in modifiers):
+    if not any(t.is_word(*_EVERY_ROW) for t in modifiers) or any(t.is_word("HAVING") for t in modifiers):
         return
-    parts = _unjoined([p for block in read.reader.top_blocks for p in block.patterns])
-    rows = [_exact_rows(part, stats) for part in parts]
-    if len(rows) < 2 or None in rows or math.prod(rows) <= ENGINE_ROWS_PER_SECOND * seconds:
+    rows = [_exact_rows(part, stats) for part in _unjoined([p for b in read.reader.top_blocks for p in b.patterns])]
+    if len(rows) < 2 or None in rows or 0 in rows:
         return
+    digits = sum(math.log10(n) for n in rows)
+    if digits <= math.log10(ENGINE_ROWS_PER_SECOND * seconds):
+        return
+    counts = " × ".join(f"{n:,}" for n in rows[:6]) + (f" × … ({len(rows)} patterns)" if len(rows) > 6 else "")
+    total = f"{math.prod(rows):,}" if digits < 30 else f"about 10^{digits:.0f}"
     raise WouldNotFinish(
         f"This query would not finish within its {seconds:g} s: it joins {len(rows)} patterns that share no "
-        f"variable, {' × '.join(f'{n:,}' for n in rows)} = {math.prod(rows):,} rows to go through. Join them on a "
-        "variable, or ask for fewer rows (a LIMIT without aggregates, DISTINCT or ORDER BY)."
+        f"variable, {counts} = {total} rows to go through. Join them on a variable, or ask for fewer rows (a LIMIT "
+        "without aggregates, GROUP BY or ORDER BY)."
     )
 
 
 def _unjoined(patterns: list[_Pattern]) -> list[list[_Pattern]]:
     """The patterns in groups that share no variable with one another (connected by the variables they share)."""
-    groups: list[tuple[set[str], list[_Pattern]]] = []
-    for pattern in patterns:
-        names, members = set(pattern.variables), [pattern]
-        for group in [g for g in groups if g[0] & names]:
-            groups.remove(group)
-            names |= group[0]
-            members = group[1] + members
-        groups.append((names, members))
-    return [members for _names, members in groups]
+    parent = list(range(len(patterns)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[str, int] = {}
+    for i, pattern in enumerate(patterns):
+        for name in pattern.variables:
+            j = first_with.setdefault(name, i)
+            parent[root(i)] = root(j)
+    groups: dict[int, list[_Pattern]] = {}
+    for i, pattern in enumerate(patterns):
+        groups.setdefault(root(i), []).append(pattern)
+    return list(groups.values())
 
 
 def _exact_rows(part: list[_Pattern], stats: Statistics) -> int | None:
@@ -529,14 +571,15 @@ def _where(reader: _Reader, start: int) -> int | None:
 
 
 def run_planned(run: Callable[[QueryJob], QueryOutput], job: QueryJob, prefixes: dict[str, str],
-                stats: Statistics | None, seconds: float, base: str | None = None) -> QueryOutput:  # fmt: skip
+                stats: Statistics | None, seconds: float) -> QueryOutput:  # fmt: skip
     """`run` a job on the build `stats` counts, as the planner rewrites it, when its dataset is the build's default
     graph: refused at once if the counts show it cannot finish within `seconds` (`WouldNotFinish`); a rewritten
     text the engine refuses is run as written, so that the error reads about the user's text, at its position."""
-    if job.default_graphs or job.named_graphs:
+    read = None if stats is None or job.default_graphs or job.named_graphs else _read(job.text, prefixes)
+    if read is None:
         return run(job)
-    check_finishes(job.text, prefixes, stats, seconds, base)
-    text = plan(job.text, prefixes, stats, base)
+    _check(read, stats, seconds)
+    text = _planned(read, job.text, stats)
     if text == job.text:
         return run(job)
     try:

@@ -152,8 +152,7 @@ def run_planned(job: QueryJob, analysis: Analysis, build: Build):
     if not build.store.embedded:
         return run(job, analysis)
     seconds = current_app.config["QUERY_TIMEOUT"]
-    return planner.run_planned(lambda j: run(j, analysis), job, build.store.prefixes, build.statistics, seconds,
-                               build.iris.base)  # fmt: skip
+    return planner.run_planned(lambda j: run(j, analysis), job, build.store.prefixes, build.statistics, seconds)
 
 
 def answer_query(query: str, defaults: list[str], named: list[str]) -> Response:
