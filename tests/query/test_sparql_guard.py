@@ -78,6 +78,12 @@ def test_service_inside_strings_comments_iris_and_names_is_not_a_keyword(text):
     assert not analyse(text).service
 
 
+def test_a_base_that_cannot_be_resolved_against_is_left_to_the_engine():
+    """urljoin raises on an invalid IPv6 host: the guard keeps such names as written (the engine refuses them)."""
+    a = analyse("BASE <http://[::1> PREFIX p: <x> SELECT * FROM <g> WHERE { ?s a p:y }")
+    assert a.form == "SELECT" and a.from_graphs == ("<g>",) and a.prefixes["p"] == ""
+
+
 def test_dataset_clauses_are_resolved():
     text = (
         "BASE <http://base.example/> PREFIX ex: <http://e/>\n"

@@ -317,6 +317,11 @@ def test_bad_requests_are_client_errors(client, send, status):
     assert send(client).status_code == status
 
 
+def test_an_unresolvable_base_is_a_client_error(client):
+    r = get(client, "BASE <http://[::1> PREFIX p: <x> SELECT * WHERE { ?s a p:y }")
+    assert r.status_code == 400 and r.get_data(as_text=True).startswith("Malformed query: error at 1:")
+
+
 # --- limits -----------------------------------------------------------------------------------------------
 
 

@@ -264,10 +264,16 @@ def is_absolute(iri: str) -> bool:
 
 
 def expand_name(token: Token, prefixes: dict[str, str], base: str | None) -> str | None:
-    """The IRI an IRI or prefixed-name token stands for (None for other tokens and unknown prefixes)."""
+    """The IRI an IRI or prefixed-name token stands for (None for other tokens, unknown prefixes, and a relative IRI
+    that cannot be resolved against `base`, such as one naming an invalid IPv6 host: the engine refuses those)."""
     if token.kind == "iri":
         iri = token.text[1:-1]
-        return urljoin(base, iri) if base and not _ABSOLUTE.match(iri) else iri
+        if not base or _ABSOLUTE.match(iri):
+            return iri
+        try:
+            return urljoin(base, iri)
+        except ValueError:
+            return None
     if token.kind == "pname":
         prefix, _, local = token.text.partition(":")
         if prefix in prefixes:
