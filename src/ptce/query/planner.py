@@ -8,11 +8,11 @@ data they describe:
 
 1. **Implied types.** `?x a C` is dropped from a basic graph pattern that also holds `?x P ?y`, when every subject
    of P is an instance of C (C's partition of P holds all of P's triples). `organisation-types` at 1M triples:
-   the join of 15,000 organisations with their types, 87 ms, becomes one pattern, 6 ms.
+   the join of 15,000 organisations with their types, 93 ms, becomes one pattern, 5 ms.
 2. **Hash joins.** A basic graph pattern whose parts (its stars: the patterns on one subject) all give many rows,
    in numbers of the same order, is written as a join of sub-SELECTs, one per part, each projecting all its
    variables: Oxigraph evaluates that as a hash join, reading each part once, where its nested loops would look
-   up every row of one part in the other (the join rows of `co-theme-pairs`: 3.9 s become 75 ms). Not inside
+   up every row of one part in the other (the join rows of `co-theme-pairs`: 4.3 s become 78 ms). Not inside
    OPTIONAL or MINUS, nor where a filter or VALUES binds variables to a few values: those are looked up faster.
 
 The same counts give an early verdict (`check_finishes`): a query whose WHERE group is only a join of patterns
@@ -46,7 +46,7 @@ from ptce.query.runner import QueryJob, QueryOutput, QueryRejected
 RDF_TYPE = str(RDF.type)
 # Parts smaller than this are looked up faster than they are read whole; parts of more differing sizes, too (the
 # small part's rows looked up in the large one cost less than reading the large one). In bench/bench_join_forms.py
-# a lookup costs about 9 times what reading a row does (`organisation-types`: 87 ms for 15,000 lookups, 19 ms to
+# a lookup costs about 10 times what reading a row does (`organisation-types`: 93 ms for 15,000 lookups, 18 ms to
 # read its two patterns' 30,000 rows).
 MIN_HASH_ROWS = 1000
 MAX_HASH_RATIO = 3.0
