@@ -24,13 +24,23 @@ def threaded_server(app):
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stop = threading.Event()
+
+    def serve() -> None:
+        # waitress's own run() loops until its sockets are closed, and closing them from this thread while it
+        # waits in select() fails there (EBADF): the loop is run a poll at a time, and stopped before closing
+        while not stop.is_set():
+            server.asyncore.loop(timeout=0.1, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1)
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
+        stop.set()
+        thread.join()
         server.close()
-        thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
 
 
 def free_port() -> int:
