@@ -263,8 +263,9 @@ def query(sparql: str, build_dir: Path, fmt: str, timeout: float) -> None:
         fail(f"No build found in {build_dir}/ ({exc}). Run `ptce build` first.")
     text = sys.stdin.read() if sparql == "-" else sparql
     iris = Iris(info.base_iri)
+    prefixes = prefix_map(iris)
     try:
-        analysis = analyse(text, prefix_map(iris))
+        analysis = analyse(text, prefixes)
     except QueryRefused as exc:
         fail(f"Refused query: {exc}", 2)
     refused = refusal(analysis)
@@ -274,7 +275,7 @@ def query(sparql: str, build_dir: Path, fmt: str, timeout: float) -> None:
     pool = ProcessRunner(build_dir, size=1)
     try:
         output = run_planned(lambda job: pool.run(job, timeout), QueryJob(analysis.text, "json", "ttl"),
-                             prefix_map(iris), stats, timeout)  # fmt: skip
+                             prefixes, stats, timeout)  # fmt: skip
     except QueryRejected as exc:
         fail(f"Malformed query: {analysis.locate(str(exc))}", 2)
     except QueryTimeout:

@@ -268,7 +268,7 @@ def expand_name(token: Token, prefixes: dict[str, str], base: str | None) -> str
     that cannot be resolved against `base`, such as one naming an invalid IPv6 host: the engine refuses those)."""
     if token.kind == "iri":
         iri = token.text[1:-1]
-        if not base or _ABSOLUTE.match(iri):
+        if not base or is_absolute(iri):
             return iri
         try:
             return urljoin(base, iri)
@@ -338,7 +338,7 @@ def _services(tokens: list[Token], prefixes) -> tuple[str, ...]:
             j = i + 2 if i + 1 < len(tokens) and tokens[i + 1].is_word("SILENT") else i + 1
             target = tokens[j] if j < len(tokens) else None
             iri = expand_name(target, prefixes, None) if target is not None else None
-            found.append(iri if iri and _ABSOLUTE.match(iri) else (target.text if target else ""))
+            found.append(iri if iri and is_absolute(iri) else (target.text if target else ""))
     return tuple(found)
 
 

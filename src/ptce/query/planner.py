@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from rdflib import Graph, URIRef
@@ -65,7 +66,6 @@ class Statistics:
     triples: dict[str, int] = field(default_factory=dict)
     class_triples: dict[tuple[str, str], int] = field(default_factory=dict)
     total: int = 0  # the triples of the default graph
-    _implied: dict[str, frozenset[str]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_void(cls, void: Graph, dataset: URIRef) -> Statistics:
@@ -88,19 +88,17 @@ class Statistics:
             return None
         return cls.from_void(Graph().parse(path, format="turtle"), dataset)
 
-    def implies_type(self, prop: str, klass: str) -> bool:
-        """Whether every subject of `prop` is an instance of `klass`."""
-        return klass in self.classes_of_subjects(prop)
-
     def classes_of_subjects(self, prop: str) -> frozenset[str]:
         """The classes every subject of `prop` is an instance of (their partitions hold all its triples)."""
-        if self._implied is None:
-            implied: dict[str, set[str]] = {}
-            for (klass, p), n in self.class_triples.items():
-                if n > 0 and n == self.triples.get(p):
-                    implied.setdefault(p, set()).add(klass)
-            object.__setattr__(self, "_implied", {p: frozenset(c) for p, c in implied.items()})
         return self._implied.get(prop, frozenset())
+
+    @cached_property
+    def _implied(self) -> dict[str, frozenset[str]]:
+        implied: dict[str, set[str]] = {}
+        for (klass, prop), n in self.class_triples.items():
+            if n > 0 and n == self.triples.get(prop):
+                implied.setdefault(prop, set()).add(klass)
+        return {prop: frozenset(classes) for prop, classes in implied.items()}
 
 
 class _Unplannable(Exception):
