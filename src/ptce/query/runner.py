@@ -86,6 +86,7 @@ class QueryJob:
     """One query to run: its text, dataset, and the format to use for each kind of result (None: not acceptable).
 
     `row_limit`: most rows a SELECT result may have; the serialised result is cut to it (None: no limit).
+    `sort_keys`: the text is the planner's, and reads the build's sort keys (`ptce.store.sort_keys`).
     """
 
     text: str
@@ -94,6 +95,7 @@ class QueryJob:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     row_limit: int | None = None
+    sort_keys: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ class _Sink:
 def execute(store, job: QueryJob, max_result_bytes: int | None = None) -> QueryOutput:
     """Run a job on a `Store` in this thread; the engine serialises the result (into at most `max_result_bytes`)."""
     try:
-        result = store.query(job.text, list(job.default_graphs), list(job.named_graphs))
+        result = store.query(job.text, list(job.default_graphs), list(job.named_graphs), sort_keys=job.sort_keys)
         kind = store.result_kind(result)
         key = job.graph_format if kind == "graph" else job.result_format
         if key is None:

@@ -128,6 +128,16 @@ class Iris:
     def network_graph(self) -> URIRef:
         return URIRef(f"{self.base}graph/network")
 
+    @property
+    def sort_keys_graph(self) -> URIRef:
+        """The build's sort keys (`ptce.store.sort_keys`): a graph of the store that no user query sees."""
+        return URIRef(f"{self.base}graph/sort-keys")
+
+    @property
+    def sort_key(self) -> URIRef:
+        """The property of the sort keys graph: an IRI's rank in code-point order."""
+        return URIRef(f"{self.sort_keys_graph}#rank")
+
     def document(self, path: str) -> URIRef:
         """IRI of a document the app serves under the base, e.g. document('dumps/ptce.ttl')."""
         return URIRef(f"{self.base}{path.lstrip('/')}")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from ptce.errors import PtceError
+from ptce.query.guard import QueryRefused, analyse
 from ptce.rdf.formats import GRAPH_FORMATS, RESULT_FORMATS
 from ptce.rdf.namespaces import Iris, prefix_map
 
@@ -100,8 +103,10 @@ class Store(ABC):
         sparql: str,
         default_graph_uris: list[str] | None = None,
         named_graph_uris: list[str] | None = None,
+        sort_keys: bool = False,
     ) -> Any:
-        """Run a query; returns the engine's result object (solutions, boolean or triples)."""
+        """Run a query; returns the engine's result object (solutions, boolean or triples). `sort_keys`: the query
+        is the planner's and reads the build's sort keys graph (`ptce.store.sort_keys`)."""
 
     @abstractmethod
     def serialize(self, result: Any, format_key: str, output: Any = None) -> bytes | None:
@@ -144,7 +149,13 @@ def load_dumps(store: ox.Store, *dumps: Path) -> None:
 
 
 class OxigraphStore(Store):
-    """An embedded pyoxigraph store, in memory or on disk."""
+    """An embedded pyoxigraph store, in memory or on disk.
+
+    The build's sort keys graph (`ptce.store.sort_keys`), when the store holds it, is no part of the published
+    data: every query runs on a dataset named to the engine without it (the text's FROM and FROM NAMED, as the
+    guard reads them, or the protocol's graphs, or the default graph and the other named graphs), so that no text,
+    whatever the guard made of it, can reach it; only the planner's queries (`sort_keys`) get it among the named
+    graphs. `graph_names` and `len` leave it out too."""
 
     embedded = True
 
@@ -152,22 +163,54 @@ class OxigraphStore(Store):
         self.store = store if store is not None else ox.Store()
         self.iris = iris or Iris()
         self.prefixes = prefix_map(self.iris)
+        keys = ox.NamedNode(str(self.iris.sort_keys_graph))
+        self._keys = keys if self.store.contains_named_graph(keys) else None
 
     @classmethod
     def from_files(cls, *paths: Path, iris: Iris | None = None) -> OxigraphStore:
         """Load N-Triples / Turtle / N-Quads files into a new in-memory store."""
-        s = cls(iris=iris)
-        load_dumps(s.store, *paths)
-        return s
+        store = ox.Store()
+        load_dumps(store, *paths)
+        return cls(store, iris=iris)
 
-    def query(self, sparql, default_graph_uris=None, named_graph_uris=None):
+    def query(self, sparql, default_graph_uris=None, named_graph_uris=None, sort_keys=False):
         """Relative IRIs resolve against the dataset's base IRI. The protocol's graphs are the query's dataset, as
         FROM and FROM NAMED would be: naming only one kind leaves the other empty."""
         kwargs: dict[str, Any] = {"prefixes": self.prefixes, "base_iri": self.iris.base}
+        if sort_keys and self._keys is None:
+            raise ValueError("this store holds no sort keys")
+        if self._keys is not None and not (default_graph_uris or named_graph_uris):
+            default_graph_uris, named_graph_uris = self._own_dataset(sparql)
+            if default_graph_uris is None:  # the store's: its default graph and named graphs, the keys left out
+                kwargs["default_graph"] = ox.DefaultGraph()
+                kwargs["named_graphs"] = [*self._named_graphs(), *([self._keys] if sort_keys else [])]
         if default_graph_uris or named_graph_uris:
-            kwargs["default_graph"] = [ox.NamedNode(u) for u in default_graph_uris or ()]
-            kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graph_uris or ()]
+            kwargs["default_graph"] = self._graphs(default_graph_uris)
+            kwargs["named_graphs"] = self._graphs(named_graph_uris)
         return self.store.query(sparql, **kwargs)
+
+    def _own_dataset(self, sparql: str) -> tuple[list[str] | None, list[str] | None]:
+        """The query's FROM and FROM NAMED graphs as the guard reads them, relative ones resolved as the engine
+        does; (None, None) when it names none (an unreadable text is refused by the engine, or reads no graph)."""
+        if "from" not in sparql.casefold():
+            return None, None
+        try:
+            own = analyse(sparql, self.prefixes)
+        except QueryRefused:
+            return None, None
+        if not (own.from_graphs or own.from_named_graphs):
+            return None, None
+        resolve = self.iris.base
+        return [urljoin(resolve, u) for u in own.from_graphs], [urljoin(resolve, u) for u in own.from_named_graphs]
+
+    def _graphs(self, uris: list[str] | None) -> list[ox.NamedNode]:
+        """The engine's graph names for IRIs, without the sort keys graph (nor what is no IRI to the engine: a
+        FROM it cannot read, which it refuses)."""
+        graphs = (ox.NamedNode(u) for u in uris or () if is_engine_iri(u))
+        return [g for g in graphs if g != self._keys]
+
+    def _named_graphs(self) -> list[ox.NamedNode]:
+        return [g for g in self.store.named_graphs() if g != self._keys]
 
     def serialize(self, result, format_key, output=None):
         if not isinstance(result, ox.QueryTriples):
@@ -200,20 +243,28 @@ class OxigraphStore(Store):
         return "boolean" if isinstance(result, ox.QueryBoolean) else "solutions"
 
     def graph_names(self):
-        return frozenset(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+        return frozenset(g.value for g in self._named_graphs() if isinstance(g, ox.NamedNode))
 
     def __len__(self) -> int:
-        return len(self.store)
+        return len(self.store) - self._key_count
+
+    @cached_property
+    def _key_count(self) -> int:
+        if self._keys is None:
+            return 0
+        counted = self.store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {self._keys} {{ ?s ?p ?o }} }}")
+        return int(next(iter(counted))[0].value)
 
 
 def open_build(build_dir: Path) -> OxigraphStore:
-    """The store of a published build (see `ptce.build.pipeline`): the default graph and the network graph. Large builds
-    have an on-disk store (`store/`), opened read-only; others are loaded in memory from their dumps."""
-    from ptce.build_folder import NETWORK_DUMP, STORE_DIR, BuildInfo
+    """The store of a published build (see `ptce.build.pipeline`): the default graph, the network graph and the sort
+    keys. Large builds have an on-disk store (`store/`), opened read-only; others are loaded in memory from their
+    dumps."""
+    from ptce.build_folder import NETWORK_DUMP, SORT_KEYS, STORE_DIR, BuildInfo
 
     build_dir = Path(build_dir)
     info = BuildInfo.read(build_dir)
     if (build_dir / STORE_DIR).is_dir():
         return OxigraphStore(ox.Store.read_only(str(build_dir / STORE_DIR)), iris=Iris(info.base_iri))
-    named = [build_dir / NETWORK_DUMP] if (build_dir / NETWORK_DUMP).exists() else []
+    named = [build_dir / name for name in (NETWORK_DUMP, SORT_KEYS) if (build_dir / name).exists()]
     return OxigraphStore.from_files(build_dir / info.dumps["nt"], *named, iris=Iris(info.base_iri))

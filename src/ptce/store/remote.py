@@ -71,8 +71,12 @@ class SparqlStore(Store):
         ]
         return " ".join(prologue) + "\n" + sparql
 
-    def query(self, sparql, default_graph_uris=None, named_graph_uris=None, whole_dataset=False) -> RemoteResult:
-        """A query of the dataset graph (unless it names graphs, or `whole_dataset` asks the server's own)."""
+    def query(self, sparql, default_graph_uris=None, named_graph_uris=None, sort_keys=False,
+              whole_dataset=False) -> RemoteResult:  # fmt: skip
+        """A query of the dataset graph (unless it names graphs, or `whole_dataset` asks the server's own). The
+        planner's texts, which read a build's sort keys (`sort_keys`), are for the build's own store only."""
+        if sort_keys:
+            raise ValueError("a remote store holds no sort keys")
         own = analyse(sparql)  # FROM or FROM NAMED in the query: its own dataset (the protocol's would override it)
         names_its_graphs = bool(own.from_graphs or own.from_named_graphs)
         if (
