@@ -547,3 +547,14 @@ def test_random_queries_answer_the_same_with_and_without_keys(synthetic, few_row
         columns = [names.index(v) if v in names else len(names) for v in order_by]
         assert [tuple(r[i] for i in columns) for r in rewritten] == [tuple(r[i] for i in columns) for r in written]
     assert keyed > 50
+
+
+def test_plans_kept_per_text_are_those_of_the_builds_statistics(bundled):
+    """The endpoint keeps each text's plan: another build's statistics (a reload) plan the same text afresh."""
+    prefixes, stats, _iris, _store = bundled
+    ran = []
+    for counts in (stats, NATIONAL, stats, NATIONAL):
+        run_planned(ran.append, QueryJob(PAIRS), prefixes, counts, 1)
+    assert [job.text for job in ran[:2]] == [planned(PAIRS, prefixes, stats)[0], plan(PAIRS, prefixes, NATIONAL)]
+    assert ran[2:] == ran[:2] and ran[0].sort_keys and not ran[1].sort_keys
+    assert replace(NATIONAL) != NATIONAL  # equal only to itself: a plan is never another build's

@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from rdflib import Graph, URIRef
@@ -65,10 +65,11 @@ _MANY = 1e18  # an estimate past any store's size
 MAX_TOKENS = 4000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Statistics:
     """What a build's VoID description counts: `entities` per class, `triples` per property, `class_triples` per
-    (class, property): the property's triples whose subject is an instance of the class, and the `total`."""
+    (class, property): the property's triples whose subject is an instance of the class, and the `total`. Equal
+    only to itself (and hashed so): the plans of `run_planned` are kept per statistics."""
 
     entities: dict[str, int] = field(default_factory=dict)
     triples: dict[str, int] = field(default_factory=dict)
@@ -745,14 +746,34 @@ def run_planned(run: Callable[[QueryJob], QueryOutput], job: QueryJob, prefixes:
     """`run` a job on the build `stats` counts, as the planner rewrites it, when its dataset is the build's default
     graph: refused at once if the counts show it cannot finish within `seconds` (`WouldNotFinish`); a rewritten
     text the engine refuses is run as written, so that the error reads about the user's text, at its position."""
-    read = None if stats is None or job.default_graphs or job.named_graphs else _read(job.text, prefixes)
-    if read is None:
+    if stats is None or job.default_graphs or job.named_graphs:
         return run(job)
-    _check(read, stats, seconds)
-    text, sort_keys = _planned(read, job.text, stats)
+    verdict, text, sort_keys = _outcome(job.text, tuple(sorted(prefixes.items())), stats, seconds)
+    if verdict is not None:
+        raise WouldNotFinish(verdict)
     if text == job.text:
         return run(job)
     try:
         return run(replace(job, text=text, sort_keys=sort_keys))
     except QueryRejected:
         return run(job)
+
+
+# Plans kept per text: reading a text is most of what the planner costs (1 ms of a 5 ms lookup through the endpoint
+# at 1M triples, for a text with the usual prefixes), and the endpoint is sent the same texts again and again.
+# Small entries (the verdict and the rewritten text), for one build's statistics (compared by identity).
+PLANS_KEPT = 512
+
+
+@lru_cache(maxsize=PLANS_KEPT)
+def _outcome(text: str, prefixes: tuple[tuple[str, str], ...], stats: Statistics,
+             seconds: float) -> tuple[str | None, str, bool]:  # fmt: skip
+    """(the early verdict's reason to refuse the text, or None; the text as planned; whether it reads sort keys)."""
+    read = _read(text, dict(prefixes))
+    if read is None:
+        return None, text, False
+    try:
+        _check(read, stats, seconds)
+    except WouldNotFinish as exc:
+        return str(exc), text, False
+    return None, *_planned(read, text, stats)
