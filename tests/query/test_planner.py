@@ -53,6 +53,7 @@ def few_rows(monkeypatch):
     """Parts of 2 rows or more count as many: the small test graphs get the hash joins that 1M triples get."""
     monkeypatch.setattr(planner, "MIN_HASH_ROWS", 2)
     monkeypatch.setattr(planner, "MAX_HASH_RATIO", 1e9)
+    monkeypatch.setattr(planner, "MAX_OTHER_SIDE_RATIO", 1e9)
 
 
 def rows(store, sparql, sort_keys=False) -> Counter:
@@ -177,8 +178,8 @@ def test_a_star_of_large_patterns_is_split(bundled):
 def test_small_or_lopsided_parts_keep_their_lookups(bundled):
     prefixes, stats, _iris, _store = bundled
     assert "{ SELECT" not in plan(PAIRS, prefixes, stats)  # 15 PTCEs: looked up faster than read whole
-    themes = SAMPLE_QUERIES["themes-by-popularity"]  # 17,000 labels of everything against 3,000 themes of PTCEs
-    assert plan(themes, prefixes, NATIONAL) == themes
+    themes = plan(SAMPLE_QUERIES["themes-by-popularity"], prefixes, NATIONAL)  # 17,000 labels against 3,000 themes
+    assert "{ SELECT ?p ?theme WHERE" not in themes and "{ SELECT ?theme ?label WHERE" not in themes
 
 
 def test_no_hash_join_inside_optional(bundled):
@@ -207,6 +208,8 @@ def test_no_hash_join_where_filters_or_values_bind_variables(bundled, binding):
     assert "{ SELECT" in plan(f"SELECT * WHERE {{ {PAIR} FILTER(?a != ?b) }}", bundled[0], NATIONAL)
 
 
+THEMES_GROUP = "?p a ptce:PTCE ; dcterms:subject ?theme . ?theme skos:prefLabel ?label FILTER(lang(?label) = 'fr')"
+THEMES_COUNTED = "(COUNT(DISTINCT ?p) AS ?n)"
 EXTRA_QUERIES = {
     "typed classification": TYPED_CLASSIFICATION,
     "ask": f"ASK {{ {TYPED} }}",
@@ -233,6 +236,16 @@ EXTRA_QUERIES = {
     "grouped, ordered and compared": f"SELECT ?a ?b (COUNT(*) AS ?n) WHERE {{ {PAIR} FILTER(STR(?a) > STR(?b)) }} "
     "GROUP BY ?a ?b HAVING(COUNT(*) > 1) ORDER BY ?b DESC(?a)",
     "a trailing VALUES": "SELECT ?p WHERE { ?p a ptce:PTCE } ORDER BY ?p VALUES ?zz { 1 2 }",
+    # groups first: aggregates, filters on either side, DISTINCT, an empty grouped side
+    "groups first, every aggregate": f"SELECT ?theme ?label (COUNT(*) AS ?rows) {THEMES_COUNTED} (MIN(?p) AS ?first) "
+    f"(MAX(?p) AS ?last) WHERE {{ {THEMES_GROUP} }} GROUP BY ?theme ?label ORDER BY DESC(?n) ?theme",
+    "groups first, a filter on each side": "SELECT DISTINCT ?theme (COUNT(?p) AS ?n) WHERE { ?p a ptce:PTCE ; "
+    "dcterms:subject ?theme ; skos:prefLabel ?name . ?theme a skos:Concept FILTER(STRLEN(?name) > 3) "
+    "FILTER(isIRI(?theme)) } GROUP BY ?theme ORDER BY ?n ?theme",
+    "groups first, none to group": "SELECT ?theme (COUNT(?p) AS ?n) WHERE { ?p a ptce:None ; dcterms:subject ?theme "
+    ". ?theme skos:prefLabel ?l } GROUP BY ?theme ?l",
+    "groups first, sums and averages": "SELECT ?t (SUM(?shops) AS ?s) (AVG(?shops) AS ?a) WHERE { ?i "
+    "ptce:partnerShopCount ?shops ; dcterms:subject ?t . ?t skos:prefLabel ?l } GROUP BY ?t ?l",
 }
 
 
@@ -243,6 +256,11 @@ def test_a_planned_query_answers_what_the_query_answers(synthetic, few_rows, nam
     query = {**all_queries(), **EXTRA_QUERIES}[name]
     text, sort_keys = planned(query, prefixes, stats)
     assert rows(store, text, sort_keys) == rows(store, query)
+
+
+def _grouped_inside(text: str) -> bool:
+    """Whether a text groups in a sub-SELECT (its last GROUP BY is before its last closing brace)."""
+    return -1 < text.rfind("GROUP BY") < text.rfind("}")
 
 
 def test_the_equivalence_tests_compare_rewritten_queries(synthetic, few_rows):
@@ -558,3 +576,69 @@ def test_plans_kept_per_text_are_those_of_the_builds_statistics(bundled):
     assert [job.text for job in ran[:2]] == [planned(PAIRS, prefixes, stats)[0], plan(PAIRS, prefixes, NATIONAL)]
     assert ran[2:] == ran[:2] and ran[0].sort_keys and not ran[1].sort_keys
     assert replace(NATIONAL) != NATIONAL  # equal only to itself: a plan is never another build's
+
+
+# --- groups first --------------------------------------------------------------------------------------------
+
+
+def test_groups_are_made_before_the_labels_are_joined(bundled):
+    """`themes-by-popularity` at national size: the 2,945 rows of the PTCEs' themes grouped, then the labels."""
+    prefixes, _stats, _iris, _store = bundled
+    text = plan(SAMPLE_QUERIES["themes-by-popularity"], prefixes, NATIONAL)
+    assert " ".join(text.split()) == (
+        "SELECT ?theme ?label ?n WHERE { { SELECT ?theme (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a ptce:PTCE . "
+        "?p dcterms:subject ?theme . } GROUP BY ?theme } ?theme skos:prefLabel ?label . "
+        'FILTER(lang(?label) = "fr") } ORDER BY DESC(?n) ?theme'
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"SELECT ?theme ?label {THEMES_COUNTED} WHERE {{ {THEMES_GROUP} }} GROUP BY ?theme ?label HAVING(?n > 1)",
+        f"SELECT ?theme ?label (GROUP_CONCAT(?p) AS ?n) WHERE {{ {THEMES_GROUP} }} GROUP BY ?theme ?label",
+        f"SELECT ?theme ?label (SAMPLE(?p) AS ?x) WHERE {{ {THEMES_GROUP} FILTER(?label != STR(?p)) }} "
+        "GROUP BY ?theme ?label",  # a filter on both sides
+        f"SELECT ?theme ?label (COUNT(?label) AS ?n) WHERE {{ {THEMES_GROUP} }} GROUP BY ?theme ?label",
+        f"SELECT ?s {THEMES_COUNTED} WHERE {{ {THEMES_GROUP} }} GROUP BY (STR(?theme) AS ?s) ?label",
+        f"SELECT ?theme ?label {THEMES_COUNTED} WHERE {{ {THEMES_GROUP} OPTIONAL {{ ?p ptce:x ?y }} }} "
+        "GROUP BY ?theme ?label",
+        f"SELECT ?theme ?label {THEMES_COUNTED} WHERE {{ {THEMES_GROUP} }} GROUP BY ?theme ?label "
+        "ORDER BY DESC(COUNT(?p))",
+        f"SELECT ?theme ?label (COUNT(?p) + 1 AS ?n) WHERE {{ {THEMES_GROUP} }} GROUP BY ?theme ?label",
+        f"SELECT ?theme ?label {THEMES_COUNTED} WHERE {{ {THEMES_GROUP} FILTER EXISTS {{ ?p ?q ?r }} }} "
+        "GROUP BY ?theme ?label",
+        f"SELECT * WHERE {{ {THEMES_GROUP} }} GROUP BY ?theme ?label",
+        # no group key on the grouped side: it would be one group, which an empty side still makes
+        "SELECT ?label (COUNT(?p) AS ?n) WHERE { ?p a ptce:PTCE . ?t skos:prefLabel ?label } GROUP BY ?label ?t",
+        f"SELECT ?theme ?label {THEMES_COUNTED} WHERE {{ {THEMES_GROUP} }} GROUP BY ?theme ?label VALUES ?p {{ 1 }}",
+    ],
+)
+def test_what_groups_first_must_not_touch_is_kept(bundled, monkeypatch, query):
+    """Whatever the sizes of the sides."""
+    monkeypatch.setattr(planner, "MAX_OTHER_SIDE_RATIO", 1e9)
+    prefixes, stats, _iris, _store = bundled
+    assert plan(query, prefixes, stats) == query
+
+
+def test_groups_first_only_when_the_other_side_is_small_enough(bundled):
+    """A hash join reads the other side whole: not when it is much larger than the side that is grouped."""
+    prefixes, _stats, _iris, _store = bundled
+    query = SAMPLE_QUERIES["themes-by-popularity"]
+    few_ptces = replace(NATIONAL, entities={**NATIONAL.entities, PTCE: 10}, class_triples={(PTCE, SUBJECT): 50})
+    assert plan(query, prefixes, few_ptces) == query
+
+
+GROUPS_FIRST = ["themes-by-popularity", *(name for name in EXTRA_QUERIES if name.startswith("groups first"))]
+
+
+@pytest.mark.parametrize("name", GROUPS_FIRST)
+def test_groups_first_answers_what_the_query_answers(synthetic, monkeypatch, name):
+    """On the synthetic directory, whatever the sizes of the sides (its parts too small for hash joins, which
+    would rewrite the blocks instead): the text is grouped first, and row for row the same answers."""
+    monkeypatch.setattr(planner, "MAX_OTHER_SIDE_RATIO", 1e9)
+    prefixes, stats, _iris, store = synthetic
+    query = {**SAMPLE_QUERIES, **EXTRA_QUERIES}[name]
+    text, sort_keys = planned(query, prefixes, stats)
+    assert _grouped_inside(text) and not _grouped_inside(query) and not sort_keys
+    assert rows(store, text) == rows(store, query)

@@ -3,7 +3,7 @@
 Oxigraph 0.5 orders a basic graph pattern without statistics and runs it as nested loops, one index lookup per row
 of the patterns before. A published build is immutable, and its VoID description counts exactly what it holds
 (`ptce.build.metadata`): instances per class, triples per property, and triples per property whose subject is an
-instance of each class. Two rewrites follow from those counts, a third from the order of its IRIs; each gives the
+instance of each class. Rewrites follow from those counts and from the order of its IRIs; each gives the
 same solutions on the data they describe, in the same order but for rows the query's ORDER BY leaves tied (SPARQL
 leaves their order, and which of them a LIMIT keeps, to the engine):
 
@@ -21,6 +21,10 @@ leaves their order, and which of them a LIMIT keeps, to the engine):
    text back from the store at every comparison: `co-theme-pairs` at 1M triples, 15 s as written, takes 0.8 s.
    Only for variables every solution binds to a subject (see `_sort_keys`); the rewritten text runs with the
    keys' graph in its dataset, which no other query gets.
+4. **Groups first.** A grouped query whose patterns split into a side that binds every aggregated variable and
+   an other side made of group keys only (labels of the groups, say) groups the first side in a sub-SELECT
+   before it is joined (`_groups_first`): `themes-by-popularity` looks labels up for 32 groups instead of 2,945
+   rows.
 
 The same counts give an early verdict (`check_finishes`): a query whose WHERE group is only a join of patterns
 sharing no variable, and that must go through all its rows (an aggregate, GROUP BY, ORDER BY), more than the
@@ -385,12 +389,9 @@ def _star_rows(star: list[_Pattern], stats: Statistics) -> int | None:
 
 def _parts(patterns: list[_Pattern], stats: Statistics) -> list[_Part]:
     """The stars of a block; a star whose patterns all give many rows is split, one part per pattern."""
-    stars: dict[str | None, list[_Pattern]] = {}
-    for p in patterns:
-        stars.setdefault(p.subject, []).append(p)
     parts = []
-    for subject, star in stars.items():
-        rows = [_pattern_rows(p, stats) for p in star]
+    for star in _by_subject(patterns):
+        subject, rows = star[0].subject, [_pattern_rows(p, stats) for p in star]
         if subject is not None and len(star) > 1 and all(r is not None and r >= MIN_HASH_ROWS for r in rows):
             parts += [_Part([p], r) for p, r in zip(star, rows, strict=True)]
         else:
@@ -633,12 +634,140 @@ def _planned(read: _Read, text: str, stats: Statistics) -> tuple[str, bool]:
         if rewritten is not None:
             edits.append((read.tokens[block.start].start, read.tokens[block.end - 1].end, rewritten))
     if not edits:
-        return text, False
+        grouped = _groups_first(read, text, stats)
+        if grouped is None:
+            return text, False
+        edits = [grouped]
     parts, at = [], 0
     for start, end, new in sorted(edits):
         parts += [text[at:start], new]
         at = end
     return "".join([*parts, text[at:]]), keys is not None
+
+
+# Aggregates whose value over a group's rows is the same when each row comes once more with the same other side:
+# the groups the rewrite below makes have exactly one row of the other side (GROUP_CONCAT's order could change).
+_GROUPABLE = ("COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE")
+# The most rows the other side may have, as a multiple of the grouped side's: a hash join reads it whole.
+MAX_OTHER_SIDE_RATIO = 10.0
+
+
+def _groups_first(read: _Read, text: str, stats: Statistics) -> tuple[int, int, str] | None:
+    """The fourth rewrite, groups before joins (eager aggregation): an edit of the text, or None.
+
+    `SELECT ?theme ?label (COUNT(DISTINCT ?p) AS ?n) { ?p a ptce:PTCE ; dcterms:subject ?theme . ?theme
+    skos:prefLabel ?label FILTER(lang(?label) = "fr") } GROUP BY ?theme ?label` groups the 2,945 rows of the PTCEs'
+    themes first, then looks the labels up for the 32 groups (31 ms become 5 ms at 1M triples, in-process). The
+    patterns whose variables are all group keys (the labels) form the other side; the rest, which binds every
+    aggregated variable and at least one group key, is grouped by its group keys in a sub-SELECT. Each row of the
+    other side holds only group keys, so a group of the query has one row of it and the rows of one group of the
+    sub-SELECT: every aggregate but GROUP_CONCAT is the same. Only for a WHERE group of triples and filters (each
+    filter on one side's variables), GROUP BY of variables, aggregates of a variable or `*` as projection items,
+    no HAVING, and an ORDER BY of variables, when the other side is at most MAX_OTHER_SIDE_RATIO times the size
+    of the grouped one."""
+    tokens, reader = read.tokens, read.reader
+    if not tokens[read.form].is_word("SELECT") or len(reader.top_blocks) == 0:
+        return None
+    try:
+        clauses = _clauses(reader, read.end)
+    except _Unplannable:
+        return None
+    groups = clauses.get("GROUP", [])
+    if not groups or set(clauses) - {"GROUP", "ORDER"} or any(t.is_word("VALUES") for t in tokens[read.end :]):
+        return None
+    if any(e != s + 1 or tokens[s].kind != "var" for s, e in groups):
+        return None
+    keys = {tokens[s].text[1:] for s, _e in groups}
+    for s, e in clauses.get("ORDER", []):
+        if any(t.is_word(*_AGGREGATES) for t in tokens[s:e]):
+            return None
+    # the WHERE group: its blocks, its filters, and `.` between them, nothing else
+    covered = {i for b in reader.top_blocks for i in range(b.start, b.end)}
+    covered |= {i for s, e in reader.top_filters for i in range(s - 1, e)}
+    if any(i not in covered and not reader.is_punct(i, ".") for i in range(read.where + 1, read.end - 1)):
+        return None
+    projection = _projection(reader, read.form + 1, read.where)
+    if projection is None:
+        return None
+    modifier, items = projection
+    patterns = [p for b in reader.top_blocks for p in b.patterns]
+    other = [p for p in patterns if set(p.variables) <= keys]
+    grouped = [p for p in patterns if not set(p.variables) <= keys]
+    bound = {v for p in grouped for v in p.variables}
+    aggregated = {name for kind, name, _alias, _text in items if kind == "aggregate" and name is not None}
+    inner_keys = [v for v in dict.fromkeys(tokens[s].text[1:] for s, _e in groups) if v in bound]
+    plain = {name for kind, name, _alias, _text in items if kind == "var"}
+    other_bound = {v for p in other for v in p.variables}
+    if not other or not grouped or not inner_keys or not aggregated <= bound or not plain <= keys:
+        return None
+    if not keys <= bound | other_bound:
+        return None
+    inner_filters, outer_filters = [], []
+    for s, e in reader.top_filters:
+        if any(t.is_word("EXISTS") for t in tokens[s:e]):
+            return None
+        names = {t.text[1:] for t in tokens[s:e] if t.kind == "var"}
+        written = text[tokens[s - 1].start : tokens[e - 1].end]
+        if names <= bound:
+            inner_filters.append(written)
+        elif names <= other_bound:
+            outer_filters.append(written)
+        else:
+            return None
+    sizes = [_star_rows(star, stats) for star in _by_subject(grouped)] + [_pattern_rows(p, stats) for p in other]
+    if any(n is None for n in sizes):
+        return None
+    if sum(sizes[len(sizes) - len(other) :]) > MAX_OTHER_SIDE_RATIO * max(1, max(sizes[: len(sizes) - len(other)])):
+        return None
+    inner_items = [*("?" + v for v in inner_keys), *(written for kind, _n, _a, written in items if kind == "aggregate")]
+    inner = (f"{{ SELECT {' '.join(inner_items)} WHERE {{ {' '.join(p.written() for p in grouped)} "
+             f"{' '.join(inner_filters)} }} GROUP BY {' '.join('?' + v for v in inner_keys)} }}")  # fmt: skip
+    outer_items = " ".join("?" + (alias or name) for _kind, name, alias, _written in items)
+    body = " ".join([inner, *(p.written() for p in other), *outer_filters])
+    rewritten = f"SELECT {modifier}{outer_items} WHERE {{ {body} }}"
+    return tokens[read.form].start, tokens[groups[-1][1] - 1].end, rewritten
+
+
+def _by_subject(patterns: list[_Pattern]) -> list[list[_Pattern]]:
+    """The stars of the patterns: those on one subject (constant subjects together)."""
+    stars: dict[str | None, list[_Pattern]] = {}
+    for p in patterns:
+        stars.setdefault(p.subject, []).append(p)
+    return list(stars.values())
+
+
+def _projection(reader: _Reader, i: int, end: int) -> tuple[str, list[tuple[str, str | None, str | None, str]]] | None:
+    """A SELECT's projection from `i` to `end` (its WHERE group): its DISTINCT or REDUCED, and its items, each
+    (kind, variable, alias, text as written): ("var", name, None, text) or ("aggregate", the aggregated variable
+    or None for `*`, the alias, text) for `(AGG([DISTINCT] ?x) AS ?n)` with AGG in _GROUPABLE; None for another
+    projection."""
+    tokens = reader.tokens
+    modifier = ""
+    if reader.is_word(i, "DISTINCT", "REDUCED"):
+        modifier, i = tokens[i].text + " ", i + 1
+    if reader.is_word(end - 1, "WHERE"):
+        end -= 1
+    items = []
+    while i < end:
+        t = tokens[i]
+        if t.kind == "var":
+            items.append(("var", t.text[1:], None, t.text))
+            i += 1
+            continue
+        if not reader.is_punct(i, "(") or not reader.is_word(i + 1, *_GROUPABLE) or not reader.is_punct(i + 2, "("):
+            return None
+        j = i + 4 if reader.is_word(i + 3, "DISTINCT") else i + 3
+        argument = tokens[j] if j < end else None
+        if argument is None or not (argument.kind == "var" or reader.is_punct(j, "*")):
+            return None
+        if not (reader.is_punct(j + 1, ")") and reader.is_word(j + 2, "AS") and j + 3 < end
+                and tokens[j + 3].kind == "var" and reader.is_punct(j + 4, ")")):  # fmt: skip
+            return None
+        name = argument.text[1:] if argument.kind == "var" else None
+        text = reader.text[t.start : tokens[j + 4].end]
+        items.append(("aggregate", name, tokens[j + 3].text[1:], text))
+        i = j + 5
+    return (modifier, items) if items else None
 
 
 class WouldNotFinish(PtceError):
