@@ -44,6 +44,8 @@ STEPS = [
     (ptce.build.spreadsheet, "write_spreadsheets", "CSV and XLSX"),
     (ptce.build.search_index, "write_search_index", "the site's search index (SQLite FTS5)"),
     (ptce.build.metadata, "write_metadata", "VoID, DCAT catalog, statistics"),
+    (pipeline, "write_sort_keys", "every subject ranked for the planner's sorts (`ptce.store.sort_keys`)"),
+    (pipeline, "load_dumps", "the sort keys loaded into the on-disk store"),
     (pipeline, "conforming", "waiting for SHACL's report (the workers ran beside the steps since its start)"),
     (bulk, "finish_store", "the links added to the store, compacted"),
 ]

@@ -42,7 +42,7 @@ from ptce.rdf.serialize import jsonld_context, serialize_graph
 from ptce.sources.loader import load_sources
 from ptce.sources.places import OUTLINES_FILE
 from ptce.store import bulk
-from ptce.store.engine import OxigraphStore
+from ptce.store.engine import OxigraphStore, load_dumps
 from ptce.store.sort_keys import write_sort_keys
 from ptce.validate.dcat_ap import check_catalog, check_shapes_dir
 from ptce.validate.partition import Validation, validate_partitioned
@@ -188,7 +188,8 @@ def _publish(graph, validation, tmp, data_dir, iris, shapes_dir, on_disk, dcat_a
         write_search_index(tmp, data, iris)
     write_metadata(tmp, info, dataset, data)
     # the default graph's subjects ranked for the planner's sorts, while the large graph's SHACL may still run
-    sort_keys = [tmp / SORT_KEYS] if write_sort_keys(store, tmp / SORT_KEYS, iris) is not None else []
+    if write_sort_keys(store, tmp / SORT_KEYS, iris) is not None and on_disk:
+        load_dumps(store, tmp / SORT_KEYS)
     if dcat_ap is not None:
         found = check_catalog(tmp / CATALOG_FILE, dcat_ap)
         lines = [str(f) for f in found] or ["The catalog meets every rule of the shapes."]
@@ -197,7 +198,7 @@ def _publish(graph, validation, tmp, data_dir, iris, shapes_dir, on_disk, dcat_a
     (tmp / REPORT_TEXT).write_text(report.as_text() + "\n", encoding="utf-8")
     report.report_graph.serialize(destination=tmp / REPORT_TTL, format="turtle")
     if on_disk:
-        bulk.finish_store(store, tmp / NETWORK_DUMP, *sort_keys)
+        bulk.finish_store(store, tmp / NETWORK_DUMP)
     del data, store
     return info
 
