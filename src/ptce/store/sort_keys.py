@@ -27,11 +27,13 @@ def write_sort_keys(store: ox.Store, path: Path, iris: Iris) -> int | None:
 
     None, and nothing written, when a subject is a blank node: keys must cover every subject, and a blank node has
     no text to rank by (the engine orders blank nodes by their identity in the store)."""
-    subjects = [row[0] for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }")]
-    if not all(isinstance(s, ox.NamedNode) for s in subjects):
-        return None
+    ranked = []  # the texts only, sorted in place: 1.2 million subjects at 6M triples
+    for (subject,) in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }"):
+        if not isinstance(subject, ox.NamedNode):
+            return None
+        ranked.append(subject.value)
+    ranked.sort()
     graph, key = ox.NamedNode(str(iris.sort_keys_graph)), ox.NamedNode(str(iris.sort_key))
-    ranked = sorted(s.value for s in subjects)
     quads = (ox.Quad(ox.NamedNode(iri), key, ox.Literal(str(rank), datatype=XSD_INTEGER), graph)
              for rank, iri in enumerate(ranked))  # fmt: skip
     ox.serialize(quads, str(path), ox.RdfFormat.N_QUADS)
