@@ -141,3 +141,13 @@ def test_a_store_without_keys_refuses_a_query_that_reads_them(tmp_path):
         OxigraphStore(ox.Store()).query("ASK { ?s ?p ?o }", sort_keys=True)
     with pytest.raises(ValueError, match="no sort keys"):
         SparqlStore("http://127.0.0.1:9/sparql").query("ASK { ?s ?p ?o }", sort_keys=True)
+
+
+def test_a_key_variable_named_inside_what_the_tokenizer_reads_as_an_iri_stays_unbound(client):
+    """Found by review: `<xsd:integer(?s_rank),?s_rank,0>` is one IRI token to the guard's tokenizer, two
+    comparisons to the engine; a key variable of that name would have read every subject's rank."""
+    query = "SELECT DISTINCT ?s (IF(-1<xsd:integer(?s_rank),?s_rank,0>1) AS ?rank) WHERE { ?s ?p ?o } ORDER BY ?s"
+    response = client.get("/sparql", query_string={"query": query}, headers=SPARQL_JSON)
+    assert response.status_code == 200, response.text
+    bindings = response.json["results"]["bindings"]
+    assert bindings and not any("rank" in row for row in bindings)

@@ -17,7 +17,8 @@ leaves their order, and which of them a LIMIT keeps, to the engine):
    OPTIONAL or MINUS, nor where a filter or VALUES binds variables to a few values: those are looked up faster.
 3. **Sort keys.** Where a query orders by IRIs (`ORDER BY ?x`) or compares their texts (`STR(?a) < STR(?b)`),
    and the build ranks them (`ptce.store.sort_keys`: every subject of the default graph, in code-point order),
-   it orders and compares their ranks, integers, read right where the IRI is bound. The engine reads an IRI's
+   it orders and compares their ranks, integers (compared ones only when read in the parts of a hash join, before
+   the join; ordered ones after the block that binds them). The engine reads an IRI's
    text back from the store at every comparison: `co-theme-pairs` at 1M triples, 15 s as written, takes 0.8 s.
    Only for variables every solution binds to a subject (see `_sort_keys`); the rewritten text runs with the
    keys' graph in its dataset, which no other query gets.
@@ -42,6 +43,7 @@ where a user's error is reported: the endpoint runs the text as written when the
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
@@ -64,6 +66,10 @@ RDF_TYPE = str(RDF.type)
 MIN_HASH_ROWS = 1000
 MAX_HASH_RATIO = 3.0
 _MANY = 1e18  # an estimate past any store's size
+# What an IRI token holding a piece of an expression has, and the IRIs of queries do not: the tokenizer reads
+# `<` as an IRI's start wherever an IRI may end before a space, where the engine reads a comparison after an
+# operand, so the variables and operators between a `<` and a `>` would escape the planner's reading.
+_EXPRESSION_IN_IRI = re.compile(r"[?$()&|=!,+*]")
 # Longest query the planner reads, in tokens: real queries are far shorter, and the planner's time and memory stay
 # bounded on whatever the endpoint is sent (a request holds at most 64 KiB). Longer ones run as written.
 MAX_TOKENS = 4000
@@ -417,6 +423,13 @@ def _implied_types(patterns: list[_Pattern], stats: Statistics) -> set[tuple[str
     return implied
 
 
+def _hash_joined(block: _Block, stats: Statistics) -> bool:
+    """Whether `_rewrite` joins the block's parts as sub-SELECTs."""
+    implied = _implied_types(block.patterns, stats)
+    kept = [p for p in block.patterns if not (p.is_type and (p.subject, p.object_iri) in implied)]
+    return not block.lookups and _hash_join(_parts(kept, stats))
+
+
 def _rewrite(block: _Block, stats: Statistics, keys: dict[str, str] | None = None) -> str | None:
     """The block rewritten, or None when it is best as written. `keys`: the subjects whose sort keys it reads,
     and their keys' variables (`_SortKeys`)."""
@@ -468,7 +481,8 @@ def _sort_keys(read: _Read, stats: Statistics) -> _SortKeys | None:
 
     A variable is keyed when it is the subject of a pattern of the WHERE group's own blocks (every solution binds
     it to a subject of the default graph, an IRI the keys rank, and no other group can bind it otherwise) and
-    is compared by its text, `STR(?a) < STR(?b)`, in one of the group's filters, or is an ORDER BY key of its own
+    is compared by its text, `STR(?a) < STR(?b)`, in one of the group's filters (not one with EXISTS, and only
+    when both are subjects of hash-joined blocks), or is an ORDER BY key of its own
     (`?x`, `ASC(?x)`, `DESC(?x)`) of a query that does not group; or of one that does, when it is also a GROUP BY
     key and compared. Not with `SELECT *` (the key would be a column) nor where the text names graphs of its own
     (GRAPH, SERVICE): the keys' graph is among the named graphs of the query's dataset."""
@@ -489,8 +503,12 @@ def _sort_keys(read: _Read, stats: Statistics) -> _SortKeys | None:
     modifiers = tokens[read.form : read.where] + tokens[read.end :]
     grouped = "GROUP" in clauses or any(t.is_word(*_AGGREGATES) for t in modifiers)
     group_keys = {tokens[s].text[1:] for s, e in clauses.get("GROUP", []) if e == s + 1 and tokens[s].kind == "var"}
-    compared = [j for s, e in reader.top_filters for j in range(s + 1, e - 9) if _text_comparison(reader, j)]
-    compared = [j for j in compared if {tokens[j + 2].text[1:], tokens[j + 7].text[1:]} <= subjects.keys()]
+    compared = [j for s, e in reader.top_filters if not any(t.is_word("EXISTS") for t in tokens[s:e])
+                for j in range(s + 1, e - 9) if _text_comparison(reader, j)]  # fmt: skip
+    # only where the keys are read in the parts of a hash join: appended to a block looked up row by row, they
+    # would keep the engine from applying the comparison as soon as both IRIs are bound
+    joined = {i for i, block in enumerate(reader.blocks) if _hash_joined(block, stats)}
+    compared = [j for j in compared if all(subjects.get(tokens[j + k].text[1:]) in joined for k in (2, 7))]
     # A grouped query sorts its groups, often few, while a key is read for every row before the grouping: only
     # the keys the comparisons read anyway order it.
     orderable = {tokens[j + k].text[1:] for j in compared for k in (2, 7)} & group_keys if grouped else subjects
@@ -507,7 +525,7 @@ def _sort_keys(read: _Read, stats: Statistics) -> _SortKeys | None:
     names = {}
     for name in keyed:
         key, n = f"{name}_rank", 1
-        while key in used:
+        while key in used or key in read.reader.text:  # nowhere in the text, whatever the tokens made of it
             n += 1
             key = f"{name}_rank{n}"
         used.add(key)
@@ -596,6 +614,8 @@ def _read(text: str, prefixes: dict[str, str]) -> _Read | None:
         return None
     if any(t.is_word("BASE") or (t.kind == "iri" and not is_absolute(t.text[1:-1])) for t in tokens):
         return None  # relative IRIs: the engine resolves them by its own rules, which the planner does not repeat
+    if any(t.kind == "iri" and _EXPRESSION_IN_IRI.search(t.text) for t in tokens):
+        return None  # `FILTER(?a<x:y&&?b>?c)`: one IRI to the tokenizer, two comparisons to the engine
     start, known, _base = prologue(tokens, prefixes)
     reader = _Reader(text, tokens, known)
     try:
@@ -659,7 +679,8 @@ def _groups_first(read: _Read, text: str, stats: Statistics) -> tuple[int, int, 
     skos:prefLabel ?label FILTER(lang(?label) = "fr") } GROUP BY ?theme ?label` groups the 2,945 rows of the PTCEs'
     themes first, then looks the labels up for the 32 groups (31 ms become 5 ms at 1M triples, in-process). The
     patterns whose variables are all group keys (the labels) form the other side; the rest, which binds every
-    aggregated variable and at least one group key, is grouped by its group keys in a sub-SELECT. Each row of the
+    aggregated variable and at least one group key, is grouped by its group keys in a sub-SELECT (unless the
+    other side has a pattern on a subject of the first, which narrows its rows). Each row of the
     other side holds only group keys, so a group of the query has one row of it and the rows of one group of the
     sub-SELECT: every aggregate but GROUP_CONCAT is the same. Only for a WHERE group of triples and filters (each
     filter on one side's variables), GROUP BY of variables, aggregates of a variable or `*` as projection items,
@@ -698,6 +719,8 @@ def _groups_first(read: _Read, text: str, stats: Statistics) -> tuple[int, int, 
     inner_keys = [v for v in dict.fromkeys(tokens[s].text[1:] for s, _e in groups) if v in bound]
     plain = {name for kind, name, _alias, _text in items if kind == "var"}
     other_bound = {v for p in other for v in p.variables}
+    if any(p.subject is not None and p.subject in {q.subject for q in grouped} for p in other):
+        return None  # a pattern on a grouped star's subject (its type) narrows that star: it stays with it
     if not other or not grouped or not inner_keys or not aggregated <= bound or not plain <= keys:
         return None
     if not keys <= bound | other_bound:

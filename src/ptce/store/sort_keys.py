@@ -26,12 +26,14 @@ def write_sort_keys(store: ox.Store, path: Path, iris: Iris) -> int | None:
     """Rank the subjects of `store`'s default graph into an N-Quads file at `path`; returns how many there are.
 
     None, and nothing written, when a subject is a blank node: keys must cover every subject, and a blank node has
-    no text to rank by (the engine orders blank nodes by their identity in the store)."""
+    no text to rank by (the engine orders blank nodes by their identity in the store); or when there is none."""
     ranked = []  # the texts only, sorted in place: 1.2 million subjects at 6M triples
     for (subject,) in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }"):
         if not isinstance(subject, ox.NamedNode):
             return None
         ranked.append(subject.value)
+    if not ranked:
+        return None
     ranked.sort()
     graph, key = ox.NamedNode(str(iris.sort_keys_graph)), ox.NamedNode(str(iris.sort_key))
     quads = (ox.Quad(ox.NamedNode(iri), key, ox.Literal(str(rank), datatype=XSD_INTEGER), graph)
