@@ -423,21 +423,20 @@ def _implied_types(patterns: list[_Pattern], stats: Statistics) -> set[tuple[str
     return implied
 
 
-def _hash_joined(block: _Block, stats: Statistics) -> bool:
-    """Whether `_rewrite` joins the block's parts as sub-SELECTs."""
+def _block_plan(block: _Block, stats: Statistics) -> tuple[list[_Pattern], list[_Part], bool]:
+    """The block's patterns but the implied types, its parts, and whether they are best joined as sub-SELECTs."""
     implied = _implied_types(block.patterns, stats)
     kept = [p for p in block.patterns if not (p.is_type and (p.subject, p.object_iri) in implied)]
-    return not block.lookups and _hash_join(_parts(kept, stats))
+    parts = _parts(kept, stats)
+    return kept, parts, not block.lookups and _hash_join(parts)
 
 
 def _rewrite(block: _Block, stats: Statistics, keys: dict[str, str] | None = None) -> str | None:
     """The block rewritten, or None when it is best as written. `keys`: the subjects whose sort keys it reads,
     and their keys' variables (`_SortKeys`)."""
     keys = keys or {}
-    implied = _implied_types(block.patterns, stats)
-    kept = [p for p in block.patterns if not (p.is_type and (p.subject, p.object_iri) in implied)]
-    parts = _parts(kept, stats)
-    if not block.lookups and _hash_join(parts):
+    kept, parts, hash_joined = _block_plan(block, stats)
+    if hash_joined:
         # each key read in the smallest part that holds its subject, before the parts are joined
         owner = {v: min((p for p in parts if any(q.subject == v for q in p.patterns)), key=lambda p: p.rows)
                  for v in keys}  # fmt: skip
@@ -493,9 +492,10 @@ def _sort_keys(read: _Read, stats: Statistics) -> _SortKeys | None:
         return None
     subjects: dict[str, int] = {}  # keyable variable: the first block that holds it as a subject
     for block in reader.top_blocks:
+        index = reader.blocks.index(block)
         for p in block.patterns:
             if p.subject is not None:
-                subjects.setdefault(p.subject, reader.blocks.index(block))
+                subjects.setdefault(p.subject, index)
     try:
         clauses = _clauses(reader, read.end)
     except _Unplannable:
@@ -507,7 +507,7 @@ def _sort_keys(read: _Read, stats: Statistics) -> _SortKeys | None:
                 for j in range(s + 1, e - 9) if _text_comparison(reader, j)]  # fmt: skip
     # only where the keys are read in the parts of a hash join: appended to a block looked up row by row, they
     # would keep the engine from applying the comparison as soon as both IRIs are bound
-    joined = {i for i, block in enumerate(reader.blocks) if _hash_joined(block, stats)}
+    joined = {i for i, block in enumerate(reader.blocks) if _block_plan(block, stats)[2]}
     compared = [j for j in compared if all(subjects.get(tokens[j + k].text[1:]) in joined for k in (2, 7))]
     # A grouped query sorts its groups, often few, while a key is read for every row before the grouping: only
     # the keys the comparisons read anyway order it.
@@ -667,7 +667,7 @@ def _planned(read: _Read, text: str, stats: Statistics) -> tuple[str, bool]:
 
 # Aggregates whose value over a group's rows is the same when each row comes once more with the same other side:
 # the groups the rewrite below makes have exactly one row of the other side (GROUP_CONCAT's order could change).
-_GROUPABLE = ("COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE")
+_GROUPABLE = tuple(a for a in _AGGREGATES if a != "GROUP_CONCAT")
 # The most rows the other side may have, as a multiple of the grouped side's: a hash join reads it whole.
 MAX_OTHER_SIDE_RATIO = 10.0
 
@@ -684,7 +684,7 @@ def _groups_first(read: _Read, text: str, stats: Statistics) -> tuple[int, int, 
     other side holds only group keys, so a group of the query has one row of it and the rows of one group of the
     sub-SELECT: every aggregate but GROUP_CONCAT is the same. Only for a WHERE group of triples and filters (each
     filter on one side's variables), GROUP BY of variables, aggregates of a variable or `*` as projection items,
-    no HAVING, and an ORDER BY of variables, when the other side is at most MAX_OTHER_SIDE_RATIO times the size
+    no HAVING, and an ORDER BY without aggregates, when the other side is at most MAX_OTHER_SIDE_RATIO times the size
     of the grouped one."""
     tokens, reader = read.tokens, read.reader
     if not tokens[read.form].is_word("SELECT") or len(reader.top_blocks) == 0:
@@ -802,7 +802,7 @@ class WouldNotFinish(PtceError):
 ENGINE_ROWS_PER_SECOND = 100_000_000
 # What makes the engine go through every row of the pattern before it answers: an aggregate, a grouping or an
 # order (DISTINCT streams: with the endpoint's row limit, it stops early).
-_EVERY_ROW = ("COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "GROUP", "ORDER")
+_EVERY_ROW = (*_AGGREGATES, "GROUP", "ORDER")
 
 
 def check_finishes(text: str, prefixes: dict[str, str], stats: Statistics | None, seconds: float) -> None:
