@@ -87,6 +87,7 @@ def test_only_the_store_knows_the_engine(graph):
     assert sorted(n for n in graph if "pyoxigraph" in graph.nodes[n]["external"]) == [
         "ptce.store.bulk",
         "ptce.store.engine",
+        "ptce.store.exact_copy",
         "ptce.store.sort_keys",
     ]
 

@@ -25,7 +25,7 @@ from rdflib.namespace import RDF, RDFS
 
 from ptce.forked import Forked
 from ptce.rdf.namespaces import SH
-from ptce.validate import valueshapes
+from ptce.validate import sparql_constraints, valueshapes
 from ptce.validate.report import (
     PYSHACL_OPTIONS,
     ValidationReport,
@@ -118,8 +118,9 @@ def _validate_batch(batch: list[URIRef]) -> tuple[bool, list[tuple]]:
     """Validate the focus nodes of one batch against the shared graphs; the report's triples (picklable).
 
     The loop of pySHACL's `Validator.run`, with each shape's targets cut down to the batch (pySHACL's own
-    `focus_nodes` option also filters the value nodes of nested shapes, which would hide their results), and the
-    value shapes evaluated once per value node (`valueshapes`)."""
+    `focus_nodes` option also filters the value nodes of nested shapes, which would hide their results), the
+    value shapes evaluated once per value node (`valueshapes`) and the SPARQL-based constraints that allow it
+    answered by Oxigraph (`sparql_constraints`)."""
     options = {**PYSHACL_OPTIONS, "inplace": True}
     validator = pyshacl.Validator(
         DataGraph.from_rdflib(_SHARED["data"]), shacl_graph=_SHARED["shapes"], options=options
@@ -129,13 +130,14 @@ def _validate_batch(batch: list[URIRef]) -> tuple[bool, list[tuple]]:
     conforms, results = True, []
     valueshapes.remembering(validator.shacl_graph)
     try:
-        for shape in validator.shacl_graph.shapes:
-            targeted = _SHARED["targets"].get(shape.node, frozenset())
-            focus = [n for n in batch if n in targeted]
-            if focus:
-                ok, found = shape.validate(executor, graph, focus=focus)
-                conforms = conforms and ok
-                results.extend(found)
+        with sparql_constraints.exact_queries():
+            for shape in validator.shacl_graph.shapes:
+                targeted = _SHARED["targets"].get(shape.node, frozenset())
+                focus = [n for n in batch if n in targeted]
+                if focus:
+                    ok, found = shape.validate(executor, graph, focus=focus)
+                    conforms = conforms and ok
+                    results.extend(found)
     finally:
         valueshapes.forget()
     report, _ = validator.create_validation_report(validator.shacl_graph, conforms, results)
