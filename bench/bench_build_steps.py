@@ -26,6 +26,7 @@ from bench_endpoint import emit_section, machine
 import ptce.build.metadata
 import ptce.build.search_index
 import ptce.build.spreadsheet
+import ptce.validate.shacl
 from ptce.build import pipeline
 from ptce.store import bulk
 
@@ -33,14 +34,14 @@ HEADING = "Build steps"
 # (module, function, what it does), in the order publish_build calls them; `inside` steps are part of the one before.
 STEPS = [
     (pipeline, "load_sources", "read and check the sources (YAML, passages)"),
-    (pipeline, "build_graph", "the rdflib graph"),
-    (pipeline, "start_validation", "SHACL of the graph started: its targets, then forked workers take the batches"),
-    (bulk, "write_ntriples", "the N-Triples dump, from the graph's terms"),
+    (pipeline, "graph_triples", "the graph's triples, from the records"),
+    (pipeline, "start_validation_beside", "SHACL started: a forked process takes the triples"),
+    (ptce.validate.shacl, "graph_of", "beside: the rdflib graph of the triples, made in that process for SHACL"),
+    (bulk, "write_ntriples", "the N-Triples dump, from the triples' terms"),
     (bulk, "convert_dumps", "beside: Turtle, RDF/XML, JSON-LD from it, in a forked process while the next steps run"),
     (bulk, "ntriples_version", "the build's version (a hash of the N-Triples dump)"),
     (bulk, "loaded_store", "bulk-load of the on-disk store"),
     (pipeline, "publish_network", "the co-theme links: computed, checked, written"),
-    (pipeline, "validate_partitioned", "inside: SHACL of the links' subjects"),
     (ptce.build.spreadsheet, "write_spreadsheets", "CSV and XLSX"),
     (ptce.build.search_index, "write_search_index", "the site's search index (SQLite FTS5)"),
     (ptce.build.metadata, "write_metadata", "VoID, DCAT catalog, statistics"),
@@ -49,25 +50,26 @@ STEPS = [
     (pipeline, "conforming", "waiting for SHACL's report (the workers ran beside the steps since its start)"),
     (bulk, "finish_store", "the links added to the store, compacted"),
 ]
-INSIDE = {"validate_partitioned", "convert_dumps", "shacl"}
-SPAN = ("shacl", "beside: SHACL of the graph, from its start to its report in hand")
+INSIDE = {"graph_of", "convert_dumps", "shacl"}
+IN_CHILD = {"graph_of", "convert_dumps"}
+SPAN = ("shacl", "beside: SHACL of the graph (its links included), from its start to its reports in hand")
 
 
 def timed(module, name: str, seconds: dict, marks: dict) -> None:
     """Replace module.name with a wrapper adding its run time to seconds[name]; marks[name] is when it started
-    (start_validation) or last ended (the others)."""
+    (start_validation_beside) or last ended (the others)."""
     original = getattr(module, name)
 
     @functools.wraps(original)
     def wrapper(*args, **kwargs):
         start = time.perf_counter()
-        if name == "start_validation":
+        if name == "start_validation_beside":
             marks.setdefault(name, start)
         try:
             return original(*args, **kwargs)
         finally:
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
-            if name != "start_validation":
+            if name != "start_validation_beside":
                 marks[name] = time.perf_counter()
 
     setattr(module, name, wrapper)
@@ -99,25 +101,28 @@ def main() -> None:
     seconds: dict[str, float] = {}
     marks: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="ptce-steps-") as tmp:
-        record = Path(tmp) / "child-seconds"
+        records = {name: Path(tmp) / f"{name}-seconds" for name in IN_CHILD}
         for module, name, _ in STEPS:
-            if name == "convert_dumps":
-                timed_in_child(module, name, record)
+            if name in IN_CHILD:
+                timed_in_child(module, name, records[name])
             else:
                 timed(module, name, seconds, marks)
         start = time.perf_counter()
         built = pipeline.publish_build(Path(tmp) / "dist", args.data, on_disk=True)
         total = time.perf_counter() - start
-        seconds["convert_dumps"] = sum(float(x) for x in record.read_text().split())
-    seconds[SPAN[0]] = marks["conforming"] - marks["start_validation"]
+        for name, record in records.items():
+            seconds[name] = sum(float(x) for x in record.read_text().split())
+    seconds[SPAN[0]] = marks["conforming"] - marks["start_validation_beside"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest of its processes
     counted = sum(s for name, s in seconds.items() if name not in INSIDE)
     lines = [
         f"## {HEADING}",
         "",
         f"Command: `{command}` (a data folder of `ptce synth`, see the script). Machine: {info}.",
         "",
-        f"{built.triples:,} triples; `publish_build` took {total:.1f} s in all, peak RSS {peak:,.0f} MB. "
+        f"{built.triples:,} triples; `publish_build` took {total:.1f} s in all, peak RSS {peak:,.0f} MB "
+        f"(its forked processes: {child_peak:,.0f} MB at most). "
         f"The steps below add up to {counted:.1f} s; the rest ({total - counted:.1f} s) is what `publish_build` "
         "does between them (the small files: shapes, reports, context, outlines; moving the folder into place). "
         "Steps marked inside or beside are not in the sum: they are part of another step, or run on the other core "

@@ -81,7 +81,9 @@ def stages(data_dir: str, out_dir: str, whole_shacl_max: int, unhoisted_max: int
     times["dumps_and_store"] = time.perf_counter() - t
     info = BuildInfo("bench", triples, iris.base, "2026-01-01T00:00:00+00:00", "bench", dumps)
     t = time.perf_counter()
-    publish_network(graph, folder, info, OxigraphStore(store, iris))  # the links, and SHACL on them
+    validation = partition.Validation(graph, shapes, report)
+    publish_network(validation, folder, info, OxigraphStore(store, iris))  # the links, and SHACL on them
+    assert validation.links_report().conforms
     times["network"] = time.perf_counter() - t
     t = time.perf_counter()
     bulk.finish_store(store, folder / NETWORK_DUMP)

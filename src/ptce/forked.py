@@ -20,12 +20,15 @@ class ChildTraceback(Exception):
 
 
 class Forked:
-    """`function(*args)` running in a forked child process; `wait()` gives its result or raises its error."""
+    """`function(*args)` running in a forked child process; `wait()` gives its result or raises its error.
 
-    def __init__(self, function: Callable, *args: Any):
+    The child is a daemon (it ends with its parent) unless `forks`: it forks processes of its own then, which
+    a daemon may not; it must then end them itself when it is stopped (`close` sends it SIGTERM)."""
+
+    def __init__(self, function: Callable, *args: Any, forks: bool = False):
         context = multiprocessing.get_context("fork")
         reader, writer = context.Pipe(duplex=False)
-        self._process = context.Process(target=_run, args=(writer, function, args), daemon=True)
+        self._process = context.Process(target=_run, args=(writer, function, args), daemon=not forks)
         self._process.start()
         writer.close()  # the child's end: the parent sees EOF if the child dies before it answers
         self._reader = reader

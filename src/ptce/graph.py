@@ -1,4 +1,7 @@
-"""Turn checked source records into the RDF knowledge graph (rdflib)."""
+"""Turn checked source records into the RDF knowledge graph: its triples (rdflib terms), and the rdflib graph of
+them where one is needed (validation, small dumps, tests). A large build writes its N-Triples straight from the
+triples (`ptce.store.bulk`): indexing a million of them in an rdflib graph takes three times as long as making
+them, and only the SHACL workers need that graph."""
 
 from __future__ import annotations
 
@@ -39,24 +42,26 @@ def of(name: str) -> str:
 
 
 class _Builder:
-    """Adds the triples of each kind of record to one graph."""
+    """Adds the triples of each kind of record to one collection, each once (as a graph holds them), in order."""
 
     def __init__(self, sources: Sources, iris: Iris):
         self.s = sources
         self.iris = iris
         self.v = iris.vocab
-        self.g = Graph()
+        self.triples: dict[tuple, None] = {}
+        self.labels: dict[URIRef, str] = {}
         self.lang = sources.dataset.source_language
         self.document = iris.source_document(sources.dataset.source_slug)
         self.passages: set[URIRef] = set()
 
     def add(self, s, p, o) -> None:
-        self.g.add((s, p, o))
+        self.triples[s, p, o] = None
 
     def fr(self, text: str) -> Literal:
         return Literal(text, lang=self.lang)
 
     def name(self, node: URIRef, name: str, source_name: str | None) -> None:
+        self.labels.setdefault(node, name)
         self.add(node, SKOS.prefLabel, self.fr(name))
         self.add(node, RDFS.label, self.fr(name))
         if source_name and source_name != name:
@@ -106,7 +111,7 @@ class _Builder:
         self.add(statement, RDF.object, o)
         self.add(statement, PROV.wasDerivedFrom, self.passage(passage))
 
-    def build(self) -> Graph:
+    def build(self) -> dict[tuple, None]:
         self.source_document()
         self.geography()
         self.themes()
@@ -116,7 +121,7 @@ class _Builder:
             self.ptce(ptce)
         if self.s.geography:
             self.locations()
-        return self.g
+        return self.triples
 
     def source_document(self) -> None:
         d = self.s.dataset
@@ -271,7 +276,7 @@ class _Builder:
         self.derived(p, quoted("section"))
 
     def label_of(self, node: URIRef) -> str:
-        return str(self.g.value(node, SKOS.prefLabel))
+        return self.labels[node]
 
     def recognition(self, p: URIRef, ptce: Ptce) -> None:
         e = self.iris.thing("evenement", f"labellisation-{ptce.slug}-{ptce.recognised}")
@@ -318,11 +323,25 @@ class _Builder:
         self.derived(i, item.passage)
 
 
+def graph_triples(sources: Sources, iris: Iris | None = None, with_ontology: bool = True) -> list[tuple]:
+    """The dataset graph's triples, each once: instance data, the theme scheme and (by default) the ontology."""
+    iris = iris or Iris()
+    builder = _Builder(sources, iris)
+    triples = builder.build()
+    if with_ontology:
+        triples.update(dict.fromkeys(load_ontology(iris)))
+    return list(triples)
+
+
+def graph_of(triples: list[tuple], iris: Iris) -> Graph:
+    """The rdflib graph of `graph_triples`, with the dataset's prefixes bound."""
+    g = Graph()
+    g += triples
+    bind_prefixes(g, iris)
+    return g
+
+
 def build_graph(sources: Sources, iris: Iris | None = None, with_ontology: bool = True) -> Graph:
     """The dataset graph: instance data, the theme scheme and (by default) the ontology."""
     iris = iris or Iris()
-    g = _Builder(sources, iris).build()
-    if with_ontology:
-        g += load_ontology(iris)
-    bind_prefixes(g, iris)
-    return g
+    return graph_of(graph_triples(sources, iris, with_ontology), iris)

@@ -15,7 +15,7 @@ from ptce.build import pipeline, spreadsheet
 from ptce.build.pipeline import BuildFailed, publish_build
 from ptce.build_folder import STORE_DIR, BuildInfo
 from ptce.cli import main
-from ptce.graph import build_graph
+from ptce.graph import graph_triples
 from ptce.linkeddata.stats import graph_stats
 from ptce.rdf.serialize import ntriples_lines
 from ptce.store import bulk
@@ -148,18 +148,17 @@ def test_a_dump_failing_in_the_background_fails_the_build_and_keeps_the_last(tmp
 
 
 def with_two_names(sources, iris):
-    """The graph with a PTCE given a second French name: shape:PTCE refuses it."""
-    graph = build_graph(sources, iris)
-    ptce = sorted(graph.subjects(RDF.type, iris.vocab.PTCE))[0]
-    graph.add((ptce, SKOS.prefLabel, Literal("un second nom", lang="fr")))
-    return graph
+    """The graph's triples with a PTCE given a second French name: shape:PTCE refuses it."""
+    triples = graph_triples(sources, iris)
+    ptce = min(s for s, p, o in triples if p == RDF.type and o == iris.vocab.PTCE)
+    return [*triples, (ptce, SKOS.prefLabel, Literal("un second nom", lang="fr"))]
 
 
 def test_a_large_build_validated_beside_its_other_steps_refuses_a_graph_that_fails(tmp_path, monkeypatch):
     out = tmp_path / "dist"
     first = publish_build(out, DATA_DIR)
     monkeypatch.setattr(build_folder, "LARGE_GRAPH", 1)  # partitioned in workers while the dumps are written
-    monkeypatch.setattr(pipeline, "build_graph", with_two_names)
+    monkeypatch.setattr(pipeline, "graph_triples", with_two_names)
     with pytest.raises(BuildFailed, match=r"Exactly one name \(skos:prefLabel\) in French") as raised:
         publish_build(out, DATA_DIR)
     assert not raised.value.report.conforms
@@ -177,7 +176,7 @@ def test_the_graphs_faults_come_before_an_error_they_may_have_caused_later(tmp_p
     monkeypatch.setattr(spreadsheet, "write_spreadsheets", no_spreadsheets)
     with pytest.raises(RuntimeError, match="spreadsheets failed"):
         publish_build(tmp_path / "good", DATA_DIR)
-    monkeypatch.setattr(pipeline, "build_graph", with_two_names)
+    monkeypatch.setattr(pipeline, "graph_triples", with_two_names)
     with pytest.raises(BuildFailed) as raised:
         publish_build(tmp_path / "bad", DATA_DIR)
     assert "spreadsheets failed" in str(raised.value.__context__)
@@ -213,3 +212,47 @@ def test_ntriples_load_by_chunks_names_the_file_and_lines_of_an_error(tmp_path):
     dump.write_text('<http://example.org/s> <http://example.org/p> "1" .\n' * 3 + "not a triple\n", encoding="utf-8")
     with pytest.raises(SyntaxError, match=r"d\.nt, 2 lines of lines 3 to 4: "):
         bulk.load_ntriples(ox.Store(), dump, chunk=2)
+
+
+def test_a_large_build_makes_no_rdflib_graph_in_its_own_process(tmp_path, monkeypatch):
+    """Its dumps are written from the triples; the SHACL process makes the graph it validates."""
+    from ptce.validate import shacl
+
+    made_in = tmp_path / "made-in"
+
+    def recording(graph_of):
+        def wrapper(*args):
+            with open(made_in, "a") as f:
+                f.write(f"{os.getpid()}\n")
+            return graph_of(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(build_folder, "LARGE_GRAPH", 1)
+    monkeypatch.setattr(shacl, "graph_of", recording(shacl.graph_of))
+    monkeypatch.setattr(pipeline, "graph_of", recording(pipeline.graph_of))
+    info = publish_build(tmp_path / "dist", DATA_DIR)
+    pids = [int(p) for p in made_in.read_text().split()]
+    assert pids and os.getpid() not in pids
+    assert info.triples == len(Graph().parse(tmp_path / "dist" / "ptce.nt"))
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_links_that_fail_their_shapes_fail_the_build(tmp_path, monkeypatch, large):
+    import ptce.network.rdf
+
+    published = ptce.network.rdf.published_network
+
+    def with_a_bad_link(store, version, built_at):
+        links = published(store, version, built_at)
+        link = next(links.subjects(RDF.type, store.iris.vocab.ThemeLink))
+        links.set((link, store.iris.vocab.jaccard, Literal(2.0)))
+        return links
+
+    if large:
+        monkeypatch.setattr(build_folder, "LARGE_GRAPH", 1)
+    monkeypatch.setattr(ptce.network.rdf, "published_network", with_a_bad_link)
+    with pytest.raises(BuildFailed, match="Jaccard") as raised:
+        publish_build(tmp_path / "dist", DATA_DIR)
+    assert [v.path for v in raised.value.report.violations] == ["ptce:jaccard"]
+    assert not (tmp_path / "dist").exists()

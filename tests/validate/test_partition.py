@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections import Counter
 
 import pyshacl
@@ -11,18 +12,20 @@ from pyshacl.constraints.constraint_component import ConstraintComponent
 from pyshacl.shape import Shape
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
 from ptce import build_folder
 from ptce.assets import DATA_DIR
-from ptce.graph import build_graph
+from ptce.graph import build_graph, graph_of, graph_triples
 from ptce.rdf.namespaces import OA, SH, Iris
 from ptce.sources.loader import load_sources
 from ptce.store.exact_copy import ExactCopy
 from ptce.validate import partition, sparql_constraints, valueshapes
 from ptce.validate.report import PYSHACL_OPTIONS, readable_report
 from ptce.validate.shacl import load_shapes, start_validation, validate_graph
+from ptce.web.server import process_tree
+from tests.waiting import wait_for
 
 IRIS = Iris()
 
@@ -357,3 +360,63 @@ def test_the_shapes_queries_are_pattern_only(shapes):
         frozenset({"this", "value", "property", "object"}),
     ]
     assert sparql_constraints.pattern_only("SELECT ?s FROM <urn:x:g> WHERE { ?s ?p ?o }") is None
+
+
+def bad_links():
+    """One co-theme link whose Jaccard index is out of (0, 1], as the links' shapes say."""
+    link = URIRef(f"{IRIS.base}id/lien/a--b")
+    links = Graph()
+    for p, o in [
+        (RDF.type, IRIS.vocab.ThemeLink),
+        (RDFS.label, Literal("a — b", lang="fr")),
+        (IRIS.vocab.jaccard, Literal(2.0)),
+    ]:
+        links.add((link, p, o))
+    return links
+
+
+def test_a_validation_beside_makes_its_graph_in_its_own_process_and_checks_the_links_there(shapes, tmp_path):
+    triples = graph_triples(load_sources(DATA_DIR), IRIS)
+    made_in = tmp_path / "made-in"
+
+    def make_graph():
+        made_in.write_text(str(os.getpid()))
+        return graph_of(triples, IRIS)
+
+    beside = partition.Beside(make_graph, shapes, workers=1)
+    assert not beside.ready
+    beside.add_links(bad_links())
+    report = beside.result()
+    assert int(made_in.read_text()) != os.getpid()
+    here = partition.Validation(graph_of(triples, IRIS), shapes, whole(graph_of(triples, IRIS), shapes))
+    here.add_links(bad_links())
+    assert report.as_dict() == here.result().as_dict() and report.conforms
+    found = beside.links_report()
+    assert not found.conforms
+    assert found.as_dict() == here.links_report().as_dict()
+    assert any("Jaccard" in v.message_en for v in found.violations)
+
+
+def test_a_validation_beside_sends_no_links_report_when_no_links_are_added(shapes):
+    triples = graph_triples(load_sources(DATA_DIR), IRIS)
+    beside = partition.Beside(lambda: graph_of(triples, IRIS), shapes, workers=1)
+    assert beside.result().conforms and beside.links_report() is None
+
+
+def test_closing_a_validation_beside_stops_its_workers_too(shapes, monkeypatch):
+    """Its process forks workers of its own: stopped, it stops them (they would go on using the CPU)."""
+    monkeypatch.setattr(partition, "_validate_batch", lambda batch: threading.Event().wait())
+    triples = graph_triples(load_sources(DATA_DIR), IRIS)
+    beside = partition.Beside(lambda: graph_of(triples, IRIS), shapes, workers=1)
+    pid = beside._process._process.pid
+    processes = wait_for(lambda: [p for p in process_tree(pid) if p != pid], "the validation's workers")
+    beside.close()
+    wait_for(lambda: not any(alive(p) for p in [pid, *processes]), "every process to end")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

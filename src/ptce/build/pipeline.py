@@ -35,7 +35,7 @@ from ptce.build_folder import (
     utc_now,
 )
 from ptce.errors import PtceError
-from ptce.graph import build_graph
+from ptce.graph import build_graph, graph_of, graph_triples
 from ptce.rdf.formats import GRAPH_FORMATS, JSONLD
 from ptce.rdf.namespaces import Iris
 from ptce.rdf.serialize import jsonld_context, serialize_graph
@@ -45,9 +45,9 @@ from ptce.store import bulk
 from ptce.store.engine import OxigraphStore, load_dumps
 from ptce.store.sort_keys import write_sort_keys
 from ptce.validate.dcat_ap import check_catalog, check_shapes_dir
-from ptce.validate.partition import Validation, validate_partitioned
+from ptce.validate.partition import Validation
 from ptce.validate.report import ValidationReport
-from ptce.validate.shacl import load_shapes, start_validation
+from ptce.validate.shacl import load_shapes, start_validation, start_validation_beside, validate_graph
 
 
 class BuildFailed(PtceError):
@@ -65,23 +65,33 @@ def write_context(folder: Path, iris: Iris) -> None:
 
 def compile_graph(data_dir: Path = DATA_DIR, iris: Iris | None = None, shapes_dir: Path = SHAPES_DIR):
     """Sources -> graph -> validation; returns (graph, report). Raises SourceError on bad input."""
-    graph, validation, _ = _compile(data_dir, iris or Iris(), shapes_dir)
-    return graph, validation.result()
+    iris = iris or Iris()
+    with bulk.gc_paused():
+        graph = build_graph(load_sources(data_dir), iris)
+        return graph, validate_graph(graph, load_shapes(iris, shapes_dir))
 
 
-def _compile(data_dir: Path, iris: Iris, shapes_dir: Path) -> tuple[Graph, Validation, Any]:
-    """(graph, its validation, started, the dataset's description from the sources)."""
+def _compile(data_dir: Path, iris: Iris, shapes_dir: Path) -> tuple[list, Graph | None, Validation, Any]:
+    """(the graph's triples, its rdflib graph, its validation, started, the dataset's description).
+
+    A large graph's rdflib graph is made by the validation's own process (`start_validation_beside`) and this
+    one has none (None): its dumps are written from the triples."""
     with bulk.gc_paused():
         sources = load_sources(data_dir)
-        graph = build_graph(sources, iris)
-        return graph, start_validation(graph, load_shapes(iris, shapes_dir)), sources.dataset
+        triples = graph_triples(sources, iris)
+        shapes = load_shapes(iris, shapes_dir)
+        if len(triples) >= build_folder.LARGE_GRAPH:
+            return triples, None, start_validation_beside(triples, iris, shapes), sources.dataset
+        graph = graph_of(triples, iris)
+        return triples, graph, start_validation(graph, shapes), sources.dataset
 
 
 def conforming(validation: Validation) -> ValidationReport:
-    """The validation's report; BuildFailed unless the graph conforms."""
+    """The validation's report; BuildFailed unless the graph conforms, and the links added to it."""
     report = validation.result()
-    if not report.conforms:
-        raise BuildFailed(report)
+    for found in (report, validation.links_report()):
+        if found is not None and not found.conforms:
+            raise BuildFailed(found)
     return report
 
 
@@ -99,22 +109,15 @@ def write_dumps(graph: Graph, folder: Path, iris: Iris) -> dict[str, str]:
     return {fmt.key: dumps[fmt.key] for fmt in GRAPH_FORMATS}
 
 
-def publish_network(
-    graph: Graph, folder: Path, info: BuildInfo, store: OxigraphStore, shapes_dir: Path = SHAPES_DIR
-) -> None:
-    """Compute the co-theme network from `store` (the build's data), check it with SHACL, write NETWORK_DUMP.
-
-    `graph` (already validated) gets the links added, and only the links' subjects are validated again, in it:
-    what a full run would report on them, without validating the data twice."""
+def publish_network(validation: Validation, folder: Path, info: BuildInfo, store: OxigraphStore) -> None:
+    """Compute the co-theme network from `store` (the build's data), write NETWORK_DUMP, and have the links
+    checked with SHACL in the data graph (`Validation.add_links`: only the links' subjects are validated, what a
+    full run would report on them, without validating the data twice; `conforming` says if they fail)."""
     from ptce.network.rdf import published_network, write_network_dump
 
-    iris = Iris(info.base_iri)
     links = published_network(store, info.version, info.built_at)
-    graph += links
-    report = validate_partitioned(graph, load_shapes(iris, shapes_dir), only=set(links.subjects()))
-    if not report.conforms:
-        raise BuildFailed(report)
-    write_network_dump(links, folder / NETWORK_DUMP, iris)
+    validation.add_links(links)
+    write_network_dump(links, folder / NETWORK_DUMP, Iris(info.base_iri))
 
 
 def publish_build(
@@ -136,13 +139,13 @@ def publish_build(
     iris = iris or Iris()
     if dcat_ap is not None:
         check_shapes_dir(dcat_ap)
-    graph, validation, dataset = _compile(data_dir, iris, shapes_dir)
+    triples, graph, validation, dataset = _compile(data_dir, iris, shapes_dir)
     try:
         if validation.ready:  # a small graph: a failing one stops the build before anything is written
             conforming(validation)
         with staged_dir(Path(out_dir)) as tmp:
             try:
-                info = _publish(graph, validation, tmp, data_dir, iris, shapes_dir, on_disk, dcat_ap, dataset)
+                info = _publish(triples, graph, validation, tmp, data_dir, iris, shapes_dir, on_disk, dcat_ap, dataset)
             except Exception as exc:
                 # A large graph's SHACL runs beside the other steps: its faults are the build's first error.
                 if not isinstance(exc, BuildFailed):
@@ -153,26 +156,27 @@ def publish_build(
     return info
 
 
-def _publish(graph, validation, tmp, data_dir, iris, shapes_dir, on_disk, dcat_ap, dataset) -> BuildInfo:
-    """The steps of `publish_build` into the staged folder `tmp`, while `validation` may still run."""
+def _publish(triples, graph, validation, tmp, data_dir, iris, shapes_dir, on_disk, dcat_ap, dataset) -> BuildInfo:
+    """The steps of `publish_build` into the staged folder `tmp`, while `validation` may still run; `graph` is
+    None for a large graph, whose validation makes its own (`_compile`)."""
     from ptce.build.metadata import write_metadata
     from ptce.build.search_index import write_search_index
     from ptce.build.spreadsheet import write_spreadsheets
 
     if on_disk is None:
-        on_disk = len(graph) >= build_folder.LARGE_GRAPH
+        on_disk = len(triples) >= build_folder.LARGE_GRAPH
     if on_disk:  # the other formats are written from the N-Triples dump meanwhile, on the other core
-        dumps_written = bulk.dumps_streaming(graph, tmp, iris, DUMP_NAME)
+        dumps_written = bulk.dumps_streaming(triples, tmp, iris, DUMP_NAME)
         write_context(tmp, iris)
     else:
-        dumps_written = nullcontext(write_dumps(graph, tmp, iris))
+        dumps_written = nullcontext(write_dumps(graph if graph is not None else graph_of(triples, iris), tmp, iris))
     with dumps_written as dumps:
         version = bulk.ntriples_version(tmp / dumps["nt"])
         shutil.copyfile(Path(data_dir) / OUTLINES_FILE, tmp / OUTLINES)
         load_shapes(iris, shapes_dir).serialize(destination=tmp / SHAPES_FILE, format="turtle")
         info = BuildInfo(
             version=version,
-            triples=len(graph),
+            triples=len(triples),
             base_iri=iris.base,
             built_at=utc_now(),
             software_version=__version__,
@@ -182,7 +186,7 @@ def _publish(graph, validation, tmp, data_dir, iris, shapes_dir, on_disk, dcat_a
         # links are added to it afterwards), or an in-memory one.
         store = bulk.loaded_store(tmp / STORE_DIR if on_disk else None, tmp / dumps["nt"])
         data = OxigraphStore(store, iris)
-        publish_network(graph, tmp, info, data, shapes_dir)
+        publish_network(validation, tmp, info, data)
         (tmp / BUILD_INFO).write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
         write_spreadsheets(tmp, data, info, dataset.title.get("fr", ""), dataset.license)
         write_search_index(tmp, data, iris)

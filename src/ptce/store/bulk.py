@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph
 
 from ptce.forked import Forked
 from ptce.rdf.formats import GRAPH_FORMATS
@@ -39,9 +38,10 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def stream_dumps(graph: Graph, folder: Path, iris: Iris, name: str, skip: frozenset[str] = frozenset(),
+def stream_dumps(graph: Iterable[tuple], folder: Path, iris: Iris, name: str, skip: frozenset[str] = frozenset(),
                  sort: bool = False) -> dict[str, str]:  # fmt: skip
-    """Write every dump format but those in `skip`: N-Triples from the graph's terms (`ntriples_lines`), the others
+    """Write every dump format but those in `skip`: N-Triples from the terms of a graph or of its triples, each
+    once (`ntriples_lines`), the others
     with Oxigraph's streaming writers from it; returns {format key: file name}. `sort` orders the lines (by subject,
     predicate and object: a small graph, whose Turtle and RDF/XML dumps then read the same for the same triples).
 
@@ -58,8 +58,9 @@ def dump_names(name: str, skip: frozenset[str] = frozenset()) -> dict[str, str]:
     return {f.key: f"{name}.{f.suffix}" for f in GRAPH_FORMATS if f.key not in skip}
 
 
-def write_ntriples(graph: Graph, path: Path, sort: bool = False) -> None:
-    """The graph's N-Triples dump, from its terms; `sort` orders the lines."""
+def write_ntriples(graph: Iterable[tuple], path: Path, sort: bool = False) -> None:
+    """The N-Triples dump of a graph, or of triples each given once, from their terms; `sort` orders the
+    lines."""
     with gc_paused(), open(path, "w", encoding="utf-8", newline="\n") as out:
         lines = ntriples_lines(graph)
         out.writelines(sorted(lines) if sort else lines)
@@ -74,7 +75,7 @@ def convert_dumps(folder: Path, names: dict[str, str], iris: Iris) -> None:
 
 
 @contextmanager
-def dumps_streaming(graph: Graph, folder: Path, iris: Iris, name: str) -> Iterator[dict[str, str]]:
+def dumps_streaming(graph: Iterable[tuple], folder: Path, iris: Iris, name: str) -> Iterator[dict[str, str]]:
     """`stream_dumps` for a large build whose next steps use one core: the N-Triples dump is written first, the
     other formats by a forked process while the block runs (they need only that file); at the end of the block
     it is waited for, and its error, if any, raised here. A failing block stops it."""

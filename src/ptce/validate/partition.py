@@ -17,6 +17,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import signal
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 
 import pyshacl
 from pyshacl.graph_abstraction import DataGraph
@@ -208,7 +213,18 @@ class Validation:
     def __init__(self, data: Graph, shapes: Graph, report: ValidationReport | None = None):
         self.data, self.shapes = data, shapes
         self._report = report
+        self._links: ValidationReport | None = None
         self._workers: list[Forked] = []
+
+    def add_links(self, links: Graph) -> None:
+        """Add triples about new subjects (the co-theme links) to the data graph and validate those subjects in
+        it: what a full run would report on them, without validating the data twice (`links_report()`)."""
+        self.data += links
+        self._links = validate_partitioned(self.data, self.shapes, only=set(links.subjects()))
+
+    def links_report(self) -> ValidationReport | None:
+        """The report on the subjects `add_links` added (None if it was not called)."""
+        return self._links
 
     def _start(self, planned: list[list], workers: int, idle: int) -> None:
         tasks = multiprocessing.get_context("fork").SimpleQueue()
@@ -241,6 +257,79 @@ class Validation:
         for worker in self._workers:
             worker.close()
         self._workers = []
+
+
+class Beside(Validation):
+    """A validation of triples in a forked process that makes their rdflib graph itself, then validates it as
+    `start_partitioned(..., beside=True)` does (its own workers); the caller keeps no graph.
+
+    `add_links` hands the links' triples to it, in a file (the queue's pipe would block the caller until that
+    process reads them, once the data is validated): it then adds them to its graph and validates their subjects
+    there; `result()` brings both reports back."""
+
+    def __init__(self, make_graph: Callable[[], Graph], shapes: Graph, workers: int):
+        super().__init__(Graph(), shapes)
+        self._sent = False
+        self._links_file: str | None = None
+        self._links_queue = multiprocessing.get_context("fork").SimpleQueue()
+        self._process = Forked(_beside, make_graph, shapes, workers, self._links_queue, forks=True)
+
+    def add_links(self, links: Graph) -> None:
+        with tempfile.NamedTemporaryFile("wb", prefix="ptce-links-", suffix=".pickle", delete=False) as f:
+            self._links_file = f.name
+            pickle.dump(list(links), f, protocol=pickle.HIGHEST_PROTOCOL)
+        self._send(f.name)
+
+    def _send(self, path: str | None) -> None:
+        if self._sent:
+            raise RuntimeError("the links were sent already")
+        self._sent = True
+        self._links_queue.put(path)
+
+    def result(self) -> ValidationReport:
+        if self._report is None:
+            if not self._sent:
+                self._send(None)
+            try:
+                self._report, self._links = self._process.wait()
+            finally:
+                self.close()
+        return self._report
+
+    def links_report(self) -> ValidationReport | None:
+        self.result()
+        return self._links
+
+    def close(self) -> None:
+        self._process.close()
+        if self._links_file is not None:
+            Path(self._links_file).unlink(missing_ok=True)
+
+
+def _beside(make_graph: Callable[[], Graph], shapes: Graph, workers: int, links_queue) -> tuple:
+    """The forked process of `Beside`: (the data's report, the links' report or None). A SIGTERM (`close`) stops
+    its own workers too."""
+    signal.signal(signal.SIGTERM, _stopped)
+    data = make_graph()
+    validation = start_partitioned(data, shapes, workers=workers, beside=True)
+    try:
+        report = validation.result()
+    finally:
+        validation.close()
+    path = links_queue.get()
+    if path is None:
+        return report, None
+    with open(path, "rb") as f:
+        links = pickle.load(f)
+    validation = Validation(data, shapes, report)
+    graph = Graph()
+    graph += links
+    validation.add_links(graph)
+    return report, validation.links_report()
+
+
+def _stopped(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def _report_of(parts: list[tuple[bool, list[tuple]]], data: Graph, shapes: Graph) -> ValidationReport:

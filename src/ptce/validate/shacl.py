@@ -9,6 +9,7 @@ from rdflib import Graph, URIRef
 
 from ptce import build_folder
 from ptce.assets import SHAPES_DIR
+from ptce.graph import graph_of
 from ptce.rdf.namespaces import DEFAULT_BASE_IRI, Iris
 from ptce.validate import partition
 from ptce.validate.report import ValidationReport
@@ -62,3 +63,11 @@ def start_validation(data: Graph, shapes: Graph) -> partition.Validation:
         workers = max(1, (os.cpu_count() or 1) - 1)
         return partition.start_partitioned(data, shapes, workers=workers, beside=True)
     return partition.start_partitioned(data, shapes, workers=1)
+
+
+def start_validation_beside(triples: list[tuple], iris: Iris, shapes: Graph) -> partition.Validation:
+    """`start_validation` of a large graph the caller does not make: a forked process makes the rdflib graph of
+    `triples` and validates it (`partition.Beside`), with its workers on the other cores (one at least, and one at
+    the lowest priority), while the caller writes the dumps from the triples."""
+    workers = max(1, (os.cpu_count() or 1) - 1)
+    return partition.Beside(lambda: graph_of(triples, iris), shapes, workers)
