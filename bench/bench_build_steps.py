@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import resource
 import sys
 import tempfile
@@ -114,7 +115,9 @@ def main() -> None:
             seconds[name] = sum(float(x) for x in record.read_text().split())
     seconds[SPAN[0]] = marks["conforming"] - marks["start_validation_beside"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest of its processes
+    own, forked = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_peak = forked.ru_maxrss / 1024  # the largest of its processes
+    cpu_own, cpu_forked = own.ru_utime + own.ru_stime, forked.ru_utime + forked.ru_stime
     counted = sum(s for name, s in seconds.items() if name not in INSIDE)
     lines = [
         f"## {HEADING}",
@@ -126,7 +129,10 @@ def main() -> None:
         f"The steps below add up to {counted:.1f} s; the rest ({total - counted:.1f} s) is what `publish_build` "
         "does between them (the small files: shapes, reports, context, outlines; moving the folder into place). "
         "Steps marked inside or beside are not in the sum: they are part of another step, or run on the other core "
-        "during the ones after them.",
+        "during the ones after them. "
+        f"CPU time: {cpu_own:.1f} s in the build's process, {cpu_forked:.1f} s in its forked ones (SHACL and the "
+        f"dump formats), {cpu_own + cpu_forked:.1f} s in all: on {os.cpu_count()} cores no schedule of this work "
+        f"ends before {(cpu_own + cpu_forked) / (os.cpu_count() or 1):.1f} s.",
         "",
         "| step | what | s | share |",
         "|---|---|---:|---:|",

@@ -158,7 +158,8 @@ def publish_build(
 
 def _publish(triples, graph, validation, tmp, data_dir, iris, shapes_dir, on_disk, dcat_ap, dataset) -> BuildInfo:
     """The steps of `publish_build` into the staged folder `tmp`, while `validation` may still run; `graph` is
-    None for a large graph, whose validation makes its own (`_compile`)."""
+    None for a large graph, whose validation makes its own (`_compile`). `triples` is emptied once the N-Triples
+    dump is written: at 6M triples this process held them through the store's bulk load and the links."""
     from ptce.build.metadata import write_metadata
     from ptce.build.search_index import write_search_index
     from ptce.build.spreadsheet import write_spreadsheets
@@ -170,13 +171,15 @@ def _publish(triples, graph, validation, tmp, data_dir, iris, shapes_dir, on_dis
         write_context(tmp, iris)
     else:
         dumps_written = nullcontext(write_dumps(graph if graph is not None else graph_of(triples, iris), tmp, iris))
+    count = len(triples)
     with dumps_written as dumps:
+        triples.clear()
         version = bulk.ntriples_version(tmp / dumps["nt"])
         shutil.copyfile(Path(data_dir) / OUTLINES_FILE, tmp / OUTLINES)
         load_shapes(iris, shapes_dir).serialize(destination=tmp / SHAPES_FILE, format="turtle")
         info = BuildInfo(
             version=version,
-            triples=len(triples),
+            triples=count,
             base_iri=iris.base,
             built_at=utc_now(),
             software_version=__version__,
