@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from collections import Counter
+from pathlib import Path
 
 import pyshacl
 import pytest
@@ -412,6 +415,38 @@ def test_closing_a_validation_beside_stops_its_workers_too(shapes, monkeypatch):
     processes = wait_for(lambda: [p for p in process_tree(pid) if p != pid], "the validation's workers")
     beside.close()
     wait_for(lambda: not any(alive(p) for p in [pid, *processes]), "every process to end")
+
+
+def test_a_validation_beside_ends_when_the_build_dies_before_sending_the_links(tmp_path):
+    """A build killed by a signal runs no `finally`: its SHACL process, which waits for the links once the data
+    is validated, ends instead of waiting forever with the graph in memory."""
+    script = tmp_path / "dies.py"
+    script.write_text(
+        "import os\n"
+        "from ptce.assets import DATA_DIR\n"
+        "from ptce.graph import graph_of, graph_triples\n"
+        "from ptce.rdf.namespaces import Iris\n"
+        "from ptce.sources.loader import load_sources\n"
+        "from ptce.validate import partition\n"
+        "from ptce.validate.shacl import load_shapes\n"
+        "iris = Iris()\n"
+        "triples = graph_triples(load_sources(DATA_DIR), iris)\n"
+        "beside = partition.Beside(lambda: graph_of(triples, iris), load_shapes(iris), workers=1)\n"
+        "print(beside._process._process.pid, flush=True)\n"
+        "os._exit(0)  # as a SIGKILL would: no finally, no close\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    pid = int(done.stdout.split()[0])
+    wait_for(lambda: not running(pid), "the orphaned validation process to end")
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` runs (not ended, nor a zombie that its new parent has not reaped yet)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in {"Z", "X"}
 
 
 def alive(pid: int) -> bool:

@@ -263,16 +263,18 @@ class Beside(Validation):
     """A validation of triples in a forked process that makes their rdflib graph itself, then validates it as
     `start_partitioned(..., beside=True)` does (its own workers); the caller keeps no graph.
 
-    `add_links` hands the links' triples to it, in a file (the queue's pipe would block the caller until that
-    process reads them, once the data is validated): it then adds them to its graph and validates their subjects
-    there; `result()` brings both reports back."""
+    `add_links` hands the links' triples to it, in a file (a pipe would block the caller until that process reads
+    them, once the data is validated): it then adds them to its graph and validates their subjects there;
+    `result()` brings both reports back. That process waits for the links on a pipe whose only writer is the
+    caller: if the caller dies before it sends them (killed by a signal, its `finally` clauses never run), the
+    pipe closes and the process ends instead of waiting forever with the graph in memory."""
 
     def __init__(self, make_graph: Callable[[], Graph], shapes: Graph, workers: int):
         super().__init__(Graph(), shapes)
-        self._sent = False
         self._links_file: str | None = None
-        self._links_queue = multiprocessing.get_context("fork").SimpleQueue()
-        self._process = Forked(_beside, make_graph, shapes, workers, self._links_queue, forks=True)
+        receiver, self._links_sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+        self._process = Forked(_beside, make_graph, shapes, workers, receiver, self._links_sender, forks=True)
+        receiver.close()  # the child's end
 
     def add_links(self, links: Graph) -> None:
         with tempfile.NamedTemporaryFile("wb", prefix="ptce-links-", suffix=".pickle", delete=False) as f:
@@ -281,14 +283,14 @@ class Beside(Validation):
         self._send(f.name)
 
     def _send(self, path: str | None) -> None:
-        if self._sent:
+        if self._links_sender.closed:
             raise RuntimeError("the links were sent already")
-        self._sent = True
-        self._links_queue.put(path)
+        with self._links_sender:
+            self._links_sender.send(path)
 
     def result(self) -> ValidationReport:
         if self._report is None:
-            if not self._sent:
+            if not self._links_sender.closed:
                 self._send(None)
             try:
                 self._report, self._links = self._process.wait()
@@ -302,13 +304,15 @@ class Beside(Validation):
 
     def close(self) -> None:
         self._process.close()
+        self._links_sender.close()
         if self._links_file is not None:
             Path(self._links_file).unlink(missing_ok=True)
 
 
-def _beside(make_graph: Callable[[], Graph], shapes: Graph, workers: int, links_queue) -> tuple:
+def _beside(make_graph: Callable[[], Graph], shapes: Graph, workers: int, links, sender) -> tuple:
     """The forked process of `Beside`: (the data's report, the links' report or None). A SIGTERM (`close`) stops
-    its own workers too."""
+    its own workers too; the caller's end closed before it sends the links (it died) ends it."""
+    sender.close()  # its copy of the caller's end: the caller's, closed, must close the pipe
     signal.signal(signal.SIGTERM, _stopped)
     data = make_graph()
     validation = start_partitioned(data, shapes, workers=workers, beside=True)
@@ -316,14 +320,17 @@ def _beside(make_graph: Callable[[], Graph], shapes: Graph, workers: int, links_
         report = validation.result()
     finally:
         validation.close()
-    path = links_queue.get()
+    try:
+        path = links.recv()
+    except EOFError:
+        raise SystemExit("the build ended without sending the links or asking for the report") from None
     if path is None:
         return report, None
     with open(path, "rb") as f:
-        links = pickle.load(f)
+        found = pickle.load(f)
     validation = Validation(data, shapes, report)
     graph = Graph()
-    graph += links
+    graph += found
     validation.add_links(graph)
     return report, validation.links_report()
 
