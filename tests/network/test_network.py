@@ -355,6 +355,23 @@ def test_ptces_sharing_themes_for_a_ptce_page(store, facts):
     assert ptces_sharing_themes(store, str(IRIS.thing("ptce", "nowhere"))) == []
 
 
+@pytest.mark.parametrize("top_k", [None, 2])
+def test_the_graph_around_a_node_holds_its_edges_of_the_whole_graph(store, top_k):
+    bip = load_bipartite(store)
+    for project_on, items in (("ptce", bip.ptces), ("theme", bip.themes)):
+        params = NetworkParams(project=project_on, top_k=top_k, weight="jaccard")
+        whole = projection_graph(bip, params)
+        assert whole.number_of_edges() > len(items)  # enough pairs for the restriction to leave some out
+        for item in items:
+            around = projection_graph(bip, params, around=item.iri)
+            assert dict(around.nodes(data=True)) == dict(whole.nodes(data=True))
+            assert {frozenset(e) for e in around.edges} == {frozenset((item.iri, o)) for o in whole[item.iri]}
+            for other, data in around[item.iri].items():
+                assert data == whole.edges[item.iri, other]
+    nowhere = projection_graph(bip, NetworkParams(), around=str(IRIS.thing("ptce", "nowhere")))
+    assert nowhere.number_of_nodes() == len(bip.ptces) and nowhere.number_of_edges() == 0
+
+
 def test_large_networks_keep_each_nodes_strongest_links_unless_top_k_is_given(store, monkeypatch):
     full = build_network(store, NetworkParams(), analysed=False)
     assert full.params.top_k is None and full.communities == [] and full.modularity is None

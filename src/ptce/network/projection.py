@@ -14,7 +14,7 @@ N·k instead of N². Weights of each kept pair:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -43,6 +43,19 @@ class Projection:
 
     def weights(self, name: str) -> np.ndarray:
         return getattr(self, name)
+
+    def touching(self, row: int) -> Projection:
+        """The pairs that have `row` on one side (none for a row that is not in the matrix)."""
+        keep = (self.rows == row) | (self.cols == row)
+        return replace(
+            self,
+            rows=self.rows[keep],
+            cols=self.cols[keep],
+            shared=self.shared[keep],
+            jaccard=self.jaccard[keep],
+            newman=self.newman[keep],
+            p_value=self.p_value[keep],
+        )
 
     def shared_columns(self) -> sp.csr_matrix:
         """One row per pair: the columns both rows have."""
