@@ -24,6 +24,7 @@ REPORT_TTL = "validation-report.ttl"
 DCAT_AP_REPORT = "dcat-ap-report.txt"  # what the DCAT-AP shapes said of the catalog (`ptce build --dcat-ap DIR`)
 OUTLINES = "hauts-de-france.geojson"  # the region and department outlines, copied from data/geo/ for the map
 NETWORK_DUMP = "network.nq"  # the co-theme links, in the named graph Iris.network_graph
+NETWORK_SHAPE = "network-shape.json"  # the default network's communities, measures and layout (`network.cotheme`)
 SORT_KEYS = "sort-keys.nq"  # each subject's rank, in the graph Iris.sort_keys_graph (`store.sort_keys`); not served
 STORE_DIR = "store"  # the on-disk Oxigraph store of a large build, opened read-only by servers
 CONTEXT = "context.jsonld"  # the JSON-LD context of the dumps

@@ -458,8 +458,8 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
     Example:
       ptce network --weight jaccard --format gexf --out ptce.gexf
     """
-    from ptce.build_folder import BuildInfo
-    from ptce.network.cotheme import NetworkParams, build_network
+    from ptce.build_folder import NETWORK_SHAPE, BuildInfo
+    from ptce.network.cotheme import NetworkParams, build_network, read_shape
     from ptce.network.export import export
 
     store = store_or_fail(build_dir)
@@ -469,7 +469,8 @@ def network(build_dir: Path, fmt: str, out: Path | None, **options) -> None:
         fail(f"Invalid option: {exc}", 2)
     if fmt == "png" and out is None:
         fail("PNG is binary: give --out FILE.", 2)
-    data = export(build_network(store, params, build_version=BuildInfo.read(build_dir).version), fmt)
+    version, saved = BuildInfo.read(build_dir).version, read_shape(build_dir / NETWORK_SHAPE)
+    data = export(build_network(store, params, build_version=version, saved=saved), fmt)
     if out is None:
         click.echo(data.decode("utf-8"), nl=False)
     else:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import networkx as nx
 import numpy as np
@@ -16,10 +17,13 @@ from rdflib import URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 from scipy.stats import hypergeom
 
+from ptce.build.pipeline import publish_build
+from ptce.build_folder import NETWORK_SHAPE, BuildInfo
 from ptce.network import analysis as network_analysis
 from ptce.network import cotheme as network_module
 from ptce.network import projection as projection_module
 from ptce.network.analysis import bridges, centralities, detect_communities, participation
+from ptce.network.analysis import shape_of as real_shape_of
 from ptce.network.cotheme import (
     NetworkParams,
     bipartite_graph,
@@ -27,6 +31,7 @@ from ptce.network.cotheme import (
     load_bipartite,
     projection_graph,
     ptces_sharing_themes,
+    read_shape,
 )
 from ptce.network.projection import project
 from ptce.store.engine import open_build
@@ -370,6 +375,90 @@ def test_the_graph_around_a_node_holds_its_edges_of_the_whole_graph(store, top_k
                 assert data == whole.edges[item.iri, other]
     nowhere = projection_graph(bip, NetworkParams(), around=str(IRIS.thing("ptce", "nowhere")))
     assert nowhere.number_of_nodes() == len(bip.ptces) and nowhere.number_of_edges() == 0
+
+
+def test_a_large_network_is_laid_out_community_by_community(store, monkeypatch):
+    g = projection_graph(load_bipartite(store), NetworkParams())
+    groups, _ = detect_communities(g)
+    assert len(groups) > 1
+    whole = network_analysis.layout(g, 42, groups)  # 15 PTCEs: one spring layout of the whole graph
+    assert whole == network_analysis.layout(g, 42)
+    monkeypatch.setattr(network_analysis, "LAYOUT_WHOLE", 5)
+    apart = network_analysis.layout(g, 42, groups)
+    assert apart != whole and apart == network_analysis.layout(g, 42, groups)
+    assert set(apart) == set(g) and all(-1.0 <= c <= 1.0 for xy in apart.values() for c in xy)
+    assert max(abs(c) for xy in apart.values() for c in xy) == pytest.approx(1.0, abs=1e-4)
+    community = {n: k for k, members in enumerate(groups) for n in members}
+
+    def mean_distance(same: bool) -> float:
+        pairs = [(a, b) for a, b in itertools.combinations(sorted(g), 2) if (community[a] == community[b]) == same]
+        return float(np.mean([np.hypot(*np.subtract(apart[a], apart[b])) for a, b in pairs]))
+
+    assert mean_distance(True) < mean_distance(False) / 2  # each community drawn together, apart from the others
+
+
+def _analysis(net) -> tuple:
+    """What an analysed network shows: every node's attributes, the communities, the modularity."""
+    return dict(net.graph.nodes(data=True)), net.communities, net.modularity
+
+
+def _kept_and_fresh(build, lang: str, **params) -> tuple:
+    store, version = open_build(build), BuildInfo.read(build).version
+    saved = read_shape(build / NETWORK_SHAPE)
+    kept = build_network(store, NetworkParams(lang=lang, **params), build_version=version, saved=saved)
+    fresh = build_network(store, NetworkParams(lang=lang, **params), build_version=version)
+    return saved, kept, fresh
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_shape_a_build_keeps_is_the_default_networks_analysis_in_every_language(build_dir, lang):
+    saved, kept, fresh = _kept_and_fresh(build_dir, lang)
+    assert saved is not None and saved.shape.fits(fresh.graph)
+    assert saved.params == replace(NetworkParams(), lang="fr")
+    assert _analysis(kept) == _analysis(fresh)
+    assert {c.name for c in kept.communities} == {c.name for c in fresh.communities}  # named in `lang`
+    assert any(d["betweenness"] > 0 for _, d in kept.graph.nodes(data=True))
+
+
+def test_a_large_builds_kept_shape_is_that_of_its_strongest_links(tmp_path, monkeypatch):
+    monkeypatch.setattr(network_module, "LARGE_NETWORK", 10)
+    publish_build(tmp_path / "dist")
+    saved, kept, fresh = _kept_and_fresh(tmp_path / "dist", "en")
+    assert saved.params.top_k == network_module.AUTO_TOP_K == fresh.params.top_k
+    assert _analysis(kept) == _analysis(fresh)
+
+
+def test_a_kept_shape_serves_only_its_own_network(build_dir, monkeypatch):
+    saved = read_shape(build_dir / NETWORK_SHAPE)
+    version = BuildInfo.read(build_dir).version
+    assert saved.shape_for(NetworkParams(lang="en"), version) is saved.shape
+    for other in ({"weight": "jaccard"}, {"seed": 7}, {"top_k": 3}, {"broader": True}, {"resolution": 2.0}):
+        assert saved.shape_for(NetworkParams(**other), version) is None
+    assert saved.shape_for(NetworkParams(), "another build") is None
+    computed = []
+    monkeypatch.setattr(network_analysis, "shape_of", lambda g, p: computed.append(p) or real_shape_of(g, p))
+    store = open_build(build_dir)
+    build_network(store, NetworkParams(), build_version=version, saved=saved)
+    assert computed == []  # the kept shape was the analysis
+    fresh = build_network(store, NetworkParams(weight="jaccard"), build_version=version)
+    assert computed  # another network's is computed
+    kept = build_network(store, NetworkParams(weight="jaccard"), build_version=version, saved=saved)
+    assert _analysis(kept) == _analysis(fresh)
+    # a shape that does not hold the graph's nodes is computed again, never shown
+    one = next(iter(saved.shape.positions))
+    partial = replace(saved.shape, positions={n: xy for n, xy in saved.shape.positions.items() if n != one})
+    assert not partial.fits(fresh.graph)
+    lacking = replace(saved, shape=partial)
+    assert _analysis(build_network(store, NetworkParams(), build_version=version, saved=lacking)) == _analysis(
+        build_network(store, NetworkParams(), build_version=version)
+    )
+
+
+def test_an_unreadable_kept_shape_is_none(tmp_path):
+    assert read_shape(tmp_path / "missing.json") is None
+    for text in ("", "{", "[]", '{"parameters": {}}', '{"parameters": {"weight": "nope"}, "build_version": 1}'):
+        (tmp_path / "shape.json").write_text(text)
+        assert read_shape(tmp_path / "shape.json") is None
 
 
 def test_large_networks_keep_each_nodes_strongest_links_unless_top_k_is_given(store, monkeypatch):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 
 import networkx as nx
 import pytest
 from rdflib.namespace import RDF
 
-from ptce.build_folder import BuildInfo
+from ptce.build_folder import NETWORK_SHAPE, BuildInfo
 from ptce.network import cotheme as network_module
 from ptce.rdf.formats import NETWORK_FORMATS
 from ptce.web import create_app
@@ -198,3 +199,26 @@ def test_top_k_keeps_each_ptces_strongest_links_and_large_networks_say_so(build_
     assert "15 PTCE : chaque PTCE garde ses 10 liens les plus forts" in page
     assert 'value="" placeholder="10"' in page, "the field shows the limit in force"
     assert client.get("/network.json").get_json()["graph"]["metadata"]["parameters"]["top_k"] == 10
+
+
+def test_the_default_network_is_served_from_the_shape_its_build_kept(build_dir, tmp_path):
+    build = tmp_path / "dist"
+    shutil.copytree(build_dir, build, symlinks=True)
+    kept = json.loads((build / NETWORK_SHAPE).read_text())
+    node = sorted(kept["shape"]["positions"])[0]
+    kept["shape"]["positions"][node] = [0.12345, -0.54321]  # a position the layout never gave: seen if served
+    (build / NETWORK_SHAPE).write_text(json.dumps(kept))
+    client = create_app({"BUILD_DIR": str(build), "TESTING": True}).test_client()
+    for lang in ("fr", "en"):
+        nodes = {n["id"]: n for n in client.get(f"/network.json?lang={lang}").get_json()["nodes"]}
+        assert (nodes[node]["x"], nodes[node]["y"]) == (0.12345, -0.54321)
+    other = {n["id"]: n for n in client.get("/network.json?seed=7").get_json()["nodes"]}
+    assert (other[node]["x"], other[node]["y"]) != (0.12345, -0.54321)  # another network: its own layout
+
+    (build / NETWORK_SHAPE).write_text("{ not JSON")  # an unreadable shape: the analysis is computed
+    client = create_app({"BUILD_DIR": str(build), "TESTING": True}).test_client()
+    computed = client.get("/network.json").get_json()
+    assert computed == create_app({"BUILD_DIR": str(build_dir), "TESTING": True}).test_client().get(
+        "/network.json"
+    ).get_json() | {"graph": computed["graph"]}
+    assert client.get("/network").status_code == 200

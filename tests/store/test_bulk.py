@@ -241,17 +241,17 @@ def test_a_large_build_makes_no_rdflib_graph_in_its_own_process(tmp_path, monkey
 def test_links_that_fail_their_shapes_fail_the_build(tmp_path, monkeypatch, large):
     import ptce.network.rdf
 
-    published = ptce.network.rdf.published_network
+    published = ptce.network.rdf.network_triples
 
-    def with_a_bad_link(store, version, built_at):
-        links = published(store, version, built_at)
-        link = next(links.subjects(RDF.type, store.iris.vocab.ThemeLink))
-        links.set((link, store.iris.vocab.jaccard, Literal(2.0)))
+    def with_a_bad_link(net, iris):
+        links = published(net, iris)
+        link = next(links.subjects(RDF.type, iris.vocab.ThemeLink))
+        links.set((link, iris.vocab.jaccard, Literal(2.0)))
         return links
 
     if large:
         monkeypatch.setattr(build_folder, "LARGE_GRAPH", 1)
-    monkeypatch.setattr(ptce.network.rdf, "published_network", with_a_bad_link)
+    monkeypatch.setattr(ptce.network.rdf, "network_triples", with_a_bad_link)
     with pytest.raises(BuildFailed, match="Jaccard") as raised:
         publish_build(tmp_path / "dist", DATA_DIR)
     assert [v.path for v in raised.value.report.violations] == ["ptce:jaccard"]

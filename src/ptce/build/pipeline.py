@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdflib import Graph
 
@@ -23,6 +23,7 @@ from ptce.build_folder import (
     DCAT_AP_REPORT,
     DUMP_NAME,
     NETWORK_DUMP,
+    NETWORK_SHAPE,
     OUTLINES,
     REPORT_TEXT,
     REPORT_TTL,
@@ -48,6 +49,9 @@ from ptce.validate.dcat_ap import check_catalog, check_shapes_dir
 from ptce.validate.partition import Validation
 from ptce.validate.report import ValidationReport
 from ptce.validate.shacl import load_shapes, start_validation, start_validation_beside, validate_graph
+
+if TYPE_CHECKING:
+    from ptce.network.cotheme import Network
 
 
 class BuildFailed(PtceError):
@@ -109,15 +113,18 @@ def write_dumps(graph: Graph, folder: Path, iris: Iris) -> dict[str, str]:
     return {fmt.key: dumps[fmt.key] for fmt in GRAPH_FORMATS}
 
 
-def publish_network(validation: Validation, folder: Path, info: BuildInfo, store: OxigraphStore) -> None:
+def publish_network(validation: Validation, folder: Path, info: BuildInfo, store: OxigraphStore) -> Network:
     """Compute the co-theme network from `store` (the build's data), write NETWORK_DUMP, and have the links
     checked with SHACL in the data graph (`Validation.add_links`: only the links' subjects are validated, what a
-    full run would report on them, without validating the data twice; `conforming` says if they fail)."""
-    from ptce.network.rdf import published_network, write_network_dump
+    full run would report on them, without validating the data twice; `conforming` says if they fail). Returns
+    the network (not analysed)."""
+    from ptce.network.rdf import network_triples, published_network, write_network_dump
 
-    links = published_network(store, info.version, info.built_at)
+    net = published_network(store, info.version, info.built_at)
+    links = network_triples(net, store.iris)
     validation.add_links(links)
     write_network_dump(links, folder / NETWORK_DUMP, Iris(info.base_iri))
+    return net
 
 
 def publish_build(
@@ -163,6 +170,7 @@ def _publish(triples, graph, validation, tmp, data_dir, iris, shapes_dir, on_dis
     from ptce.build.metadata import write_metadata
     from ptce.build.search_index import write_search_index
     from ptce.build.spreadsheet import write_spreadsheets
+    from ptce.network.cotheme import write_shape
 
     if on_disk is None:
         on_disk = len(triples) >= build_folder.LARGE_GRAPH
@@ -189,7 +197,7 @@ def _publish(triples, graph, validation, tmp, data_dir, iris, shapes_dir, on_dis
         # links are added to it afterwards), or an in-memory one.
         store = bulk.loaded_store(tmp / STORE_DIR if on_disk else None, tmp / dumps["nt"])
         data = OxigraphStore(store, iris)
-        publish_network(validation, tmp, info, data)
+        network = publish_network(validation, tmp, info, data)
         (tmp / BUILD_INFO).write_text(json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8")
         write_spreadsheets(tmp, data, info, dataset.title.get("fr", ""), dataset.license)
         write_search_index(tmp, data, iris)
@@ -201,6 +209,8 @@ def _publish(triples, graph, validation, tmp, data_dir, iris, shapes_dir, on_dis
         found = check_catalog(tmp / CATALOG_FILE, dcat_ap)
         lines = [str(f) for f in found] or ["The catalog meets every rule of the shapes."]
         (tmp / DCAT_AP_REPORT).write_text(f"DCAT-AP shapes: {dcat_ap}\n" + "\n".join(lines) + "\n", "utf-8")
+    # the default network's analysis, which servers would otherwise each compute on their first visit of /network
+    write_shape(network, tmp / NETWORK_SHAPE)
     report = conforming(validation)
     (tmp / REPORT_TEXT).write_text(report.as_text() + "\n", encoding="utf-8")
     report.report_graph.serialize(destination=tmp / REPORT_TTL, format="turtle")

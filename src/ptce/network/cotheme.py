@@ -8,8 +8,10 @@ only each node's top-k neighbours. See the README section "Co-theme network" for
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, replace
-from typing import NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -19,6 +21,9 @@ from ptce import __version__
 from ptce.build_folder import utc_now
 from ptce.network.projection import WEIGHTS, project
 from ptce.store.engine import Store
+
+if TYPE_CHECKING:
+    from ptce.network.analysis import Shape
 
 PROJECTIONS = ("ptce", "theme")
 METHODS = ("louvain", "greedy")
@@ -252,11 +257,14 @@ def build_network(
     build_version: str | None = None,
     generated_at: str | None = None,
     analysed: bool = True,
+    saved: SavedShape | None = None,
 ) -> Network:
     """Query the store, project, and (if `analysed`) detect communities, compute centralities and a layout.
 
     Without `top_k`, a projection of more than LARGE_NETWORK nodes keeps each node's AUTO_TOP_K strongest links;
-    the network's `params` (and metadata) record the `top_k` actually used."""
+    the network's `params` (and metadata) record the `top_k` actually used. `saved`, the shape a build kept
+    (`read_shape`), is the analysis when it was made with these parameters (but the language) from this build
+    and fits the graph's nodes; otherwise the analysis is computed."""
     from ptce.network.analysis import BETWEENNESS_SAMPLES, analyse
 
     params = params or NetworkParams()
@@ -265,7 +273,8 @@ def build_network(
     if params.top_k is None and size > LARGE_NETWORK:
         params = replace(params, top_k=AUTO_TOP_K)
     g = projection_graph(bip, params)
-    communities, modularity = analyse(g, params) if analysed else ([], None)
+    shape = saved.shape_for(params, build_version) if saved is not None else None
+    communities, modularity = analyse(g, params, shape) if analysed else ([], None)
     metadata = {
         "title": f"Co-theme network of the PTCEs ({params.project} projection)",
         "parameters": params.as_dict(),
@@ -283,6 +292,46 @@ def build_network(
         )
     g.graph.update(metadata=metadata)
     return Network(g, bip, params, communities, modularity, metadata)
+
+
+@dataclass(frozen=True)
+class SavedShape:
+    """The shape of a network's analysis (`ptce.network.analysis.Shape`) as a build keeps it, with the
+    parameters and the build it was made from."""
+
+    params: NetworkParams
+    build_version: str | None
+    shape: Shape
+
+    def shape_for(self, params: NetworkParams, build_version: str | None) -> Shape | None:
+        """The shape, for a network of these parameters (in any language) from this build; None for another."""
+        if build_version != self.build_version or replace(params, lang=self.params.lang) != self.params:
+            return None
+        return self.shape
+
+
+def write_shape(net: Network, path: Path) -> None:
+    """Compute the shape of `net`'s analysis and keep it in a JSON file, with its parameters and build."""
+    from ptce.network.analysis import shape_of
+
+    data = {
+        "parameters": net.params.as_dict(),
+        "build_version": net.metadata.get("build_version"),
+        "shape": shape_of(net.graph, net.params).as_json(),
+    }
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+def read_shape(path: Path) -> SavedShape | None:
+    """The shape `write_shape` kept; None when there is no such file or it cannot be read (the analysis is then
+    computed: a kept shape only saves time)."""
+    from ptce.network.analysis import Shape
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return SavedShape(NetworkParams(**data["parameters"]), data["build_version"], Shape.from_json(data["shape"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 class Neighbour(NamedTuple):

@@ -60,12 +60,11 @@ def network_triples(net: Network, iris: Iris) -> Graph:
     return g
 
 
-def published_network(store: Store, build_version: str, generated_at: str) -> Graph:
+def published_network(store: Store, build_version: str, generated_at: str) -> Network:
     """The network of a build, computed from its store through SPARQL (themes as given; all links up to
-    LARGE_NETWORK PTCEs, each PTCE's AUTO_TOP_K strongest beyond). Only the links are needed: no analysis."""
+    LARGE_NETWORK PTCEs, each PTCE's AUTO_TOP_K strongest beyond), not analysed: its links are published."""
     params = NetworkParams()
-    net = build_network(store, params, build_version=build_version, generated_at=generated_at, analysed=False)
-    return network_triples(net, store.iris)
+    return build_network(store, params, build_version=build_version, generated_at=generated_at, analysed=False)
 
 
 def write_network_dump(triples: Graph, path: Path, iris: Iris) -> None:

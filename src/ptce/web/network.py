@@ -8,8 +8,9 @@ from collections import OrderedDict
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
+from ptce.build_folder import NETWORK_SHAPE
 from ptce.i18n import N_
-from ptce.network.cotheme import Network, NetworkParams, build_network
+from ptce.network.cotheme import Network, NetworkParams, SavedShape, build_network, read_shape
 from ptce.network.export import export, node_link
 from ptce.rdf.formats import NETWORK_FORMATS
 from ptce.web.caching import cached
@@ -57,11 +58,13 @@ def params_from_request(lang: str | None = None) -> NetworkParams:
 
 
 class NetworkCache:
-    """Networks already computed for the current build, by parameters (least recently used dropped)."""
+    """Networks already computed for the current build, by parameters (least recently used dropped); the
+    default network's analysis comes from the shape the build kept (NETWORK_SHAPE)."""
 
     def __init__(self, size: int = CACHE_SIZE):
         self.size = size
         self.items: OrderedDict = OrderedDict()
+        self.shapes: dict[str, SavedShape | None] = {}  # by build version: the shape each build kept
         self.lock = threading.Lock()
 
     def get(self, params: NetworkParams) -> Network:
@@ -71,7 +74,10 @@ class NetworkCache:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]
-        net = build_network(build.store, params, build_version=build.info.version)
+            if build.info.version not in self.shapes:
+                self.shapes = {build.info.version: read_shape(build.folder / NETWORK_SHAPE)}
+            saved = self.shapes[build.info.version]
+        net = build_network(build.store, params, build_version=build.info.version, saved=saved)
         with self.lock:
             self.items[key] = net
             while len(self.items) > self.size:
