@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 from rdflib import Graph
+from rdflib.compare import isomorphic
 from rdflib.namespace import SKOS
 
 from ptce.assets import DATA_DIR
@@ -25,6 +26,7 @@ from ptce.build import gsp as remote_module
 from ptce.build.gsp import publish_to
 from ptce.build_folder import BuildInfo
 from ptce.cli import main
+from ptce.linkeddata.describe import describe_graph
 from ptce.linkeddata.stats import graph_stats
 from ptce.rdf.namespaces import Iris
 from ptce.sources.loader import load_sources
@@ -383,6 +385,23 @@ def test_the_whole_app_serves_from_virtuoso(virtuoso_store, server, build_dir):
     assert len(client.get("/network.json").get_json()["nodes"]) == 15
     assert client.get("/sparql", query_string={"query": "SELECT * WHERE {"}).status_code == 400
     assert client.get("/-/health").get_json()["status"] == "ok"
+
+
+def test_descriptions_and_pages_are_the_same_from_virtuoso(virtuoso_store, embedded_store, server, build_dir):
+    """A remote store's descriptions are asked one resource at a time (Virtuoso's plan for several named by one
+    VALUES reads every triple): the same graph as the embedded store's one query, and the same pages."""
+    iris = embedded_store.iris
+    kinds = "ptce:PTCE org:Organization igeo:Departement ptce:Territory skos:Concept org:Membership oa:SpecificResource"
+    rows = embedded_store.select(f"SELECT DISTINCT ?x WHERE {{ VALUES ?c {{ {kinds} }} ?x a ?c }}")
+    nodes = [*sorted(r["x"] for r in rows), str(iris.ontology)]
+    assert len(nodes) > 100
+    embedded, remote = describe_graph(embedded_store, nodes, iris), describe_graph(virtuoso_store, nodes, iris)
+    assert len(embedded) > 1000 and isomorphic(embedded, remote)
+    local = create_app({"BUILD_DIR": str(build_dir)}).test_client()
+    over = create_app({"BUILD_DIR": str(build_dir), "STORE": f"sparql:{server.sparql_url}"}).test_client()
+    for path in ["/", "/?lang=en", "/page/theme", "/ontology", "/page/ptce/cohose", "/page/departement/pas-de-calais"]:
+        page = local.get(path)
+        assert page.status_code == 200 and over.get(path).get_data() == page.get_data(), path
 
 
 def test_serve_refuses_a_malformed_store_option(runner, build_dir):
