@@ -21,9 +21,15 @@ from ptce.store.engine import Store
 
 NUMBER_TYPES = {XSD.integer, XSD.nonNegativeInteger, XSD.positiveInteger, XSD.int, XSD.long, XSD.decimal}
 DEPARTMENTS = "SELECT ?d WHERE { ?d a igeo:Departement ; igeo:codeINSEE ?code } ORDER BY ?code"
+# The themes under each theme of the scheme are found first, in a sub-SELECT: Oxigraph evaluated the path from
+# every PTCE's every theme otherwise (0.56 s at 1M triples, against 4 ms).
 PTCES_PER_THEME = """
 SELECT ?c (COUNT(DISTINCT ?p) AS ?n) WHERE {
-  ?c skos:inScheme %(scheme)s . OPTIONAL { ?p a %(cls)s ; dcterms:subject ?x . ?x skos:broader* ?c }
+  ?c skos:inScheme %(scheme)s .
+  OPTIONAL {
+    { SELECT DISTINCT ?x ?c WHERE { ?c skos:inScheme %(scheme)s . ?x skos:broader* ?c } }
+    ?p dcterms:subject ?x . ?p a %(cls)s
+  }
 } GROUP BY ?c
 """
 PTCES_WITHIN_THEME = """
