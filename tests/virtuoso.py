@@ -54,6 +54,7 @@ ThreadsPerQuery          = 2
 MaxSortedTopRows         = 1000001
 NumberOfBuffers          = {buffers}
 MaxDirtyBuffers          = {dirty}
+TransactionAfterImageLimit = 2000000000
 
 [HTTPServer]
 ServerPort                  = 127.0.0.1:{http_port}
