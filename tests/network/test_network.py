@@ -448,6 +448,8 @@ def test_a_kept_shape_serves_only_its_own_network(build_dir, monkeypatch):
     one = next(iter(saved.shape.positions))
     partial = replace(saved.shape, positions={n: xy for n, xy in saved.shape.positions.items() if n != one})
     assert not partial.fits(fresh.graph)
+    fewer = replace(saved.shape, measures={k: m for k, m in saved.shape.measures.items() if k != "betweenness"})
+    assert saved.shape.fits(fresh.graph) and not fewer.fits(fresh.graph)
     lacking = replace(saved, shape=partial)
     assert _analysis(build_network(store, NetworkParams(), build_version=version, saved=lacking)) == _analysis(
         build_network(store, NetworkParams(), build_version=version)

@@ -19,6 +19,7 @@ PALETTE = (
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
 )  # fmt: skip
 BETWEENNESS_SAMPLES = 300  # source nodes of the betweenness estimate of larger networks (exact below)
+MEASURES = {"degree", "strength", "eigenvector", "betweenness", "participation"}  # each node's, in a Shape
 LAYOUT_WHOLE = 500  # nodes laid out as one graph; beyond, community by community (`layout`)
 
 
@@ -168,7 +169,8 @@ class Shape:
         nodes = set(g)
         members = [n for c in self.communities for n in c]
         return (
-            self.positions.keys() == nodes
+            self.measures.keys() == MEASURES
+            and self.positions.keys() == nodes
             and all(m.keys() == nodes for m in self.measures.values())
             and len(members) == len(nodes)
             and set(members) == nodes
