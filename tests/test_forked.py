@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 from ptce.forked import ChildTraceback, Forked
+
+from .waiting import GIVE_UP, wait_for
 
 FORK = multiprocessing.get_context("fork")
 
@@ -87,3 +92,38 @@ def test_an_error_that_cannot_be_sent_is_named_all_the_same():
     with pytest.raises(RuntimeError, match=r"Unpicklable: with a lock \(in the child; not sent") as raised:
         Forked(fails_unpicklably).wait()
     assert "in fails_unpicklably" in str(raised.value.__cause__)
+
+
+def ended(pid: int) -> bool:
+    """Gone, or a zombie nobody reaps (this machine's first process may not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+def deaf_to_sigterm(pids):
+    """A child that forks a worker of its own, then waits on a pipe forever while a SIGTERM can only reach a
+    thread of its (as when a queue's feeder thread takes the signal): its main thread is never interrupted."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    worker = os.fork()
+    if worker == 0:
+        threading.Event().wait()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    threading.Thread(target=threading.Event().wait, daemon=True).start()  # the only thread taking SIGTERM
+    pids.put(worker)
+    reader, _writer = os.pipe()
+    os.read(reader, 1)
+
+
+def test_closing_a_child_that_forks_ends_it_and_its_processes_whatever_its_threads_do():
+    pids = FORK.Queue()
+    child = Forked(deaf_to_sigterm, pids, forks=True)
+    worker = pids.get(timeout=GIVE_UP)
+    pid = child._process.pid
+    assert os.getpgid(pid) == pid == os.getpgid(worker)  # the child leads a group of its own, its worker in it
+    closing = threading.Thread(target=child.close, daemon=True)
+    closing.start()
+    wait_for(lambda: not closing.is_alive(), "close to return")
+    wait_for(lambda: ended(pid) and ended(worker), "the child and its worker to end")

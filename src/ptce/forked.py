@@ -8,8 +8,11 @@ the fork (copy on write): the caller may change its objects meanwhile without th
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import pickle
+import signal
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -23,13 +26,18 @@ class Forked:
     """`function(*args)` running in a forked child process; `wait()` gives its result or raises its error.
 
     The child is a daemon (it ends with its parent) unless `forks`: it forks processes of its own then, which
-    a daemon may not; it must then end them itself when it is stopped (`close` sends it SIGTERM)."""
+    a daemon may not. It then leads a process group of its own, which its processes join, and `close` kills the
+    group: a signal it would have to handle itself may be delivered to one of its threads (a queue's feeder)
+    while its main thread waits on a pipe, which is then never interrupted."""
 
     def __init__(self, function: Callable, *args: Any, forks: bool = False):
         context = multiprocessing.get_context("fork")
         reader, writer = context.Pipe(duplex=False)
-        self._process = context.Process(target=_run, args=(writer, function, args), daemon=not forks)
+        self._process = context.Process(target=_run, args=(writer, function, args, forks), daemon=not forks)
         self._process.start()
+        self._group = self._process.pid if forks else None
+        if forks:
+            _lead_group(self._process.pid)  # here too: the group exists before `close` can be called
         writer.close()  # the child's end: the parent sees EOF if the child dies before it answers
         self._reader = reader
         self._answer: tuple | None = None
@@ -51,15 +59,27 @@ class Forked:
         return value
 
     def close(self) -> None:
-        """Stop the child if it still runs (a caller that fails elsewhere does not wait for it)."""
-        if self._process.is_alive() and self._answer is None:
+        """Stop the child if it still runs (a caller that fails elsewhere does not wait for it), and with `forks`
+        the processes of its group."""
+        if self._group is not None and self._answer is None:
+            with contextlib.suppress(ProcessLookupError):  # the group has ended
+                os.killpg(self._group, signal.SIGKILL)
+        elif self._process.is_alive() and self._answer is None:
             self._process.terminate()
         self._process.join()
         self._reader.close()
 
 
-def _run(writer, function: Callable, args: tuple) -> None:
+def _lead_group(pid: int) -> None:
+    """Make `pid` the leader of a process group of its own (from the parent or the child, whichever runs first)."""
+    with contextlib.suppress(PermissionError, ProcessLookupError):  # the child did it and may have ended
+        os.setpgid(pid, pid)
+
+
+def _run(writer, function: Callable, args: tuple, leads_group: bool = False) -> None:
     """The child: call the function, send (ok, value or exception, traceback text) to the parent."""
+    if leads_group:
+        _lead_group(0)
     with writer:
         try:
             answer = (True, function(*args), None)

@@ -310,8 +310,9 @@ class Beside(Validation):
 
 
 def _beside(make_graph: Callable[[], Graph], shapes: Graph, workers: int, links, sender) -> tuple:
-    """The forked process of `Beside`: (the data's report, the links' report or None). A SIGTERM (`close`) stops
-    its own workers too; the caller's end closed before it sends the links (it died) ends it."""
+    """The forked process of `Beside`: (the data's report, the links' report or None). `close` kills its process
+    group, its workers with it; a SIGTERM from elsewhere stops its own workers too; the caller's end closed before
+    it sends the links (it died) ends it."""
     sender.close()  # its copy of the caller's end: the caller's, closed, must close the pipe
     signal.signal(signal.SIGTERM, _stopped)
     data = make_graph()
