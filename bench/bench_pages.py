@@ -25,7 +25,6 @@ import os
 import random
 import shlex
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,9 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "bench")]
 
 from bench_endpoint import machine, versions, write_section  # noqa: E402
-from bench_serving import Server  # noqa: E402
+from bench_serving import Server, start_ptce_cold, wait_for  # noqa: E402
 from tests import virtuoso  # noqa: E402
-from tests.live_server import free_port  # noqa: E402
 
 from ptce.build.gsp import publish_to  # noqa: E402
 from ptce.build_folder import BuildInfo  # noqa: E402
@@ -73,20 +71,6 @@ FIXED = {
 }
 
 
-def start_cold(build: Path, work: Path, name: str, store: str | None, timeout: float) -> Server:
-    """`ptce serve` with both caches of answers off, over the embedded store or `store` (a SPARQL URL)."""
-    port = free_port()
-    config = {"BUILD_DIR": str(build), "QUERY_TIMEOUT": timeout, "RESULT_CACHE_BYTES": 0}
-    if store:
-        config["STORE"] = f"sparql:{store}"
-    call = f"serve({config!r}, port={port}, front_options={{'cache_bytes': 0}})"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    log = (work / f"{'store' if store else 'embedded'}.log").open("w")
-    code = f"from ptce.web.server import serve\nraise SystemExit({call})\n"
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT, env=env)
-    return Server(name, f"http://127.0.0.1:{port}/sparql", process, pid=process.pid, started=time.monotonic())
-
-
 def get(server: Server, path: str, timeout: float) -> tuple[int | str, float, int]:
     """(status, seconds, bytes) of one GET of `path`, asking for HTML; the status is "timeout" past `timeout`."""
     request = urllib.request.Request(server.base() + path, headers={"Accept": "text/html"})
@@ -99,19 +83,6 @@ def get(server: Server, path: str, timeout: float) -> tuple[int | str, float, in
         return exc.code, time.perf_counter() - t, 0
     except TimeoutError:
         return "timeout", time.perf_counter() - t, 0
-
-
-def wait_ready(server: Server, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if get(server, "/-/health", 10)[0] == 200:
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline or server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} did not answer at {server.base()}")
-        time.sleep(1)
 
 
 def pages(build: Path, per_kind: int, seed: int) -> dict[str, list[str]]:
@@ -199,7 +170,14 @@ def main() -> None:
     parser.add_argument("--per-kind", type=int, default=5, help="Resources of each kind.")
     parser.add_argument("--reps", type=int, default=5, help="Timed requests per URL after its first.")
     parser.add_argument("--seed", type=int, default=1, help="Seed of the resources drawn.")
-    parser.add_argument("--timeout", type=float, default=120.0, help="Client timeout of one request, seconds.")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="ptce serve --timeout, and the client's timeout of one request, seconds.",
+    )
+    parser.add_argument("--row-limit", type=int, default=10_000, help="ptce serve --row-limit.")
+    parser.add_argument("--workers", type=int, help="ptce serve processes (default: its own, 2 per CPU).")
     parser.add_argument("--no-virtuoso", action="store_true", help="Only the embedded store.")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "pages.json")
     parser.add_argument("--write", type=Path, help="Update this RESULTS.md.")
@@ -218,11 +196,11 @@ def main() -> None:
             if not args.no_virtuoso:
                 peer = virtuoso.start(work / "virtuoso", memory_gb=4)
                 publish_to(peer.gsp_url, build, str(Iris(info.base_iri).dataset), peer.auth, update_url=peer.update_url)
-            servers.append(start_cold(build, work, EMBEDDED, None, args.timeout))
+            servers.append(start_ptce_cold(build, work, args, name=EMBEDDED))
             if peer is not None:
-                servers.append(start_cold(build, work, PEER, peer.sparql_url, args.timeout))
+                servers.append(start_ptce_cold(build, work, args, store=peer.sparql_url, name=PEER))
             for server in servers:
-                wait_ready(server, 900)
+                wait_for(server, 900)
             results = measure(servers, urls, args.reps, args.timeout)
         finally:
             for server in servers:

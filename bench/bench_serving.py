@@ -148,8 +148,9 @@ def start_ptce(build: Path, work: Path, args, store: str | None = None) -> Serve
     return Server(name, f"http://127.0.0.1:{port}/sparql", process, pid=process.pid, started=time.monotonic())
 
 
-def start_ptce_cold(build: Path, work: Path, args) -> Server:
-    """`ptce serve` with its two caches of answers off (the front's and the workers'): every request evaluated."""
+def start_ptce_cold(build: Path, work: Path, args, store: str | None = None, name: str = COLD) -> Server:
+    """`ptce serve` with its two caches of answers off (the front's and the workers'): every request evaluated;
+    over the embedded store, or `store` (a SPARQL endpoint's URL)."""
     port = free_port()
     config = {
         "BUILD_DIR": str(build),
@@ -157,12 +158,14 @@ def start_ptce_cold(build: Path, work: Path, args) -> Server:
         "ROW_LIMIT": args.row_limit,
         "RESULT_CACHE_BYTES": 0,
     }
+    if store:
+        config["STORE"] = f"sparql:{store}"
     call = f"serve({config!r}, port={port}, workers={args.workers!r}, front_options={{'cache_bytes': 0}})"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    log = (work / "ptce-cold.log").open("w")
+    log = (work / f"ptce-cold{'-store' if store else ''}.log").open("w")
     code = f"from ptce.web.server import serve\nraise SystemExit({call})\n"
     process = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT, env=env)
-    return Server(COLD, f"http://127.0.0.1:{port}/sparql", process, pid=process.pid, started=time.monotonic())
+    return Server(name, f"http://127.0.0.1:{port}/sparql", process, pid=process.pid, started=time.monotonic())
 
 
 def start_rdflib_endpoint(build: Path, work: Path) -> Server:
